@@ -1,0 +1,268 @@
+package interop_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/hardened-oauth/hardened/internal/jose"
+)
+
+// Clients registered at every peer, by the letters of the interop plan.
+const (
+	clientFAPI       = "fapi-signed"      // (a) private_key_jwt, PAR, signed request object, JARM signed, DPoP
+	clientFAPIEnc    = "fapi-encrypted"   // (b) as (a), JARM signed then encrypted, encrypted request objects accepted
+	clientSelfSigned = "mtls-self-signed" // (c) self_signed_tls_client_auth, client_credentials, bound tokens
+	clientPKI        = "mtls-pki"         // (d) tls_client_auth by subject DN from the test CA
+	clientRS         = "resource-server"  // (e) client_secret_basic, may introspect (JSON and JWT)
+
+	// redirectURI is never dereferenced: the authorize helper stops there.
+	redirectURI = "https://client.interop.test/cb"
+
+	// Resource indicators (RFC 8707): one gets at+jwt access tokens
+	// (RFC 9068), the other opaque ones.
+	resourceJWT    = "https://rs.interop.test/jwt"
+	resourceOpaque = "https://rs.interop.test/opaque"
+)
+
+// fapiClient is a FAPI 2.0 client; the Go side keeps its private keys.
+type fapiClient struct {
+	id     string
+	key    *ecdsa.PrivateKey // ES256 signing key: client assertions, request objects
+	kid    string
+	encKey *ecdsa.PrivateKey // ECDH-ES key for encrypted JARM; nil if not encrypted
+	encKID string
+}
+
+// mtlsClient authenticates with a TLS client certificate (RFC 8705 §2).
+type mtlsClient struct {
+	id   string
+	cert tls.Certificate
+}
+
+// secretClient authenticates with client_secret_basic.
+type secretClient struct {
+	id, secret string
+}
+
+// testEnv is everything TestMain sets up, shared by all tests.
+type testEnv struct {
+	dir string
+	pki *testPKI
+
+	fapi, fapiEnc   *fapiClient
+	selfSigned, ca  *mtlsClient
+	resourceServer  *secretClient
+	resourceServers map[string]resourceServer
+
+	peers map[string]*peer // by nonce mode
+}
+
+func newTestEnv(dir string) (*testEnv, error) {
+	p, err := newTestPKI(dir)
+	if err != nil {
+		return nil, fmt.Errorf("test PKI: %w", err)
+	}
+	e := &testEnv{
+		dir:   dir,
+		pki:   p,
+		peers: map[string]*peer{},
+		resourceServers: map[string]resourceServer{
+			resourceJWT:    {Scope: "read write", AccessTokenFormat: "jwt"},
+			resourceOpaque: {Scope: "read write", AccessTokenFormat: "opaque"},
+		},
+	}
+	if e.fapi, err = newFAPIClient(clientFAPI, false); err != nil {
+		return nil, err
+	}
+	if e.fapiEnc, err = newFAPIClient(clientFAPIEnc, true); err != nil {
+		return nil, err
+	}
+	ss, err := selfSignedClientCert(pkix.Name{CommonName: clientSelfSigned, Organization: []string{"hardened interop"}})
+	if err != nil {
+		return nil, err
+	}
+	e.selfSigned = &mtlsClient{id: clientSelfSigned, cert: ss}
+	issued, err := p.issueClientCert(pkix.Name{CommonName: clientPKI, Organization: []string{"hardened interop"}})
+	if err != nil {
+		return nil, err
+	}
+	e.ca = &mtlsClient{id: clientPKI, cert: issued}
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return nil, err
+	}
+	e.resourceServer = &secretClient{id: clientRS, secret: base64.RawURLEncoding.EncodeToString(secret)}
+	return e, nil
+}
+
+func newFAPIClient(id string, encrypted bool) (*fapiClient, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	c := &fapiClient{id: id, key: key, kid: id + "-sig"}
+	if encrypted {
+		if c.encKey, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader); err != nil {
+			return nil, err
+		}
+		c.encKID = id + "-enc"
+	}
+	return c, nil
+}
+
+// metadata returns the client's registration (RFC 7591 names), as the peer
+// loads it statically.
+func (c *fapiClient) metadata() (map[string]any, error) {
+	sig, err := publicJWK(c.key, c.kid, jose.ES256, "sig")
+	if err != nil {
+		return nil, err
+	}
+	keys := []any{sig}
+	m := map[string]any{
+		"client_id":                             c.id,
+		"token_endpoint_auth_method":            "private_key_jwt",
+		"token_endpoint_auth_signing_alg":       jose.ES256,
+		"redirect_uris":                         []string{redirectURI},
+		"grant_types":                           []string{"authorization_code", "refresh_token"},
+		"response_types":                        []string{"code"},
+		"scope":                                 "openid email offline_access read write",
+		"require_pushed_authorization_requests": true,
+		"require_signed_request_object":         true,
+		"request_object_signing_alg":            jose.ES256,
+		"authorization_signed_response_alg":     jose.ES256, // the peer's default is RS256
+		"id_token_signed_response_alg":          jose.ES256,
+		"dpop_bound_access_tokens":              true,
+	}
+	if c.encKey != nil {
+		enc, err := publicJWK(c.encKey, c.encKID, "ECDH-ES", "enc")
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, enc)
+		m["authorization_encrypted_response_alg"] = "ECDH-ES"
+		m["authorization_encrypted_response_enc"] = "A256GCM"
+	}
+	m["jwks"] = map[string]any{"keys": keys}
+	return m, nil
+}
+
+func (e *testEnv) clientsMetadata() ([]map[string]any, error) {
+	a, err := e.fapi.metadata()
+	if err != nil {
+		return nil, err
+	}
+	b, err := e.fapiEnc.metadata()
+	if err != nil {
+		return nil, err
+	}
+	// (c): the registered JWK carries the self-signed certificate in x5c; the
+	// peer matches the presented certificate by its x5t#S256.
+	ssJWK, err := publicJWK(e.selfSigned.cert.Leaf.PublicKey, "", "", "")
+	if err != nil {
+		return nil, err
+	}
+	ssJWK["x5c"] = []string{base64.StdEncoding.EncodeToString(e.selfSigned.cert.Leaf.Raw)}
+	c := map[string]any{
+		"client_id":                  e.selfSigned.id,
+		"token_endpoint_auth_method": "self_signed_tls_client_auth",
+		"grant_types":                []string{"client_credentials"},
+		"response_types":             []string{},
+		"redirect_uris":              []string{},
+		"scope":                      "read write",
+		"jwks":                       map[string]any{"keys": []any{ssJWK}},
+		"tls_client_certificate_bound_access_tokens": true,
+	}
+	d := map[string]any{
+		"client_id":                  e.ca.id,
+		"token_endpoint_auth_method": "tls_client_auth",
+		"tls_client_auth_subject_dn": e.ca.cert.Leaf.Subject.String(),
+		"grant_types":                []string{"client_credentials"},
+		"response_types":             []string{},
+		"redirect_uris":              []string{},
+		"scope":                      "read write",
+		"tls_client_certificate_bound_access_tokens": true,
+	}
+	rs := map[string]any{
+		"client_id":                         e.resourceServer.id,
+		"client_secret":                     e.resourceServer.secret,
+		"token_endpoint_auth_method":        "client_secret_basic",
+		"grant_types":                       []string{},
+		"response_types":                    []string{},
+		"redirect_uris":                     []string{},
+		"introspection_signed_response_alg": jose.ES256,
+	}
+	return []map[string]any{a, b, c, d, rs}, nil
+}
+
+// publicJWK returns the public JWK of key as a JSON object.
+func publicJWK(key any, kid, alg, use string) (map[string]any, error) {
+	k, err := jose.NewJWK(key)
+	if err != nil {
+		return nil, err
+	}
+	k.KeyID, k.Algorithm, k.Use = kid, alg, use
+	raw, err := json.Marshal(k)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	return m, json.Unmarshal(raw, &m)
+}
+
+// startPeers starts one peer per nonce mode, in parallel.
+func (e *testEnv) startPeers(ctx context.Context, node string) error {
+	clients, err := e.clientsMetadata()
+	if err != nil {
+		return fmt.Errorf("client metadata: %w", err)
+	}
+	var (
+		mu   sync.Mutex
+		errs []error
+		wg   sync.WaitGroup
+	)
+	for _, mode := range nonceModes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p, err := startPeer(ctx, node, e.dir, peerConfig{
+				Host:            peerHost,
+				TLS:             peerTLS{Cert: e.pki.serverCertPath, Key: e.pki.serverKeyPath},
+				ClientCA:        e.pki.caPath,
+				NonceMode:       mode,
+				AccountID:       accountID,
+				Clients:         clients,
+				ResourceServers: e.resourceServers,
+			})
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, err)
+				return
+			}
+			e.peers[mode] = p
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+func (e *testEnv) stopPeers() {
+	var wg sync.WaitGroup
+	for _, p := range e.peers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p.stop()
+		}()
+	}
+	wg.Wait()
+}

@@ -1,0 +1,340 @@
+package jose
+
+import (
+	"context"
+	"crypto"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+)
+
+// MaxTokenSize bounds a compact JWS or JWE accepted by the parsers.
+const MaxTokenSize = 64 << 10
+
+// Header is the protected header of a compact JWS.
+type Header struct {
+	// Alg is the "alg" parameter (RFC 7515 §4.1.1).
+	Alg string `json:"alg"`
+	// Typ is the "typ" parameter (RFC 7515 §4.1.9).
+	Typ string `json:"typ,omitempty"`
+	// Cty is the "cty" parameter (RFC 7515 §4.1.10).
+	Cty string `json:"cty,omitempty"`
+	// Kid is the "kid" parameter (RFC 7515 §4.1.4).
+	Kid string `json:"kid,omitempty"`
+	// JWK is the embedded public key of the "jwk" parameter (RFC 7515
+	// §4.1.3), or nil. A "jwk" with private members fails parsing.
+	JWK *JWK `json:"jwk,omitempty"`
+}
+
+// SignerOptions configures a [Signer].
+type SignerOptions struct {
+	// Algorithm is the JWS "alg". Empty means [AlgorithmFor] the key.
+	Algorithm string
+	// Type is the "typ" header, e.g. "dpop+jwt" or "oauth-authz-req+jwt".
+	Type string
+	// KeyID is the "kid" header; empty omits it.
+	KeyID string
+	// EmbedJWK adds the public key as the "jwk" header (RFC 9449 §4.2).
+	EmbedJWK bool
+	// Rand is the randomness source handed to the crypto.Signer. Nil means
+	// crypto/rand.Reader.
+	Rand io.Reader
+}
+
+// Signer produces compact JWS values with a fixed protected header. Its
+// header is encoded once, so Sign only encodes the payload and signs. A
+// Signer is safe for concurrent use if its crypto.Signer is.
+type Signer struct {
+	key    crypto.Signer
+	alg    string
+	info   algInfo
+	header string // base64url of the protected header
+	jwk    *JWK
+	rand   io.Reader
+}
+
+// NewSigner returns a Signer for key. The algorithm must be supported and
+// match the key's type (and curve); RSA keys need 2048 bits or more.
+func NewSigner(key crypto.Signer, opts SignerOptions) (*Signer, error) {
+	if key == nil {
+		return nil, fmt.Errorf("%w: nil signer", ErrUnsupportedKey)
+	}
+	pub, err := publicOf(key.Public())
+	if err != nil {
+		return nil, err
+	}
+	alg := opts.Algorithm
+	if alg == "" {
+		if alg, err = AlgorithmFor(pub); err != nil {
+			return nil, err
+		}
+	}
+	info, ok := algorithm(alg)
+	if !ok {
+		return nil, fmt.Errorf("%w: %q", ErrAlgorithmNotAllowed, alg)
+	}
+	if err := checkKey(info, pub); err != nil {
+		return nil, err
+	}
+	h := Header{Alg: alg, Typ: opts.Type, Kid: opts.KeyID}
+	jwk := &JWK{Key: pub}
+	if opts.EmbedJWK {
+		h.JWK = jwk
+	}
+	hj, err := json.Marshal(h)
+	if err != nil {
+		return nil, fmt.Errorf("%w: header: %w", ErrMalformed, err)
+	}
+	r := opts.Rand
+	if r == nil {
+		r = rand.Reader
+	}
+	return &Signer{key: key, alg: alg, info: info, header: b64.EncodeToString(hj), jwk: jwk, rand: r}, nil
+}
+
+// Algorithm returns the signer's "alg".
+func (s *Signer) Algorithm() string { return s.alg }
+
+// Public returns the signer's public key.
+func (s *Signer) Public() crypto.PublicKey { return s.jwk.Key }
+
+// Sign returns the compact JWS of payload.
+func (s *Signer) Sign(payload []byte) (string, error) {
+	pl := b64.EncodedLen(len(payload))
+	buf := make([]byte, 0, len(s.header)+1+pl+1+b64.EncodedLen(512))
+	buf = append(buf, s.header...)
+	buf = append(buf, '.')
+	buf = buf[:len(buf)+pl]
+	b64.Encode(buf[len(buf)-pl:], payload)
+	sig, err := signRaw(s.rand, s.key, s.info, buf)
+	if err != nil {
+		return "", fmt.Errorf("jose: signing: %w", err)
+	}
+	buf = append(buf, '.')
+	sl := b64.EncodedLen(len(sig))
+	buf = slices.Grow(buf, sl)
+	buf = buf[:len(buf)+sl]
+	b64.Encode(buf[len(buf)-sl:], sig)
+	return string(buf), nil
+}
+
+// SignJSON marshals claims with encoding/json and signs the result.
+func (s *Signer) SignJSON(claims any) (string, error) {
+	p, err := json.Marshal(claims)
+	if err != nil {
+		return "", fmt.Errorf("%w: claims: %w", ErrMalformed, err)
+	}
+	return s.Sign(p)
+}
+
+// JWS is a parsed, not yet verified, compact JWS.
+type JWS struct {
+	// Header is the decoded protected header.
+	Header Header
+	// Payload is the decoded payload. It must not be trusted before a
+	// Verify method returned nil.
+	Payload []byte
+	input   string
+	sig     []byte
+}
+
+// wireHeader is Header with the members parsing must inspect.
+type wireHeader struct {
+	Alg  *string         `json:"alg"`
+	Typ  string          `json:"typ"`
+	Cty  string          `json:"cty"`
+	Kid  string          `json:"kid"`
+	JWK  json.RawMessage `json:"jwk"`
+	Crit json.RawMessage `json:"crit"`
+	Enc  json.RawMessage `json:"enc"`
+	Zip  json.RawMessage `json:"zip"`
+}
+
+// Segments returns the number of dot-separated segments in token: 3 for a
+// compact JWS, 5 for a compact JWE.
+func Segments(token string) int { return strings.Count(token, ".") + 1 }
+
+// ParseCompact splits and decodes a compact JWS. It checks the structure
+// only: exactly three base64url segments, a JSON object header with an
+// "alg" that is a supported algorithm (never "none"), no "crit", and a
+// valid public "jwk" if present. Call a Verify method before using Payload.
+func ParseCompact(token string) (*JWS, error) {
+	if len(token) > MaxTokenSize {
+		return nil, fmt.Errorf("%w: token over %d bytes", ErrTooLarge, MaxTokenSize)
+	}
+	d1 := strings.IndexByte(token, '.')
+	if d1 < 0 {
+		return nil, fmt.Errorf("%w: not a compact JWS", ErrMalformed)
+	}
+	d2 := strings.IndexByte(token[d1+1:], '.')
+	if d2 < 0 {
+		return nil, fmt.Errorf("%w: not a compact JWS", ErrMalformed)
+	}
+	d2 += d1 + 1
+	if strings.IndexByte(token[d2+1:], '.') >= 0 {
+		if Segments(token) == 5 {
+			return nil, fmt.Errorf("%w: got a JWE where a JWS was expected", ErrMalformed)
+		}
+		return nil, fmt.Errorf("%w: not a compact JWS", ErrMalformed)
+	}
+	if !isB64(token) {
+		return nil, fmt.Errorf("%w: invalid base64url", ErrMalformed)
+	}
+	hb, err := b64.DecodeString(token[:d1])
+	if err != nil {
+		return nil, fmt.Errorf("%w: header encoding", ErrMalformed)
+	}
+	var wh wireHeader
+	if err := json.Unmarshal(hb, &wh); err != nil {
+		return nil, fmt.Errorf("%w: header: %w", ErrMalformed, err)
+	}
+	if wh.Alg == nil {
+		return nil, fmt.Errorf("%w: header has no alg", ErrMalformed)
+	}
+	if !Supported(*wh.Alg) {
+		return nil, fmt.Errorf("%w: %q", ErrAlgorithmNotAllowed, truncate(*wh.Alg, 32))
+	}
+	if wh.Crit != nil {
+		return nil, ErrCritical
+	}
+	if wh.Enc != nil || wh.Zip != nil {
+		return nil, fmt.Errorf("%w: JWE parameters in a JWS header", ErrMalformed)
+	}
+	j := &JWS{Header: Header{Alg: *wh.Alg, Typ: wh.Typ, Cty: wh.Cty, Kid: wh.Kid}, input: token[:d2]}
+	if wh.JWK != nil {
+		var r rawJWK
+		if err := json.Unmarshal(wh.JWK, &r); err != nil {
+			return nil, fmt.Errorf("%w: header jwk: %w", ErrMalformed, err)
+		}
+		if j.Header.JWK, err = r.toJWK(); err != nil {
+			return nil, err
+		}
+	}
+	if j.Payload, err = b64.DecodeString(token[d1+1 : d2]); err != nil {
+		return nil, fmt.Errorf("%w: payload encoding", ErrMalformed)
+	}
+	if j.sig, err = b64.DecodeString(token[d2+1:]); err != nil || len(j.sig) == 0 {
+		return nil, fmt.Errorf("%w: signature encoding", ErrMalformed)
+	}
+	return j, nil
+}
+
+// isB64 reports whether s holds only base64url characters and dots.
+func isB64(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// Verify checks the signature with pub, after checking that the header's
+// alg is in algs and fits the key.
+func (j *JWS) Verify(pub crypto.PublicKey, algs []string) error {
+	if len(algs) == 0 {
+		return ErrNoAlgorithms
+	}
+	if !allowed(j.Header.Alg, algs) {
+		return fmt.Errorf("%w: %q", ErrAlgorithmNotAllowed, j.Header.Alg)
+	}
+	info, _ := algorithm(j.Header.Alg)
+	k, err := publicOf(pub)
+	if err != nil {
+		return err
+	}
+	if err := checkKey(info, k); err != nil {
+		return err
+	}
+	return verifyRaw(info, k, []byte(j.input), j.sig)
+}
+
+// VerifyEmbedded verifies the signature with the key embedded in the
+// header's "jwk" (as DPoP proofs carry it) and returns that key.
+func (j *JWS) VerifyEmbedded(algs []string) (*JWK, error) {
+	if j.Header.JWK == nil {
+		return nil, fmt.Errorf("%w: no jwk header", ErrNoMatchingKey)
+	}
+	if err := j.Verify(j.Header.JWK.Key, algs); err != nil {
+		return nil, err
+	}
+	return j.Header.JWK, nil
+}
+
+// KeyProvider supplies verification keys for a JWS header. Implementations
+// are [StaticKeys] and [*RemoteKeySet].
+type KeyProvider interface {
+	// KeysFor returns the keys that may have signed a JWS with header h.
+	// A remote provider refreshes its set when h names an unknown kid.
+	KeysFor(ctx context.Context, h *Header) ([]*JWK, error)
+}
+
+// StaticKeys is a fixed set of verification keys.
+type StaticKeys []*JWK
+
+// KeysFor returns the keys matching h (see [Match]).
+func (s StaticKeys) KeysFor(_ context.Context, h *Header) ([]*JWK, error) {
+	return Match(s, h), nil
+}
+
+// Match returns the keys of set that may verify a JWS with header h: same
+// kid when h has one, "use" empty or "sig", "alg" empty or equal to h.Alg,
+// and a key type that fits h.Alg.
+func Match(set []*JWK, h *Header) []*JWK {
+	info, ok := algorithm(h.Alg)
+	if !ok {
+		return nil
+	}
+	var out []*JWK
+	for _, k := range set {
+		if h.Kid != "" && k.KeyID != h.Kid {
+			continue
+		}
+		if k.Use != "" && k.Use != "sig" {
+			continue
+		}
+		if k.Algorithm != "" && k.Algorithm != h.Alg {
+			continue
+		}
+		if checkKey(info, k.Key) != nil {
+			continue
+		}
+		out = append(out, k)
+	}
+	return out
+}
+
+// VerifyWith verifies the signature with a key from kp, after checking the
+// alg against algs, and returns the key that verified it.
+func (j *JWS) VerifyWith(ctx context.Context, kp KeyProvider, algs []string) (*JWK, error) {
+	if len(algs) == 0 {
+		return nil, ErrNoAlgorithms
+	}
+	if !allowed(j.Header.Alg, algs) {
+		return nil, fmt.Errorf("%w: %q", ErrAlgorithmNotAllowed, j.Header.Alg)
+	}
+	keys, err := kp.KeysFor(ctx, &j.Header)
+	if err != nil {
+		return nil, err
+	}
+	if len(keys) == 0 {
+		return nil, ErrNoMatchingKey
+	}
+	for _, k := range keys {
+		if err := j.Verify(k.Key, algs); err == nil {
+			return k, nil
+		}
+	}
+	return nil, ErrInvalidSignature
+}
