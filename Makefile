@@ -1,0 +1,45 @@
+# hardened: build, test and fuzz targets. `make test` is what CI runs.
+GO       ?= go
+FUZZTIME ?= 5s
+GOFILES   = $(shell find . -name '*.go' -not -path './internal/interop/node_modules/*')
+
+.PHONY: test fmt vet boundaries race fuzz-smoke fuzz bench demo peers
+
+## test: everything CI checks: formatting, vet, the jwx import boundary,
+## the race-enabled test suite (no skips allowed when peers are required)
+## and a short run of every fuzz target.
+test: fmt vet boundaries race fuzz-smoke
+
+fmt:
+	@out=$$(gofmt -l $(GOFILES)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+## boundaries: only internal/ may import jwx (DESIGN.md).
+boundaries:
+	@bad=$$(grep -rl --include='*.go' 'lestrrat-go/jwx' . | grep -v '^\./internal/' || true); \
+	if [ -n "$$bad" ]; then echo "jwx imported outside internal/:"; echo "$$bad"; exit 1; fi
+
+race:
+	bash .ci/gotest.sh -race ./...
+
+## fuzz-smoke: every Fuzz target for FUZZTIME (seed corpora also run in `race`).
+fuzz-smoke:
+	bash .ci/fuzz.sh $(FUZZTIME)
+
+## fuzz: longer fuzzing, e.g. make fuzz FUZZTIME=5m
+fuzz:
+	bash .ci/fuzz.sh $(FUZZTIME)
+
+## bench: the benchmarks behind BENCHMARKS.md.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./...
+
+## demo: the end-to-end demo against the embedded authorization server.
+demo:
+	$(GO) run ./examples/quickstart
+
+## peers: install the real test peers (Redis from Debian, node-oidc-provider from npm).
+peers:
+	bash .ci/peers.sh
