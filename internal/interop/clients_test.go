@@ -5,12 +5,15 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/tls"
+	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sync"
 
 	"github.com/hardened-oauth/hardened/internal/jose"
@@ -62,6 +65,7 @@ type testEnv struct {
 	selfSigned, ca  *mtlsClient
 	resourceServer  *secretClient
 	resourceServers map[string]resourceServer
+	providerKeys    []providerKey
 
 	peers map[string]*peer // by nonce mode
 }
@@ -101,7 +105,50 @@ func newTestEnv(dir string) (*testEnv, error) {
 		return nil, err
 	}
 	e.resourceServer = &secretClient{id: clientRS, secret: base64.RawURLEncoding.EncodeToString(secret)}
+	if e.providerKeys, err = newProviderKeys(dir); err != nil {
+		return nil, fmt.Errorf("provider keys: %w", err)
+	}
 	return e, nil
+}
+
+// newProviderKeys writes the peers' keys: ES256 and RSA signing keys (JARM,
+// JWT introspection, at+jwt, ID tokens), ECDH-ES and RSA-OAEP-256 keys for
+// the request objects clients encrypt to the peer.
+func newProviderKeys(dir string) ([]providerKey, error) {
+	keys := []struct {
+		providerKey
+		rsa bool
+	}{
+		{providerKey: providerKey{Kid: "sig-es256", Use: "sig", Alg: jose.ES256}},
+		{providerKey: providerKey{Kid: "sig-rsa", Use: "sig"}, rsa: true}, // PS256 and RS256
+		{providerKey: providerKey{Kid: "enc-ecdh", Use: "enc", Alg: jose.ECDHES}},
+		{providerKey: providerKey{Kid: "enc-rsa", Use: "enc", Alg: jose.RSAOAEP256}, rsa: true},
+	}
+	out := make([]providerKey, 0, len(keys))
+	for _, k := range keys {
+		var (
+			priv any
+			err  error
+		)
+		if k.rsa {
+			priv, err = rsa.GenerateKey(rand.Reader, 2048)
+		} else {
+			priv, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		}
+		if err != nil {
+			return nil, err
+		}
+		der, err := x509.MarshalPKCS8PrivateKey(priv)
+		if err != nil {
+			return nil, err
+		}
+		k.Path = filepath.Join(dir, "provider-"+k.Kid+".pem")
+		if err := writePEM(k.Path, "PRIVATE KEY", der); err != nil {
+			return nil, err
+		}
+		out = append(out, k.providerKey)
+	}
+	return out, nil
 }
 
 func newFAPIClient(id string, encrypted bool) (*fapiClient, error) {
@@ -134,7 +181,7 @@ func (c *fapiClient) metadata() (map[string]any, error) {
 		"redirect_uris":                         []string{redirectURI},
 		"grant_types":                           []string{"authorization_code", "refresh_token"},
 		"response_types":                        []string{"code"},
-		"scope":                                 "openid email offline_access read write",
+		"scope":                                 "openid email offline_access", // static scopes only; resource scopes come from the resource servers
 		"require_pushed_authorization_requests": true,
 		"require_signed_request_object":         true,
 		"request_object_signing_alg":            jose.ES256,
@@ -177,7 +224,6 @@ func (e *testEnv) clientsMetadata() ([]map[string]any, error) {
 		"grant_types":                []string{"client_credentials"},
 		"response_types":             []string{},
 		"redirect_uris":              []string{},
-		"scope":                      "read write",
 		"jwks":                       map[string]any{"keys": []any{ssJWK}},
 		"tls_client_certificate_bound_access_tokens": true,
 	}
@@ -188,7 +234,6 @@ func (e *testEnv) clientsMetadata() ([]map[string]any, error) {
 		"grant_types":                []string{"client_credentials"},
 		"response_types":             []string{},
 		"redirect_uris":              []string{},
-		"scope":                      "read write",
 		"tls_client_certificate_bound_access_tokens": true,
 	}
 	rs := map[string]any{
@@ -241,6 +286,7 @@ func (e *testEnv) startPeers(ctx context.Context, node string) error {
 				AccountID:       accountID,
 				Clients:         clients,
 				ResourceServers: e.resourceServers,
+				ProviderKeys:    e.providerKeys,
 			})
 			mu.Lock()
 			defer mu.Unlock()

@@ -47,6 +47,11 @@ var errPeerMissing = errors.New("node-oidc-provider not installed (run npm ci --
 // findNode returns the node binary and checks that the pinned
 // oidc-provider is installed next to this package.
 func findNode() (node, version string, err error) {
+	// Read the script so that go test's cache notices when it changes (the
+	// test binary itself never opens it; node does).
+	if _, err := os.ReadFile(peerScript); err != nil {
+		return "", "", fmt.Errorf("%w: %w", errPeerMissing, err)
+	}
 	node, err = exec.LookPath("node")
 	if err != nil {
 		return "", "", fmt.Errorf("%w: node not on PATH", errPeerMissing)
@@ -77,6 +82,16 @@ type peerConfig struct {
 	AccountID       string                    `json:"accountId"`
 	Clients         []map[string]any          `json:"clients"`
 	ResourceServers map[string]resourceServer `json:"resourceServers"`
+	ProviderKeys    []providerKey             `json:"providerKeys"`
+}
+
+// providerKey is one of the peer's own private keys, as a PKCS #8 PEM file,
+// with the JWK members to publish.
+type providerKey struct {
+	Path string `json:"path"`
+	Kid  string `json:"kid"`
+	Use  string `json:"use"`
+	Alg  string `json:"alg,omitempty"`
 }
 
 type peerTLS struct {
@@ -121,15 +136,22 @@ func startPeer(ctx context.Context, node, dir string, cfg peerConfig) (*peer, er
 	if p.stdin, err = cmd.StdinPipe(); err != nil {
 		return nil, err
 	}
-	stdout, err := cmd.StdoutPipe()
+	// Our own pipe rather than StdoutPipe: Wait may then run while the
+	// reader still drains it.
+	stdout, stdoutW, err := os.Pipe()
 	if err != nil {
 		return nil, err
 	}
-	if err := cmd.Start(); err != nil {
+	cmd.Stdout = stdoutW
+	err = cmd.Start()
+	stdoutW.Close()
+	if err != nil {
+		stdout.Close()
 		return nil, err
 	}
 	ready := make(chan string, 1)
 	go func() {
+		defer stdout.Close()
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
 			if line := sc.Text(); strings.HasPrefix(line, "READY ") {
