@@ -1,0 +1,126 @@
+package hardened
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Errors returned by this package. Every failure wraps the sentinel that
+// describes it, so callers branch with [errors.Is]; the typed errors below
+// add the data a caller may need, for [errors.As]. No error carries a
+// secret, a key, a client assertion or a token in its text.
+var (
+	// ErrInvalidConfig means a client authentication method or an
+	// [AuthTransport] is misconfigured: a required field is empty, a value
+	// is out of range, a key cannot sign with the FAPI 2.0 algorithms. It is returned on first use, as a [*ConfigError] that
+	// names the field.
+	ErrInvalidConfig = errors.New("hardened: invalid configuration")
+	// ErrConflictingCredentials means the request already carries client
+	// credentials that differ from, or would be sent next to, the ones the
+	// method adds: a client_secret, client_assertion or
+	// client_assertion_type form parameter, an Authorization header, or a
+	// client_id that names another client. RFC 6749 §2.3 forbids more than
+	// one authentication method per request, so nothing is sent.
+	ErrConflictingCredentials = errors.New("hardened: request already carries client credentials")
+	// ErrUnsupportedRequest means a request cannot be client-authenticated:
+	// a nil form, a nil header where one is needed, or (for
+	// [AuthTransport]) a request that is not a POST of an
+	// application/x-www-form-urlencoded body within the size limit.
+	ErrUnsupportedRequest = errors.New("hardened: request cannot be client-authenticated")
+	// ErrEndpointNotAllowed means [AuthTransport] refused a request whose
+	// URL is not one of its Endpoints, so that credentials never reach
+	// another server.
+	ErrEndpointNotAllowed = errors.New("hardened: endpoint not allowed for client authentication")
+	// ErrClientAssertion means a private_key_jwt client assertion could not
+	// be signed (for example, a KMS or HSM signer failed).
+	ErrClientAssertion = errors.New("hardened: cannot create client assertion")
+	// ErrAuthMethodNotSupported means a client authentication method is
+	// unknown, or is not listed in the authorization server's
+	// token_endpoint_auth_methods_supported.
+	ErrAuthMethodNotSupported = errors.New("hardened: client authentication method not supported")
+
+	// ErrInvalidIssuer means the issuer identifier given to discovery is not
+	// an https URL without query and fragment (RFC 8414 §2).
+	ErrInvalidIssuer = errors.New("hardened: invalid issuer identifier")
+	// ErrIssuerMismatch means the metadata's "issuer" is not byte for byte
+	// the issuer identifier it was fetched for (RFC 8414 §3.3). It is
+	// returned as an [*IssuerMismatchError].
+	ErrIssuerMismatch = errors.New("hardened: metadata issuer does not match the issuer identifier")
+	// ErrInsecureEndpoint means a metadata endpoint is not an absolute
+	// https URL with a host and without fragment or user information.
+	ErrInsecureEndpoint = errors.New("hardened: metadata endpoint is not an absolute https URL")
+	// ErrInvalidMetadata means the metadata document is not a JSON object
+	// of the types RFC 8414 §2 defines: invalid JSON or UTF-8, a duplicate
+	// member, a string where an array is expected, a missing required
+	// member.
+	ErrInvalidMetadata = errors.New("hardened: invalid authorization server metadata")
+	// ErrMetadataTooLarge means the metadata document exceeds
+	// [Discovery.MaxBytes].
+	ErrMetadataTooLarge = errors.New("hardened: authorization server metadata too large")
+	// ErrMetadataContentType means the metadata response is not
+	// application/json (RFC 8414 §3.2).
+	ErrMetadataContentType = errors.New("hardened: authorization server metadata is not application/json")
+	// ErrMetadataStatus means the metadata request got an HTTP status other
+	// than 200 OK. It is returned as a [*StatusError].
+	ErrMetadataStatus = errors.New("hardened: unexpected HTTP status fetching metadata")
+	// ErrMetadataRedirect means the metadata request was answered with a
+	// redirect, which discovery never follows.
+	ErrMetadataRedirect = errors.New("hardened: metadata request was redirected")
+	// ErrMissingEndpoint means the metadata lacks an endpoint that the
+	// operation needs (for example token_endpoint for [Metadata.OAuth2Endpoint]).
+	ErrMissingEndpoint = errors.New("hardened: endpoint missing from metadata")
+)
+
+// ConfigError reports a misconfigured field. It wraps [ErrInvalidConfig].
+type ConfigError struct {
+	// Method is the client authentication method ("private_key_jwt", ...)
+	// or "AuthTransport".
+	Method string
+	// Field is the struct field at fault, e.g. "ClientID" or "Lifetime".
+	Field string
+	// Reason says what is wrong with it. It never holds the field's value.
+	Reason string
+}
+
+// Error implements error.
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("%s: %s: %s: %s", ErrInvalidConfig, e.Method, e.Field, e.Reason)
+}
+
+// Unwrap returns [ErrInvalidConfig].
+func (e *ConfigError) Unwrap() error { return ErrInvalidConfig }
+
+// IssuerMismatchError reports metadata whose "issuer" differs from the issuer
+// identifier it was requested for (RFC 8414 §3.3: the metadata "MUST NOT be
+// used"). It wraps [ErrIssuerMismatch].
+type IssuerMismatchError struct {
+	// Expected is the issuer identifier discovery was asked for.
+	Expected string
+	// Got is the "issuer" of the document, truncated to 256 bytes.
+	Got string
+}
+
+// Error implements error.
+func (e *IssuerMismatchError) Error() string {
+	return fmt.Sprintf("%s: want %q, got %q", ErrIssuerMismatch, e.Expected, e.Got)
+}
+
+// Unwrap returns [ErrIssuerMismatch].
+func (e *IssuerMismatchError) Unwrap() error { return ErrIssuerMismatch }
+
+// StatusError reports a metadata response with an unexpected HTTP status. It
+// wraps [ErrMetadataStatus].
+type StatusError struct {
+	// URL is the well-known URL that was requested.
+	URL string
+	// StatusCode is the response status.
+	StatusCode int
+}
+
+// Error implements error.
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("%s: %d from %s", ErrMetadataStatus, e.StatusCode, e.URL)
+}
+
+// Unwrap returns [ErrMetadataStatus].
+func (e *StatusError) Unwrap() error { return ErrMetadataStatus }
