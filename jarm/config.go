@@ -1,0 +1,363 @@
+package jarm
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rsa"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"time"
+
+	"github.com/hardened-oauth/hardened/internal/jose"
+)
+
+// Response modes of JARM §2.3, for the authorization request's
+// "response_mode" (see [ResponseModeOption]).
+const (
+	// ModeQueryJWT returns the JWT in the "response" query parameter.
+	ModeQueryJWT = "query.jwt"
+	// ModeFragmentJWT returns the JWT in the "response" fragment parameter.
+	ModeFragmentJWT = "fragment.jwt"
+	// ModeFormPostJWT POSTs the JWT as the "response" form field.
+	ModeFormPostJWT = "form_post.jwt"
+	// ModeJWT is the response type's default encoding: query.jwt for
+	// response_type=code.
+	ModeJWT = "jwt"
+)
+
+// Defaults applied to a zero [Config].
+const (
+	// DefaultSkew is the clock skew tolerated on exp, iat and nbf.
+	DefaultSkew = 10 * time.Second
+	// DefaultMaxResponseBytes bounds the "response" parameter.
+	DefaultMaxResponseBytes = 16 << 10
+	// DefaultMaxBodyBytes bounds a form post body, a redirect URL and a
+	// fragment.
+	DefaultMaxBodyBytes = 64 << 10
+)
+
+// defaultKeyAlgorithms is the JWE "alg" allow-list used when
+// Config.KeyAlgorithms is empty.
+var defaultKeyAlgorithms = []string{jose.RSAOAEP256, jose.ECDHES, jose.ECDHESA128KW, jose.ECDHESA192KW, jose.ECDHESA256KW}
+
+// defaultContentEncryptions is the JWE "enc" allow-list used when
+// Config.ContentEncryptions is empty.
+var defaultContentEncryptions = []string{jose.A128GCM, jose.A192GCM, jose.A256GCM, jose.A128CBCHS256, jose.A192CBCHS384, jose.A256CBCHS512}
+
+// VerificationKey is a public key of the authorization server that signs
+// responses.
+type VerificationKey struct {
+	// KeyID is the key's "kid". A response naming a kid is verified only
+	// with the keys of that kid; a response without a kid is tried against
+	// every key that fits its "alg".
+	KeyID string
+	// Key is an *ecdsa.PublicKey (P-256, P-384, P-521), an
+	// ed25519.PublicKey or an *rsa.PublicKey of 2048 bits or more.
+	Key crypto.PublicKey
+	// Algorithm, when set, is the only "alg" this key verifies.
+	Algorithm string
+}
+
+// DecryptionKey is a private key of the client that decrypts responses.
+type DecryptionKey struct {
+	// KeyID is the key's "kid"; a JWE naming a kid is decrypted only with
+	// the key of that kid (or keys without one).
+	KeyID string
+	// Key is an *rsa.PrivateKey (2048 bits or more; RSA-OAEP-256) or an
+	// *ecdsa.PrivateKey on P-256, P-384 or P-521 (ECDH-ES, ECDH-ES+AxxxKW).
+	Key crypto.PrivateKey
+}
+
+// Config configures a [Decoder]. The zero value of every optional field is
+// the safe default.
+type Config struct {
+	// Issuer is the authorization server's issuer identifier, compared
+	// exactly with "iss". Required.
+	Issuer string
+	// ClientID is the client_id that "aud" must contain. Required when the
+	// Decoder verifies JARM responses.
+	ClientID string
+
+	// JWKSURL is the server's jwks_uri (https only). Its keys are fetched on
+	// first use, cached for an hour, and refetched when a response names an
+	// unknown kid (at most once every 30 s); the last good set is kept when
+	// a fetch fails. It cannot be combined with Keys or JWKS.
+	JWKSURL string
+	// HTTPClient fetches JWKSURL. Nil means a client with timeouts that
+	// does not follow redirects.
+	HTTPClient *http.Client
+	// Keys are static verification keys. They may be combined with JWKS.
+	Keys []VerificationKey
+	// JWKS is a static JWK Set in its JSON form ({"keys":[...]}). Keys of
+	// unsupported types are skipped; private keys are refused.
+	JWKS []byte
+
+	// Algorithms is the JWS "alg" allow-list. Nil means
+	// ServerSigningAlgorithms ∩ {ES256, PS256, EdDSA}, or {ES256, PS256,
+	// EdDSA} when ServerSigningAlgorithms is nil. RS256 (the JARM default
+	// when a client registered no authorization_signed_response_alg) is
+	// accepted only when listed here.
+	Algorithms []string
+	// ServerSigningAlgorithms is the server metadata's
+	// authorization_signing_alg_values_supported, used to narrow the
+	// default allow-list. An empty intersection is an error.
+	ServerSigningAlgorithms []string
+
+	// DecryptionKeys are the client's keys for encrypted responses. When
+	// set, every response must be encrypted (a JWE whose content is the
+	// signed JWT); when empty, an encrypted response is refused.
+	DecryptionKeys []DecryptionKey
+	// KeyAlgorithms is the JWE "alg" allow-list. Nil means RSA-OAEP-256,
+	// ECDH-ES, ECDH-ES+A128KW, ECDH-ES+A192KW and ECDH-ES+A256KW.
+	KeyAlgorithms []string
+	// ContentEncryptions is the JWE "enc" allow-list. Nil means A128GCM,
+	// A192GCM, A256GCM, A128CBC-HS256, A192CBC-HS384 and A256CBC-HS512.
+	ContentEncryptions []string
+
+	// IssuerParameterSupported is the server metadata's
+	// authorization_response_iss_parameter_supported (RFC 9207 §3). When
+	// true, a plain response without "iss" is refused.
+	IssuerParameterSupported bool
+
+	// InsecureAllowPlainResponses admits plain responses although the
+	// Decoder has verification keys, which otherwise means JARM is
+	// required. Their "iss" is still checked per RFC 9207, but nothing in
+	// them is signed. Not allowed together with DecryptionKeys.
+	InsecureAllowPlainResponses bool
+	// InsecureAllowNoState lets callers pass an empty expected state, for
+	// clients that send no state and rely on PKCE alone against CSRF. The
+	// response must then carry no state either.
+	InsecureAllowNoState bool
+
+	// Skew is the clock skew tolerated on exp, iat and nbf. Zero means
+	// DefaultSkew (10 s); negative is an error.
+	Skew time.Duration
+	// MaxResponseBytes bounds the "response" parameter. Zero means
+	// DefaultMaxResponseBytes (16 KiB); at most 64 KiB.
+	MaxResponseBytes int
+	// MaxBodyBytes bounds a form post body, and the URL and fragment given
+	// to DecodeURL and DecodeFragment. Zero means DefaultMaxBodyBytes
+	// (64 KiB).
+	MaxBodyBytes int64
+	// Now returns the current time. Nil means time.Now.
+	Now func() time.Time
+}
+
+// Decoder validates authorization responses for one authorization server
+// and client. It is safe for concurrent use.
+type Decoder struct {
+	issuer       string
+	clientID     string
+	keys         jose.KeyProvider // nil: plain responses only
+	remote       *jose.RemoteKeySet
+	algs         []string
+	dec          []jose.DecryptionKey
+	decOpts      jose.DecryptOptions
+	jarmRequired bool
+	issParam     bool
+	allowNoState bool
+	skew         time.Duration
+	maxResp      int
+	maxBody      int64
+	now          func() time.Time
+}
+
+// NewDecoder checks cfg and returns a Decoder. It does not fetch JWKSURL;
+// call [Decoder.Refresh] to fail early at start-up. Errors wrap
+// [ErrInvalidConfig].
+func NewDecoder(cfg Config) (*Decoder, error) {
+	bad := func(format string, a ...any) (*Decoder, error) {
+		return nil, fmt.Errorf("%w: "+format, append([]any{ErrInvalidConfig}, a...)...)
+	}
+	if cfg.Issuer == "" {
+		return bad("Issuer is required")
+	}
+	d := &Decoder{
+		issuer:       cfg.Issuer,
+		clientID:     cfg.ClientID,
+		issParam:     cfg.IssuerParameterSupported,
+		allowNoState: cfg.InsecureAllowNoState,
+		skew:         cfg.Skew,
+		maxResp:      cfg.MaxResponseBytes,
+		maxBody:      cfg.MaxBodyBytes,
+		now:          cfg.Now,
+	}
+	if d.now == nil {
+		d.now = time.Now
+	}
+	switch {
+	case d.skew < 0:
+		return bad("negative Skew")
+	case d.skew == 0:
+		d.skew = DefaultSkew
+	}
+	switch {
+	case d.maxResp < 0 || d.maxResp > jose.MaxTokenSize:
+		return bad("MaxResponseBytes out of range")
+	case d.maxResp == 0:
+		d.maxResp = DefaultMaxResponseBytes
+	}
+	switch {
+	case d.maxBody < 0:
+		return bad("negative MaxBodyBytes")
+	case d.maxBody == 0:
+		d.maxBody = DefaultMaxBodyBytes
+	}
+
+	static := len(cfg.Keys) > 0 || cfg.JWKS != nil
+	switch {
+	case cfg.JWKSURL != "" && static:
+		return bad("JWKSURL cannot be combined with Keys or JWKS")
+	case cfg.JWKSURL != "":
+		u, err := url.Parse(cfg.JWKSURL)
+		if err != nil || u.Scheme != "https" || u.Host == "" {
+			return bad("JWKSURL must be an absolute https URL")
+		}
+		d.remote = &jose.RemoteKeySet{URL: cfg.JWKSURL, Client: cfg.HTTPClient, Now: d.now}
+		d.keys = d.remote
+	case static:
+		keys, err := staticKeys(cfg.Keys, cfg.JWKS)
+		if err != nil {
+			return nil, err
+		}
+		d.keys = keys
+	}
+
+	if d.keys != nil {
+		if cfg.ClientID == "" {
+			return bad("ClientID is required to verify JARM responses")
+		}
+		algs, err := signingAlgorithms(cfg.Algorithms, cfg.ServerSigningAlgorithms)
+		if err != nil {
+			return nil, err
+		}
+		d.algs = algs
+		d.jarmRequired = !cfg.InsecureAllowPlainResponses
+	}
+
+	if len(cfg.DecryptionKeys) > 0 {
+		if d.keys == nil {
+			return bad("DecryptionKeys need verification keys: encrypted responses are signed too")
+		}
+		if cfg.InsecureAllowPlainResponses {
+			return bad("InsecureAllowPlainResponses cannot be combined with DecryptionKeys")
+		}
+		for i, k := range cfg.DecryptionKeys {
+			if err := checkDecryptionKey(k.Key); err != nil {
+				return bad("DecryptionKeys[%d]: %w", i, err)
+			}
+			d.dec = append(d.dec, jose.DecryptionKey{KeyID: k.KeyID, Key: k.Key})
+		}
+		var err error
+		if d.decOpts.KeyAlgorithms, err = subsetOf("KeyAlgorithms", cfg.KeyAlgorithms, defaultKeyAlgorithms); err != nil {
+			return nil, err
+		}
+		if d.decOpts.ContentEncryptions, err = subsetOf("ContentEncryptions", cfg.ContentEncryptions, defaultContentEncryptions); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+// staticKeys builds the verification set from Keys and JWKS.
+func staticKeys(keys []VerificationKey, set []byte) (jose.StaticKeys, error) {
+	var out jose.StaticKeys
+	for i, k := range keys {
+		j, err := jose.NewJWK(k.Key)
+		if err != nil {
+			return nil, fmt.Errorf("%w: Keys[%d]: %w", ErrInvalidConfig, i, err)
+		}
+		if k.Algorithm != "" && !jose.Supported(k.Algorithm) {
+			return nil, fmt.Errorf("%w: Keys[%d]: unsupported algorithm %q", ErrInvalidConfig, i, k.Algorithm)
+		}
+		j.KeyID, j.Algorithm, j.Use = k.KeyID, k.Algorithm, "sig"
+		out = append(out, j)
+	}
+	if set != nil {
+		parsed, err := jose.ParseJWKSet(set)
+		if err != nil {
+			return nil, fmt.Errorf("%w: JWKS: %w", ErrInvalidConfig, err)
+		}
+		out = append(out, parsed...)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w: no usable verification key", ErrInvalidConfig)
+	}
+	return out, nil
+}
+
+// signingAlgorithms resolves the JWS allow-list.
+func signingAlgorithms(explicit, server []string) ([]string, error) {
+	if len(explicit) > 0 {
+		if err := jose.CheckAlgorithms(explicit); err != nil {
+			return nil, fmt.Errorf("%w: Algorithms: %w", ErrInvalidConfig, err)
+		}
+		return slices.Clone(explicit), nil
+	}
+	if len(server) == 0 {
+		return slices.Clone(jose.DefaultAlgorithms), nil
+	}
+	var out []string
+	for _, a := range jose.DefaultAlgorithms {
+		if slices.Contains(server, a) {
+			out = append(out, a)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w: the server advertises none of ES256, PS256, EdDSA; list the algorithm in Algorithms to accept it", ErrInvalidConfig)
+	}
+	return out, nil
+}
+
+// subsetOf checks that list names only members of all; nil means all.
+func subsetOf(field string, list, all []string) ([]string, error) {
+	if len(list) == 0 {
+		return slices.Clone(all), nil
+	}
+	for _, a := range list {
+		if !slices.Contains(all, a) {
+			return nil, fmt.Errorf("%w: %s: unsupported algorithm %q", ErrInvalidConfig, field, a)
+		}
+	}
+	return slices.Clone(list), nil
+}
+
+func checkDecryptionKey(k crypto.PrivateKey) error {
+	switch v := k.(type) {
+	case *rsa.PrivateKey:
+		if v != nil && v.N != nil && v.N.BitLen() >= jose.MinRSABits {
+			return nil
+		}
+		return fmt.Errorf("RSA key under %d bits", jose.MinRSABits)
+	case *ecdsa.PrivateKey:
+		if v != nil && (v.Curve == elliptic.P256() || v.Curve == elliptic.P384() || v.Curve == elliptic.P521()) {
+			return nil
+		}
+		return fmt.Errorf("EC key not on P-256, P-384 or P-521")
+	}
+	return fmt.Errorf("unsupported key type %T", k)
+}
+
+// Algorithms returns the JWS "alg" allow-list in use (nil for a Decoder
+// without verification keys).
+func (d *Decoder) Algorithms() []string { return slices.Clone(d.algs) }
+
+// JARMRequired reports whether plain responses are refused.
+func (d *Decoder) JARMRequired() bool { return d.jarmRequired }
+
+// Refresh fetches the JWKSURL key set now, to fail at start-up rather than
+// on the first response. It does nothing for static keys. Errors wrap
+// [ErrKeySetUnavailable].
+func (d *Decoder) Refresh(ctx context.Context) error {
+	if d.remote == nil {
+		return nil
+	}
+	if err := d.remote.Refresh(ctx); err != nil {
+		return fmt.Errorf("%w: %w", ErrKeySetUnavailable, err)
+	}
+	return nil
+}
