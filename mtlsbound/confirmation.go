@@ -5,7 +5,6 @@ import (
 	"crypto/subtle"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 )
 
@@ -114,11 +113,11 @@ func ParseConfirmation(cnf []byte) (Confirmation, error) {
 	}
 	var (
 		c      Confirmation
-		x5t    json.RawMessage
+		x5t    []byte
 		others bool
 	)
-	err := eachMember(cnf, func(name string, v json.RawMessage) error {
-		if name == MethodX5tS256 {
+	err := eachMember(cnf, func(name, v []byte) error {
+		if string(name) == MethodX5tS256 {
 			x5t = v
 		} else {
 			others = true
@@ -137,8 +136,8 @@ func ParseConfirmation(cnf []byte) (Confirmation, error) {
 	if jsonKind(x5t) != '"' {
 		return Confirmation{}, fmt.Errorf("%w: x5t#S256 is not a string", ErrMalformedConfirmation)
 	}
-	var s string
-	if err := json.Unmarshal(x5t, &s); err != nil {
+	s, err := unquote(x5t)
+	if err != nil {
 		return Confirmation{}, fmt.Errorf("%w: %w", ErrMalformedConfirmation, err)
 	}
 	if err := decodeThumbprint(s, &c.sum); err != nil {
@@ -149,7 +148,7 @@ func ParseConfirmation(cnf []byte) (Confirmation, error) {
 }
 
 // decodeThumbprint decodes a canonical unpadded base64url SHA-256 digest.
-func decodeThumbprint(s string, dst *[sha256.Size]byte) error {
+func decodeThumbprint(s []byte, dst *[sha256.Size]byte) error {
 	if len(s) != thumbprintLen {
 		return fmt.Errorf("%w: x5t#S256 is not 43 characters", ErrMalformedConfirmation)
 	}
@@ -160,7 +159,7 @@ func decodeThumbprint(s string, dst *[sha256.Size]byte) error {
 		}
 	}
 	// Strict rejects non-zero trailing bits: "...dg2" for "...dg0".
-	n, err := b64.Decode(dst[:], []byte(s))
+	n, err := b64.Decode(dst[:], s)
 	if err != nil || n != sha256.Size {
 		return fmt.Errorf("%w: x5t#S256 is not canonical base64url of 32 bytes", ErrMalformedConfirmation)
 	}
@@ -173,7 +172,9 @@ func decodeThumbprint(s string, dst *[sha256.Size]byte) error {
 // (else [ErrMalformedClaims]). A missing "cnf" gives the zero,
 // unbound Confirmation and no error: the policy for unbound tokens is the
 // caller's ([Verifier.InsecureAllowUnbound]). A present "cnf" is parsed
-// by [ParseConfirmation].
+// by [ParseConfirmation]. If the claims carry an "active" member (an
+// introspection response passed as claims), it must be the JSON value
+// true, else [ErrInactiveToken].
 //
 // The claims must already be verified (signature, issuer, audience,
 // expiry): this function reads, it does not authenticate.
@@ -191,10 +192,7 @@ func ConfirmationFromIntrospection(body []byte) (Confirmation, error) {
 }
 
 // activeTrue reports whether a raw "active" value is the JSON literal true.
-func activeTrue(v json.RawMessage) bool {
-	var b bool
-	return jsonKind(v) == 't' && json.Unmarshal(v, &b) == nil && b
-}
+func activeTrue(v []byte) bool { return string(v) == "true" }
 
 // confirmationFrom extracts cnf from a claims object. If requireActive,
 // "active" must be true; otherwise "active", when present, must be true.
@@ -205,9 +203,9 @@ func confirmationFrom(claims []byte, requireActive bool) (Confirmation, error) {
 	if jsonKind(claims) != '{' {
 		return Confirmation{}, fmt.Errorf("%w: not a JSON object", ErrMalformedClaims)
 	}
-	var cnf, active json.RawMessage
-	err := eachMember(claims, func(name string, v json.RawMessage) error {
-		switch name {
+	var cnf, active []byte
+	err := eachMember(claims, func(name, v []byte) error {
+		switch string(name) {
 		case ClaimConfirmation:
 			cnf = v
 		case "active":

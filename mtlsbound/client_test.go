@@ -1,0 +1,251 @@
+package mtlsbound_test
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/tls"
+	"crypto/x509"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hardened-oauth/hardened/internal/httpx"
+	"github.com/hardened-oauth/hardened/mtlsbound"
+)
+
+// opaqueSigner stands for a hardware key: it exposes only crypto.Signer.
+type opaqueSigner struct {
+	inner crypto.Signer
+	calls atomic.Int32
+}
+
+func (o *opaqueSigner) Public() crypto.PublicKey { return o.inner.Public() }
+
+func (o *opaqueSigner) Sign(r io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	o.calls.Add(1)
+	return o.inner.Sign(r, digest, opts)
+}
+
+// echoThumbprint answers with the x5t#S256 of the TLS client certificate.
+func echoThumbprint() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
+			_, _ = io.WriteString(w, "none")
+			return
+		}
+		_, _ = io.WriteString(w, mtlsbound.Thumbprint(r.TLS.PeerCertificates[0]))
+	})
+}
+
+func getBody(t *testing.T, c *http.Client, url string) string {
+	t.Helper()
+	resp, err := c.Get(url)
+	require.NoError(t, err)
+	defer drain(resp)
+	b, err := httpx.ReadBody(resp.Body, 4096)
+	require.NoError(t, err)
+	return string(b)
+}
+
+func TestClientPresentsCertificate(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	srv := newTLSServer(t, echoThumbprint())
+
+	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	ecHW := &opaqueSigner{inner: ecKey}
+	ecCert, err := certForKey("hsm-ec", ecHW, now.Add(-time.Hour), now.Add(time.Hour))
+	require.NoError(t, err)
+
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	rsaHW := &opaqueSigner{inner: rsaKey}
+	rsaCert, err := certForKey("hsm-rsa", rsaHW, now.Add(-time.Hour), now.Add(time.Hour))
+	require.NoError(t, err)
+
+	_, edKey, err := ed25519.GenerateKey(rand.Reader)
+	require.NoError(t, err)
+	edCert, err := certForKey("ed", edKey, now.Add(-time.Hour), now.Add(time.Hour))
+	require.NoError(t, err)
+
+	pemCert := newCert(t, "pem")
+	fileCert := newCert(t, "file")
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "client.crt"), filepath.Join(dir, "client.key")
+	require.NoError(t, os.WriteFile(certFile, fileCert.CertPEM, 0o600))
+	require.NoError(t, os.WriteFile(keyFile, fileCert.KeyPEM, 0o600))
+
+	tests := []struct {
+		name   string
+		cert   func(t *testing.T) tls.Certificate
+		want   *x509.Certificate
+		signer *opaqueSigner
+	}{
+		{name: "PEM bytes", want: pemCert.Leaf, cert: func(t *testing.T) tls.Certificate {
+			c, err := mtlsbound.KeyPair(pemCert.CertPEM, pemCert.KeyPEM)
+			require.NoError(t, err)
+			require.Equal(t, pemCert.Leaf.Raw, c.Leaf.Raw)
+			return c
+		}},
+		{name: "PEM files", want: fileCert.Leaf, cert: func(t *testing.T) tls.Certificate {
+			c, err := mtlsbound.LoadKeyPair(certFile, keyFile)
+			require.NoError(t, err)
+			return c
+		}},
+		{name: "hardware ECDSA signer", want: ecCert.Leaf, signer: ecHW, cert: func(*testing.T) tls.Certificate {
+			return tls.Certificate{Certificate: ecCert.TLS.Certificate, PrivateKey: ecHW}
+		}},
+		{name: "hardware RSA signer", want: rsaCert.Leaf, signer: rsaHW, cert: func(*testing.T) tls.Certificate {
+			return tls.Certificate{Certificate: rsaCert.TLS.Certificate, PrivateKey: rsaHW}
+		}},
+		{name: "Ed25519 key", want: edCert.Leaf, cert: func(*testing.T) tls.Certificate { return edCert.TLS }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := (&mtlsbound.Client{Certificate: tc.cert(t), RootCAs: serverPool(srv)}).HTTPClient()
+			require.NoError(t, err)
+			t.Cleanup(c.CloseIdleConnections)
+			require.Equal(t, mtlsbound.Thumbprint(tc.want), getBody(t, c, srv.URL))
+			if tc.signer != nil {
+				require.Positive(t, tc.signer.calls.Load())
+			}
+		})
+	}
+}
+
+// TestClientPresentsToServerNamingOtherCAs: a server whose
+// CertificateRequest lists CAs that did not issue the client certificate
+// still receives it (crypto/tls's Certificates selection would withhold it).
+func TestClientPresentsToServerNamingOtherCAs(t *testing.T) {
+	t.Parallel()
+	ca := newCert(t, "some other CA")
+	pool := x509.NewCertPool()
+	pool.AddCert(ca.Leaf)
+	srv := newTLSServerConfig(t, echoThumbprint(), &tls.Config{ClientAuth: tls.RequestClientCert, ClientCAs: pool})
+	c := newCert(t, "self-signed")
+	hc := clientFor(t, srv, &c)
+	require.Equal(t, mtlsbound.Thumbprint(c.Leaf), getBody(t, hc, srv.URL))
+}
+
+func TestClientInvalid(t *testing.T) {
+	t.Parallel()
+	a := newCert(t, "a")
+	b := newCert(t, "b")
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big.pem")
+	require.NoError(t, os.WriteFile(big, []byte(strings.Repeat("A", 1<<20+1)), 0o600))
+	keyFile := filepath.Join(dir, "a.key")
+	require.NoError(t, os.WriteFile(keyFile, a.KeyPEM, 0o600))
+
+	tests := []struct {
+		name    string
+		client  func() (*http.Client, error)
+		wantErr []error
+	}{
+		{name: "nil client", client: func() (*http.Client, error) { return (*mtlsbound.Client)(nil).HTTPClient() }, wantErr: []error{mtlsbound.ErrInvalidConfig}},
+		{name: "zero value", client: (&mtlsbound.Client{}).HTTPClient, wantErr: []error{mtlsbound.ErrInvalidCertificate}},
+		{name: "no private key", client: (&mtlsbound.Client{Certificate: tls.Certificate{Certificate: a.TLS.Certificate}}).HTTPClient, wantErr: []error{mtlsbound.ErrInvalidCertificate}},
+		{name: "private key not a signer", client: (&mtlsbound.Client{Certificate: tls.Certificate{Certificate: a.TLS.Certificate, PrivateKey: "key"}}).HTTPClient, wantErr: []error{mtlsbound.ErrInvalidCertificate}},
+		{name: "key of another certificate", client: (&mtlsbound.Client{Certificate: tls.Certificate{Certificate: a.TLS.Certificate, PrivateKey: b.TLS.PrivateKey}}).HTTPClient, wantErr: []error{mtlsbound.ErrInvalidCertificate}},
+		{name: "Leaf is not Certificate[0]", client: (&mtlsbound.Client{Certificate: tls.Certificate{Certificate: a.TLS.Certificate, PrivateKey: a.TLS.PrivateKey, Leaf: b.Leaf}}).HTTPClient, wantErr: []error{mtlsbound.ErrInvalidCertificate}},
+		{name: "garbage DER", client: (&mtlsbound.Client{Certificate: tls.Certificate{Certificate: [][]byte{[]byte("x")}, PrivateKey: a.TLS.PrivateKey}}).HTTPClient, wantErr: []error{mtlsbound.ErrInvalidCertificate}},
+		{name: "TLS 1.1", client: (&mtlsbound.Client{Certificate: a.TLS, MinVersion: tls.VersionTLS11}).HTTPClient, wantErr: []error{mtlsbound.ErrInvalidConfig}},
+		{name: "negative timeout", client: (&mtlsbound.Client{Certificate: a.TLS, Timeout: -time.Second}).HTTPClient, wantErr: []error{mtlsbound.ErrInvalidConfig}},
+		{name: "PEM of another key", client: func() (*http.Client, error) {
+			_, err := mtlsbound.KeyPair(a.CertPEM, b.KeyPEM)
+			return nil, err
+		}, wantErr: []error{mtlsbound.ErrInvalidCertificate}},
+		{name: "PEM garbage", client: func() (*http.Client, error) {
+			_, err := mtlsbound.KeyPair([]byte("x"), []byte("y"))
+			return nil, err
+		}, wantErr: []error{mtlsbound.ErrInvalidCertificate}},
+		{name: "missing file", client: func() (*http.Client, error) {
+			_, err := mtlsbound.LoadKeyPair(filepath.Join(dir, "missing.pem"), keyFile)
+			return nil, err
+		}, wantErr: []error{mtlsbound.ErrInvalidCertificate, os.ErrNotExist}},
+		{name: "oversized file", client: func() (*http.Client, error) {
+			_, err := mtlsbound.LoadKeyPair(big, keyFile)
+			return nil, err
+		}, wantErr: []error{mtlsbound.ErrInvalidCertificate, httpx.ErrBodyTooLarge}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := tc.client()
+			require.Nil(t, c)
+			for _, want := range tc.wantErr {
+				require.ErrorIs(t, err, want)
+			}
+		})
+	}
+}
+
+func TestClientSettings(t *testing.T) {
+	t.Parallel()
+	a := newCert(t, "a")
+
+	conf, err := (&mtlsbound.Client{Certificate: a.TLS}).TLSConfig()
+	require.NoError(t, err)
+	require.Equal(t, uint16(tls.VersionTLS12), conf.MinVersion)
+	require.Nil(t, conf.RootCAs)
+	conf13, err := (&mtlsbound.Client{Certificate: a.TLS, MinVersion: tls.VersionTLS13}).TLSConfig()
+	require.NoError(t, err)
+	require.Equal(t, uint16(tls.VersionTLS13), conf13.MinVersion)
+
+	tr, err := (&mtlsbound.Client{Certificate: a.TLS}).Transport()
+	require.NoError(t, err)
+	def := httpx.DefaultTransport()
+	require.Equal(t, def.TLSHandshakeTimeout, tr.TLSHandshakeTimeout)
+	require.Equal(t, def.ResponseHeaderTimeout, tr.ResponseHeaderTimeout)
+	require.Equal(t, def.IdleConnTimeout, tr.IdleConnTimeout)
+	require.Equal(t, def.ExpectContinueTimeout, tr.ExpectContinueTimeout)
+
+	hc, err := (&mtlsbound.Client{Certificate: a.TLS}).HTTPClient()
+	require.NoError(t, err)
+	require.Equal(t, httpx.DefaultTimeout, hc.Timeout)
+	hc, err = (&mtlsbound.Client{Certificate: a.TLS, Timeout: time.Second}).HTTPClient()
+	require.NoError(t, err)
+	require.Equal(t, time.Second, hc.Timeout)
+}
+
+func TestClientNoRedirects(t *testing.T) {
+	t.Parallel()
+	var followed atomic.Bool
+	mux := http.NewServeMux()
+	mux.HandleFunc("/token", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/elsewhere", http.StatusFound)
+	})
+	mux.HandleFunc("/elsewhere", func(w http.ResponseWriter, r *http.Request) { followed.Store(true) })
+	srv := newTLSServer(t, mux)
+	a := newCert(t, "a")
+	resp, err := clientFor(t, srv, &a).Post(srv.URL+"/token", "application/x-www-form-urlencoded", strings.NewReader("grant_type=client_credentials"))
+	require.NoError(t, err)
+	drain(resp)
+	require.Equal(t, http.StatusFound, resp.StatusCode)
+	require.False(t, followed.Load())
+}
+
+func TestClientSystemRoots(t *testing.T) {
+	t.Parallel()
+	srv := newTLSServer(t, echoThumbprint())
+	a := newCert(t, "a")
+	hc, err := (&mtlsbound.Client{Certificate: a.TLS}).HTTPClient() // RootCAs nil: system roots
+	require.NoError(t, err)
+	t.Cleanup(hc.CloseIdleConnections)
+	_, err = hc.Get(srv.URL)
+	var unknown x509.UnknownAuthorityError
+	require.ErrorAs(t, err, &unknown)
+}
