@@ -1,0 +1,181 @@
+package authserver
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hardened-oauth/hardened/internal/jose"
+)
+
+// fuzzServer is the RFC server plus an EC-keyed client, so that seeds can
+// reach the checks behind the signature.
+func fuzzServer(tb testing.TB) (*Server, *ecdsa.PrivateKey, time.Time) {
+	tb.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(tb, err)
+	now := time.Unix(1700000000, 0)
+	v := loadVectors(tb)
+	s, err := New(Config{
+		Issuer:     "https://server.example.com",
+		Now:        func() time.Time { return now },
+		MaxEntries: 64,
+		DPoPNonce:  NonceOptional,
+		Clients: []Client{
+			{ID: v.PAR.ClientID, AuthMethod: AuthPrivateKeyJWT, JWKS: []byte(`{"keys":[` + string(v.PAR.JWK) + `]}`),
+				RedirectURIs: []string{"https://client.example.org/cb"}, RequireSignedRequestObject: true},
+			{ID: "ec", AuthMethod: AuthPrivateKeyJWT, Keys: []crypto.PublicKey{key.Public()}, RedirectURIs: []string{"https://client.example.org/cb"}},
+		},
+	})
+	require.NoError(tb, err)
+	return s, key, now
+}
+
+func signSeed(tb testing.TB, key *ecdsa.PrivateKey, opts jose.SignerOptions, claims any) string {
+	tb.Helper()
+	s, err := jose.NewSigner(key, opts)
+	require.NoError(tb, err)
+	out, err := s.SignJSON(claims)
+	require.NoError(tb, err)
+	return out
+}
+
+// FuzzRequestObject feeds request objects to the JAR verifier: it must
+// never panic, and anything but a valid object is invalid_request_object.
+func FuzzRequestObject(f *testing.F) {
+	v := loadVectors(f)
+	s, key, now := fuzzServer(f)
+	f.Add(v.RequestObject.Compact) // RFC 9101 §4
+	f.Add(v.PAR.Request)           // RFC 9126 §3
+	f.Add(signSeed(f, key, jose.SignerOptions{Type: typRequestObject}, map[string]any{
+		"iss": "ec", "aud": "https://server.example.com", "client_id": "ec", "jti": "j1",
+		"nbf": now.Unix(), "exp": now.Add(time.Minute).Unix(), "response_type": "code", "max_age": 3, "claims": map[string]any{},
+	}))
+	f.Add("a.b.c.d.e")
+	f.Fuzz(func(t *testing.T, raw string) {
+		params, e := s.verifyRequestObject(context.Background(), s.clients["ec"], raw, "")
+		if e == nil {
+			require.Equal(t, "ec", params.Get("client_id"))
+			return
+		}
+		require.Equal(t, codeInvalidRequestObject, e.Code)
+	})
+}
+
+// FuzzDPoPProof feeds DPoP header values to the proof verifier.
+func FuzzDPoPProof(f *testing.F) {
+	v := loadVectors(f)
+	s, key, now := fuzzServer(f)
+	f.Add(v.TokenProof.Compact)    // RFC 9449 §4.1
+	f.Add(v.ResourceProof.Compact) // RFC 9449 §7.1
+	f.Add(signSeed(f, key, jose.SignerOptions{Type: typDPoP, EmbedJWK: true}, map[string]any{
+		"jti": "j1", "htm": "POST", "htu": "https://server.example.com/token", "iat": now.Unix(), "nonce": "n",
+	}))
+	f.Fuzz(func(t *testing.T, proof string) {
+		req := &http.Request{Method: http.MethodPost, URL: &url.URL{Path: "/token"}, Header: http.Header{"Dpop": {proof}}}
+		p, e := s.verifyDPoP(req, s.asSite(), "")
+		if e == nil {
+			require.NotEmpty(t, p.jkt)
+			return
+		}
+		require.Contains(t, []string{codeInvalidDPoPProof, codeUseDPoPNonce}, e.Code)
+	})
+}
+
+// FuzzClientAssertion feeds private_key_jwt assertions to client
+// authentication.
+func FuzzClientAssertion(f *testing.F) {
+	v := loadVectors(f)
+	s, key, now := fuzzServer(f)
+	f.Add(v.PAR.ClientAssertion) // RFC 9126 §3
+	f.Add(signSeed(f, key, jose.SignerOptions{}, map[string]any{
+		"iss": "ec", "sub": "ec", "aud": "https://server.example.com", "jti": "j1", "exp": now.Add(time.Minute).Unix(),
+	}))
+	f.Fuzz(func(t *testing.T, assertion string) {
+		form := url.Values{"client_assertion_type": {assertionTypeJWT}, "client_assertion": {assertion}}
+		req := &http.Request{Method: http.MethodPost, URL: &url.URL{Path: "/token"}, Header: http.Header{}}
+		c, e := s.authenticateClient(req, form)
+		if e == nil {
+			require.NotNil(t, c)
+			return
+		}
+		require.Contains(t, []string{codeInvalidClient, codeInvalidRequest}, e.Code)
+	})
+}
+
+// FuzzBasicCredentials feeds Authorization headers to the Basic parser.
+func FuzzBasicCredentials(f *testing.F) {
+	v := loadVectors(f)
+	f.Add(v.Basic.Authorization) // RFC 7662 §2.1
+	f.Add("Basic " + "YSUzQWI6YyUyNWQ=")
+	f.Fuzz(func(t *testing.T, h string) {
+		_, _, e := parseBasic(h)
+		if e != nil {
+			require.Contains(t, []string{codeInvalidClient, codeInvalidRequest}, e.Code)
+		}
+	})
+}
+
+// FuzzAuthorize feeds query strings to the authorization endpoint: the
+// answer is a redirect, a form_post page or a 400 error, never a panic.
+func FuzzAuthorize(f *testing.F) {
+	v := loadVectors(f)
+	s, _, _ := fuzzServer(f)
+	f.Add(v.AuthorizationRequest.Query) // RFC 9126 §4
+	f.Add("client_id=ec&response_type=code&redirect_uri=https%3A%2F%2Fclient.example.org%2Fcb&code_challenge=" +
+		"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256&state=x&response_mode=form_post.jwt")
+	f.Fuzz(func(t *testing.T, q string) {
+		rec := newRecorder()
+		s.ServeHTTP(rec, &http.Request{Method: http.MethodGet, URL: &url.URL{Path: "/authorize", RawQuery: q}, Header: http.Header{}})
+		require.Contains(t, []int{http.StatusFound, http.StatusOK, http.StatusBadRequest}, rec.code)
+	})
+}
+
+// FuzzNormalizeHTU checks that normalization never panics and is
+// idempotent.
+func FuzzNormalizeHTU(f *testing.F) {
+	v := loadVectors(f)
+	f.Add(v.TokenProof.HTU)
+	f.Add(v.ResourceProof.HTU)
+	f.Add("HTTPS://[::1]:443")
+	f.Fuzz(func(t *testing.T, in string) {
+		out, ok := normalizeHTU(in)
+		if !ok {
+			return
+		}
+		again, ok := normalizeHTU(out)
+		require.True(t, ok)
+		require.Equal(t, out, again)
+	})
+}
+
+// recorder is a minimal http.ResponseWriter for fuzzing.
+type recorder struct {
+	h    http.Header
+	code int
+	body []byte
+}
+
+func newRecorder() *recorder { return &recorder{h: http.Header{}} }
+
+func (r *recorder) Header() http.Header { return r.h }
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.code == 0 {
+		r.code = http.StatusOK
+	}
+	r.body = append(r.body, b...)
+	return len(b), nil
+}
+func (r *recorder) WriteHeader(code int) {
+	if r.code == 0 {
+		r.code = code
+	}
+}

@@ -1,0 +1,120 @@
+package authserver
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/url"
+	"slices"
+
+	"github.com/hardened-oauth/hardened/internal/jose"
+	"github.com/hardened-oauth/hardened/internal/oautherr"
+)
+
+func invalidRequestObject(desc string) *oautherr.Error {
+	return badRequest(codeInvalidRequestObject, desc)
+}
+
+// jwtClaimNames are the registered claims of a request object that are not
+// authorization request parameters.
+var jwtClaimNames = map[string]bool{"iss": true, "aud": true, "exp": true, "nbf": true, "iat": true, "jti": true, "sub": true}
+
+// verifyRequestObject decrypts (when it is a JWE) and verifies a request
+// object of client c (RFC 9101 §6, FAPI 2.0 Message Signing §5.3) and
+// returns the authorization request parameters it carries. outerClientID
+// is the client_id sent beside it, or "".
+func (s *Server) verifyRequestObject(ctx context.Context, c *client, raw, outerClientID string) (url.Values, *oautherr.Error) {
+	if len(raw) > jose.MaxTokenSize {
+		return nil, invalidRequestObject("request object too large")
+	}
+	if jose.Segments(raw) == 5 {
+		pt, h, err := jose.Decrypt(raw, s.decKeys, jose.DecryptOptions{
+			KeyAlgorithms:      s.encAlgs,
+			ContentEncryptions: []string{jose.A256GCM},
+		})
+		if err != nil {
+			return nil, invalidRequestObject("request object cannot be decrypted")
+		}
+		if !jose.TypeIs(h.Cty, "JWT") {
+			return nil, invalidRequestObject(`encrypted request object must be a nested JWT (cty "JWT")`)
+		}
+		raw = string(pt)
+	} else if c.RequireEncryptedRequestObject {
+		return nil, invalidRequestObject("request object must be encrypted")
+	}
+	j, err := jose.ParseCompact(raw)
+	if err != nil {
+		return nil, invalidRequestObject("request object is not a signed JWT with an allowed algorithm")
+	}
+	if !slices.Contains(jose.DefaultAlgorithms, j.Header.Alg) {
+		return nil, invalidRequestObject("request object algorithm is not allowed (ES256, PS256, EdDSA)")
+	}
+	if !jose.TypeIs(j.Header.Typ, typRequestObject) {
+		return nil, invalidRequestObject(`request object typ must be "oauth-authz-req+jwt"`)
+	}
+	if _, err := j.VerifyWith(ctx, c, jose.DefaultAlgorithms); err != nil {
+		return nil, invalidRequestObject("request object signature does not verify with the client's keys")
+	}
+	var cl jose.Claims
+	if err := json.Unmarshal(j.Payload, &cl); err != nil {
+		return nil, invalidRequestObject("malformed request object claims")
+	}
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(j.Payload, &members); err != nil {
+		return nil, invalidRequestObject("malformed request object claims")
+	}
+	if cl.Issuer != c.ID {
+		return nil, invalidRequestObject("request object iss must be the client_id")
+	}
+	if !cl.Audience.Contains(s.issuer) {
+		return nil, invalidRequestObject("request object aud must be the issuer identifier")
+	}
+	var cid string
+	if json.Unmarshal(members["client_id"], &cid) != nil || cid != c.ID || (outerClientID != "" && outerClientID != c.ID) {
+		return nil, invalidRequestObject("request object client_id does not match")
+	}
+	if cl.Expiry == nil || cl.NotBefore == nil {
+		return nil, invalidRequestObject("request object needs exp and nbf")
+	}
+	now, skew := s.now(), s.skew()
+	if err := cl.Validate(jose.Expected{Now: now, Skew: skew, RequireExpiry: true}); err != nil {
+		return nil, invalidRequestObject("request object is expired or not yet valid")
+	}
+	if cl.Expiry.Time().Sub(cl.NotBefore.Time()) > maxRequestObjectSpan {
+		return nil, invalidRequestObject("request object exp is more than 60 minutes after nbf")
+	}
+	if cl.ID == "" {
+		return nil, invalidRequestObject("request object lacks jti")
+	}
+	if _, ok := members["request"]; ok {
+		return nil, invalidRequestObject("request object must not contain request")
+	}
+	if _, ok := members["request_uri"]; ok {
+		return nil, invalidRequestObject("request object must not contain request_uri")
+	}
+	params := url.Values{}
+	for k, v := range members {
+		if jwtClaimNames[k] {
+			continue
+		}
+		v = bytes.TrimSpace(v)
+		switch {
+		case bytes.Equal(v, []byte("null")):
+		case len(v) > 0 && v[0] == '"':
+			var str string
+			if json.Unmarshal(v, &str) != nil {
+				return nil, invalidRequestObject("malformed request object claims")
+			}
+			params.Set(k, str)
+		default:
+			params.Set(k, string(v))
+		}
+	}
+	s.mu.Lock()
+	fresh := s.seen.add("request-object\x00"+c.ID+"\x00"+cl.ID, struct{}{}, cl.Expiry.Time().Add(skew), now)
+	s.mu.Unlock()
+	if !fresh {
+		return nil, invalidRequestObject("request object jti replayed")
+	}
+	return params, nil
+}
