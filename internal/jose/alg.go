@@ -6,9 +6,12 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/sha512"
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 )
 
 // Signature algorithm names (RFC 7518 §3.1, RFC 8037 §3.1).
@@ -29,8 +32,13 @@ const (
 // its list empty: ES256, PS256 and EdDSA.
 var DefaultAlgorithms = []string{ES256, PS256, EdDSA}
 
-// MinRSABits is the smallest RSA modulus accepted for signing or verifying.
+// MinRSABits is the smallest RSA modulus accepted for signing, verifying
+// or encrypting.
 const MinRSABits = 2048
+
+// MaxRSABits is the largest RSA modulus accepted: it bounds the cost of a
+// verification with an attacker-supplied key.
+const MaxRSABits = 16384
 
 type family int
 
@@ -101,10 +109,15 @@ func allowed(alg string, list []string) bool {
 	return Supported(alg) && slices.Contains(list, alg)
 }
 
-// AlgorithmFor returns the default signature algorithm for a public key:
-// ES256/ES384/ES512 by curve, EdDSA for Ed25519, PS256 for RSA.
+// AlgorithmFor returns the default signature algorithm for a public key
+// (or a private key, crypto.Signer or *JWK): ES256/ES384/ES512 by curve,
+// EdDSA for Ed25519, PS256 for RSA.
 func AlgorithmFor(pub crypto.PublicKey) (string, error) {
-	switch k := pub.(type) {
+	n, err := normalize(pub)
+	if err != nil {
+		return "", err
+	}
+	switch k := n.(type) {
 	case *ecdsa.PublicKey:
 		switch k.Curve {
 		case elliptic.P256():
@@ -122,10 +135,14 @@ func AlgorithmFor(pub crypto.PublicKey) (string, error) {
 	return "", fmt.Errorf("%w: %T", ErrUnsupportedKey, pub)
 }
 
-// checkKey reports whether pub can be used with alg.
+// checkKey reports whether pub, a key returned by normalize, can be used
+// with alg.
 func checkKey(info algInfo, pub crypto.PublicKey) error {
 	switch k := pub.(type) {
 	case *ecdsa.PublicKey:
+		if k == nil {
+			return ErrUnsupportedKey
+		}
 		if info.fam == famEC && k.Curve == info.curve {
 			return nil
 		}
@@ -134,38 +151,72 @@ func checkKey(info algInfo, pub crypto.PublicKey) error {
 			return nil
 		}
 	case *rsa.PublicKey:
-		if info.fam == famPSS || info.fam == famPKCS1 {
-			if k.N.BitLen() < MinRSABits {
-				return fmt.Errorf("%w: RSA key under %d bits", ErrUnsupportedKey, MinRSABits)
-			}
-			return nil
+		if k == nil {
+			return ErrUnsupportedKey
 		}
+		if info.fam == famPSS || info.fam == famPKCS1 {
+			return checkRSASize(k)
+		}
+	case nil:
+		return ErrUnsupportedKey
 	}
 	return ErrKeyMismatch
 }
 
+// digest hashes input with h into buf and returns the digest, without
+// allocating.
+func digest(h crypto.Hash, input []byte, buf *[64]byte) []byte {
+	switch h {
+	case crypto.SHA256:
+		*(*[32]byte)(buf[:32]) = sha256.Sum256(input)
+		return buf[:32]
+	case crypto.SHA384:
+		*(*[48]byte)(buf[:48]) = sha512.Sum384(input)
+		return buf[:48]
+	default:
+		*buf = sha512.Sum512(input)
+		return buf[:]
+	}
+}
+
 // signRaw signs input with signer under alg and returns the JWS signature
-// octets (R||S for ECDSA, RFC 7518 §3.4).
-func signRaw(rand io.Reader, signer crypto.Signer, info algInfo, input []byte) ([]byte, error) {
+// octets (R||S for ECDSA, RFC 7518 §3.4). pub is the signer's normalized
+// public key. A signature of the wrong size is an error, so a faulty
+// signer (an HSM or KMS returning another format) never yields a token
+// that cannot verify.
+//
+// An ECDSA signature is written into scratch when it has room.
+func signRaw(rand io.Reader, signer crypto.Signer, pub crypto.PublicKey, info algInfo, input, scratch []byte) ([]byte, error) {
+	var buf [64]byte
 	switch info.fam {
 	case famEd:
-		return signer.Sign(rand, input, crypto.Hash(0))
-	case famEC:
-		h := info.hash.New()
-		h.Write(input)
-		der, err := signer.Sign(rand, h.Sum(nil), info.hash)
+		sig, err := signer.Sign(rand, input, crypto.Hash(0))
 		if err != nil {
 			return nil, err
 		}
-		return derToRaw(der, info.size)
-	case famPSS:
-		h := info.hash.New()
-		h.Write(input)
-		return signer.Sign(rand, h.Sum(nil), &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: info.hash})
-	case famPKCS1:
-		h := info.hash.New()
-		h.Write(input)
-		return signer.Sign(rand, h.Sum(nil), info.hash)
+		if len(sig) != ed25519.SignatureSize {
+			return nil, fmt.Errorf("%w: signer returned a %d-byte Ed25519 signature", ErrMalformed, len(sig))
+		}
+		return sig, nil
+	case famEC:
+		der, err := signer.Sign(rand, digest(info.hash, input, &buf), info.hash)
+		if err != nil {
+			return nil, err
+		}
+		return derToRaw(scratch[:0], der, info.size)
+	case famPSS, famPKCS1:
+		var opts crypto.SignerOpts = info.hash
+		if info.fam == famPSS {
+			opts = &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: info.hash}
+		}
+		sig, err := signer.Sign(rand, digest(info.hash, input, &buf), opts)
+		if err != nil {
+			return nil, err
+		}
+		if k, ok := pub.(*rsa.PublicKey); !ok || len(sig) != k.Size() {
+			return nil, fmt.Errorf("%w: signer returned an RSA signature of the wrong size", ErrMalformed)
+		}
+		return sig, nil
 	}
 	return nil, ErrAlgorithmNotAllowed
 }
@@ -173,31 +224,26 @@ func signRaw(rand io.Reader, signer crypto.Signer, info algInfo, input []byte) (
 // verifyRaw checks sig over input with pub under alg. The key was checked
 // against the algorithm by checkKey.
 func verifyRaw(info algInfo, pub crypto.PublicKey, input, sig []byte) error {
+	var buf [64]byte
 	switch info.fam {
 	case famEd:
-		if ed25519.Verify(pub.(ed25519.PublicKey), input, sig) {
+		if len(sig) == ed25519.SignatureSize && ed25519.Verify(pub.(ed25519.PublicKey), input, sig) {
 			return nil
 		}
 	case famEC:
 		if len(sig) != 2*info.size {
 			return ErrInvalidSignature
 		}
-		h := info.hash.New()
-		h.Write(input)
-		var buf [160]byte
-		if ecdsa.VerifyASN1(pub.(*ecdsa.PublicKey), h.Sum(nil), rawToDER(buf[:0], sig, info.size)) {
+		var der [2*66 + 9]byte
+		if ecdsa.VerifyASN1(pub.(*ecdsa.PublicKey), digest(info.hash, input, &buf), rawToDER(der[:0], sig, info.size)) {
 			return nil
 		}
 	case famPSS:
-		h := info.hash.New()
-		h.Write(input)
-		if rsa.VerifyPSS(pub.(*rsa.PublicKey), info.hash, h.Sum(nil), sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: info.hash}) == nil {
+		if rsa.VerifyPSS(pub.(*rsa.PublicKey), info.hash, digest(info.hash, input, &buf), sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: info.hash}) == nil {
 			return nil
 		}
 	case famPKCS1:
-		h := info.hash.New()
-		h.Write(input)
-		if rsa.VerifyPKCS1v15(pub.(*rsa.PublicKey), info.hash, h.Sum(nil), sig) == nil {
+		if rsa.VerifyPKCS1v15(pub.(*rsa.PublicKey), info.hash, digest(info.hash, input, &buf), sig) == nil {
 			return nil
 		}
 	}
@@ -205,14 +251,18 @@ func verifyRaw(info algInfo, pub crypto.PublicKey, input, sig []byte) error {
 }
 
 // derToRaw converts an ASN.1 DER ECDSA signature (SEQUENCE { r INTEGER,
-// s INTEGER }) to the fixed-size R||S form of RFC 7518 §3.4.
-func derToRaw(der []byte, size int) ([]byte, error) {
-	bad := fmt.Errorf("%w: signer returned a malformed ECDSA signature", ErrMalformed)
-	rest, ok := derElem(der, 0x30)
-	if !ok || len(rest.tail) != 0 {
+// s INTEGER }) to the fixed-size R||S form of RFC 7518 §3.4, appended to
+// dst. It accepts
+// non-minimal length and integer encodings (some HSMs produce them) but
+// nothing that does not fit: a negative or zero r or s, an integer wider
+// than the curve, trailing bytes.
+func derToRaw(dst, der []byte, size int) ([]byte, error) {
+	bad := errBadDER
+	seq, ok := derElem(der, 0x30)
+	if !ok || len(seq.tail) != 0 {
 		return nil, bad
 	}
-	r, ok := derElem(rest.body, 0x02)
+	r, ok := derElem(seq.body, 0x02)
 	if !ok {
 		return nil, bad
 	}
@@ -220,15 +270,21 @@ func derToRaw(der []byte, size int) ([]byte, error) {
 	if !ok || len(s.tail) != 0 {
 		return nil, bad
 	}
-	out := make([]byte, 2*size)
+	dst = slices.Grow(dst, 2*size)
+	out := dst[len(dst) : len(dst)+2*size]
+	clear(out)
 	if !putInt(out[:size], r.body) || !putInt(out[size:], s.body) {
 		return nil, bad
 	}
-	return out, nil
+	return dst[:len(dst)+2*size], nil
 }
+
+var errBadDER = fmt.Errorf("%w: signer returned a malformed ECDSA signature", ErrMalformed)
 
 type derPart struct{ body, tail []byte }
 
+// derElem reads one TLV with the given tag, with a definite length in
+// short form or in long form of one or two octets.
 func derElem(b []byte, tag byte) (derPart, bool) {
 	if len(b) < 2 || b[0] != tag {
 		return derPart{}, false
@@ -238,7 +294,7 @@ func derElem(b []byte, tag byte) (derPart, bool) {
 	switch {
 	case n < 0x80:
 	case n == 0x81:
-		if len(b) < 3 || b[2] < 0x80 {
+		if len(b) < 3 {
 			return derPart{}, false
 		}
 		n, off = int(b[2]), 3
@@ -247,9 +303,6 @@ func derElem(b []byte, tag byte) (derPart, bool) {
 			return derPart{}, false
 		}
 		n, off = int(b[2])<<8|int(b[3]), 4
-		if n < 0x100 {
-			return derPart{}, false
-		}
 	default:
 		return derPart{}, false
 	}
@@ -267,7 +320,7 @@ func putInt(dst, v []byte) bool {
 	for len(v) > 1 && v[0] == 0 {
 		v = v[1:]
 	}
-	if len(v) > len(dst) {
+	if len(v) > len(dst) || len(v) == 1 && v[0] == 0 {
 		return false
 	}
 	copy(dst[len(dst)-len(v):], v)
@@ -308,4 +361,19 @@ func appendInt(dst, v []byte, n int) []byte {
 		dst = append(dst, 0)
 	}
 	return append(dst, v...)
+}
+
+// TypeIs reports whether a "typ" (or "cty") header value names the media
+// type want, compared as RFC 7515 §4.1.9 asks: case-insensitively, with an
+// optional "application/" prefix on either side. TypeIs("application/DPoP+JWT",
+// "dpop+jwt") is true; a type with parameters matches nothing.
+func TypeIs(typ, want string) bool {
+	strip := func(s string) string {
+		if len(s) > len("application/") && strings.EqualFold(s[:len("application/")], "application/") {
+			return s[len("application/"):]
+		}
+		return s
+	}
+	t, w := strip(typ), strip(want)
+	return t != "" && !strings.ContainsAny(t, ";/ ") && strings.EqualFold(t, w)
 }

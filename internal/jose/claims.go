@@ -23,16 +23,22 @@ func NewNumericDate(t time.Time) *NumericDate {
 // Time returns d as a time.Time.
 func (d NumericDate) Time() time.Time { return time.Unix(int64(d), 0) }
 
-// UnmarshalJSON accepts a JSON number.
+// maxNumericDate is the largest NumericDate accepted: 2^40 s, some 34,000
+// years from now, far from int64 overflow when durations are added.
+const maxNumericDate = 1 << 40
+
+// UnmarshalJSON accepts a non-negative JSON number up to 2^40; a string,
+// null, a negative or larger number is ErrMalformed.
 func (d *NumericDate) UnmarshalJSON(b []byte) error {
 	var f float64
-	if len(b) == 0 || b[0] == '"' {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 || (b[0] != '-' && (b[0] < '0' || b[0] > '9')) {
 		return fmt.Errorf("%w: NumericDate must be a number", ErrMalformed)
 	}
 	if err := json.Unmarshal(b, &f); err != nil {
 		return fmt.Errorf("%w: NumericDate: %w", ErrMalformed, err)
 	}
-	if math.IsNaN(f) || math.IsInf(f, 0) || f < 0 || f > 1<<40 {
+	if math.IsNaN(f) || math.IsInf(f, 0) || f < 0 || f > maxNumericDate {
 		return fmt.Errorf("%w: NumericDate out of range", ErrMalformed)
 	}
 	*d = NumericDate(int64(f))
@@ -74,15 +80,23 @@ func (a Audience) MarshalJSON() ([]byte, error) {
 func (a Audience) Contains(s string) bool { return slices.Contains(a, s) }
 
 // Claims are the registered JWT claims (RFC 7519 §4.1). Embed it in a
-// struct that adds the claims of a profile.
+// struct that adds the claims of a profile, and decode that struct with
+// [UnmarshalStrict].
 type Claims struct {
-	Issuer    string       `json:"iss,omitempty"`
-	Subject   string       `json:"sub,omitempty"`
-	Audience  Audience     `json:"aud,omitempty"`
-	Expiry    *NumericDate `json:"exp,omitempty"`
+	// Issuer is "iss" (RFC 7519 §4.1.1).
+	Issuer string `json:"iss,omitempty"`
+	// Subject is "sub" (RFC 7519 §4.1.2).
+	Subject string `json:"sub,omitempty"`
+	// Audience is "aud" (RFC 7519 §4.1.3).
+	Audience Audience `json:"aud,omitempty"`
+	// Expiry is "exp" (RFC 7519 §4.1.4).
+	Expiry *NumericDate `json:"exp,omitempty"`
+	// NotBefore is "nbf" (RFC 7519 §4.1.5).
 	NotBefore *NumericDate `json:"nbf,omitempty"`
-	IssuedAt  *NumericDate `json:"iat,omitempty"`
-	ID        string       `json:"jti,omitempty"`
+	// IssuedAt is "iat" (RFC 7519 §4.1.6).
+	IssuedAt *NumericDate `json:"iat,omitempty"`
+	// ID is "jti" (RFC 7519 §4.1.7).
+	ID string `json:"jti,omitempty"`
 }
 
 // Expected lists what [Claims.Validate] checks.
@@ -91,7 +105,8 @@ type Expected struct {
 	Issuer string
 	// Audience, when set, must be one of "aud".
 	Audience string
-	// Now is the verification time.
+	// Now is the verification time. The zero value means time.Now(); pass
+	// the verifier's injected clock.
 	Now time.Time
 	// Skew is the clock skew tolerated on exp, nbf and iat.
 	Skew time.Duration
@@ -100,7 +115,8 @@ type Expected struct {
 	// RequireIssuedAt makes "iat" mandatory and rejects an iat in the
 	// future (beyond Skew).
 	RequireIssuedAt bool
-	// MaxAge, when positive, rejects an iat older than Now-MaxAge-Skew.
+	// MaxAge, when positive, makes "iat" mandatory and rejects an iat
+	// older than Now-MaxAge-Skew or later than Now+Skew.
 	MaxAge time.Duration
 }
 
@@ -144,7 +160,7 @@ func (c *Claims) Validate(e Expected) error {
 		return nil
 	}
 	iat := c.IssuedAt.Time()
-	if e.RequireIssuedAt && now.Add(e.Skew).Before(iat) {
+	if (e.RequireIssuedAt || e.MaxAge > 0) && now.Add(e.Skew).Before(iat) {
 		return fmt.Errorf("%w: iat in the future", ErrNotYetValid)
 	}
 	if e.MaxAge > 0 && iat.Before(now.Add(-e.MaxAge-e.Skew)) {

@@ -28,6 +28,8 @@ var (
 	// ErrCritical reports a "crit" header parameter, none of which this
 	// package understands (RFC 7515 §4.1.11).
 	ErrCritical = errors.New("jose: unsupported critical header")
+	// ErrEncrypt reports a failure to produce a JWE.
+	ErrEncrypt = errors.New("jose: encryption failed")
 	// ErrDecrypt reports a JWE that cannot be decrypted with the given keys.
 	ErrDecrypt = errors.New("jose: decryption failed")
 	// ErrNotEncrypted reports a JWS where a JWE was required.

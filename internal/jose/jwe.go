@@ -6,7 +6,9 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
+	"strings"
 
 	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jwe"
@@ -40,12 +42,26 @@ var ContentEncryptions = []string{A128GCM, A192GCM, A256GCM, A128CBCHS256, A192C
 
 // JWEHeader is the protected header of a compact JWE.
 type JWEHeader struct {
+	// Alg is the key management algorithm (RFC 7516 §4.1.1).
 	Alg string `json:"alg"`
+	// Enc is the content encryption algorithm (RFC 7516 §4.1.2).
 	Enc string `json:"enc"`
+	// Kid is the recipient key's ID (RFC 7516 §4.1.6).
 	Kid string `json:"kid,omitempty"`
+	// Cty is the content type, "JWT" for a nested JWT (RFC 7516 §4.1.12).
 	Cty string `json:"cty,omitempty"`
+	// Typ is the media type of the whole JWE (RFC 7516 §4.1.11).
 	Typ string `json:"typ,omitempty"`
 }
+
+// jweWireHeader is JWEHeader with the members parsing must inspect.
+type jweWireHeader struct {
+	JWEHeader
+	Zip  json.RawMessage `json:"zip"`
+	Crit json.RawMessage `json:"crit"`
+}
+
+var jweHeaderSchema = schemaOf(reflect.TypeFor[jweWireHeader]())
 
 // EncryptOptions configures [Encrypt].
 type EncryptOptions struct {
@@ -106,7 +122,7 @@ func Encrypt(plaintext []byte, recipient crypto.PublicKey, opts EncryptOptions) 
 		jwe.WithProtectedHeaders(h),
 		jwe.WithCompact())
 	if err != nil {
-		return "", fmt.Errorf("jose: encrypting: %w", err)
+		return "", fmt.Errorf("%w: %w", ErrEncrypt, err)
 	}
 	return string(out), nil
 }
@@ -130,7 +146,8 @@ type DecryptionKey struct {
 	// KeyID is the key's "kid"; a JWE naming a kid is decrypted only with
 	// keys of that kid.
 	KeyID string
-	// Key is an *rsa.PrivateKey or *ecdsa.PrivateKey.
+	// Key is an *rsa.PrivateKey (RSA-OAEP-256) or an *ecdsa.PrivateKey
+	// (ECDH-ES and ECDH-ES+AxxxKW); other types are skipped.
 	Key crypto.PrivateKey
 }
 
@@ -143,9 +160,68 @@ type DecryptOptions struct {
 	ContentEncryptions []string
 }
 
+// encInfo gives, per content encryption algorithm, the sizes RFC 7518 §5
+// fixes: content encryption key, initialization vector and tag.
+var encInfo = map[string]struct{ cek, iv, tag int }{
+	A128GCM:      {16, 12, 16},
+	A192GCM:      {24, 12, 16},
+	A256GCM:      {32, 12, 16},
+	A128CBCHS256: {32, 16, 16},
+	A192CBCHS384: {48, 16, 24},
+	A256CBCHS512: {64, 16, 32},
+}
+
+// checkJWESegments checks the encrypted key, IV, ciphertext and tag of a
+// compact JWE against the sizes alg and enc imply, before any key is
+// used: canonical base64url in every segment, an IV and tag of the algorithm's size, an
+// AES-wrapped key of the content key's size plus 8 octets (RFC 3394), no
+// encrypted key for direct ECDH-ES (RFC 7516 §5.2 step 10), whole AES
+// blocks for CBC. Besides failing early, this keeps malformed input away
+// from jwx, whose key unwrapping panics on an empty wrapped key.
+func checkJWESegments(token string, h *JWEHeader) error {
+	info, ok := encInfo[h.Enc]
+	if !ok {
+		return fmt.Errorf("%w: JWE enc", ErrAlgorithmNotAllowed)
+	}
+	seg := strings.SplitN(token, ".", 5)
+	var n [5]int
+	for i := 1; i < 5; i++ {
+		b, err := b64.DecodeString(seg[i])
+		if err != nil {
+			return fmt.Errorf("%w: JWE segment %d encoding", ErrMalformed, i+1)
+		}
+		n[i] = len(b)
+	}
+	ek, iv, ct, tag := n[1], n[2], n[3], n[4]
+	switch h.Alg {
+	case ECDHES:
+		if ek != 0 {
+			return fmt.Errorf("%w: ECDH-ES with an encrypted key", ErrMalformed)
+		}
+	case ECDHESA128KW, ECDHESA192KW, ECDHESA256KW:
+		if ek != info.cek+8 {
+			return fmt.Errorf("%w: wrapped key length", ErrMalformed)
+		}
+	default: // RSA-OAEP-256: the key's modulus size, checked by crypto/rsa
+		if ek == 0 {
+			return fmt.Errorf("%w: no encrypted key", ErrMalformed)
+		}
+	}
+	if iv != info.iv || tag != info.tag {
+		return fmt.Errorf("%w: JWE IV or tag length", ErrMalformed)
+	}
+	if info.iv == 16 && (ct == 0 || ct%16 != 0) {
+		return fmt.Errorf("%w: CBC ciphertext length", ErrMalformed)
+	}
+	return nil
+}
+
 // ParseJWEHeader decodes the protected header of a compact JWE without
-// decrypting it. It rejects "zip" (compression invites decompression bombs
-// and is not used by OAuth profiles) and "crit".
+// decrypting it. It requires five segments of canonical unpadded base64url
+// (three segments is ErrNotEncrypted), a JSON object header without
+// duplicate or case-variant member names, with string "alg" and "enc". It
+// rejects "zip" (ErrAlgorithmNotAllowed: compression invites decompression
+// bombs and no OAuth profile uses it) and "crit" (ErrCritical).
 func ParseJWEHeader(token string) (*JWEHeader, error) {
 	if len(token) > MaxTokenSize {
 		return nil, fmt.Errorf("%w: token over %d bytes", ErrTooLarge, MaxTokenSize)
@@ -159,17 +235,16 @@ func ParseJWEHeader(token string) (*JWEHeader, error) {
 	if !isB64(token) {
 		return nil, fmt.Errorf("%w: invalid base64url", ErrMalformed)
 	}
-	hb, err := b64.DecodeString(token[:indexDot(token)])
+	hb, err := b64.DecodeString(token[:strings.IndexByte(token, '.')])
 	if err != nil {
 		return nil, fmt.Errorf("%w: JWE header encoding", ErrMalformed)
 	}
-	var raw struct {
-		JWEHeader
-		Zip  json.RawMessage `json:"zip"`
-		Crit json.RawMessage `json:"crit"`
+	if err := checkJSON(hb, jweHeaderSchema, true); err != nil {
+		return nil, fmt.Errorf("%w: JWE header", err)
 	}
+	var raw jweWireHeader
 	if err := json.Unmarshal(hb, &raw); err != nil {
-		return nil, fmt.Errorf("%w: JWE header: %w", ErrMalformed, err)
+		return nil, fmt.Errorf("%w: JWE header member types", ErrMalformed)
 	}
 	if raw.Crit != nil {
 		return nil, ErrCritical
@@ -184,19 +259,14 @@ func ParseJWEHeader(token string) (*JWEHeader, error) {
 	return &h, nil
 }
 
-func indexDot(s string) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] == '.' {
-			return i
-		}
-	}
-	return len(s)
-}
-
 // Decrypt decrypts a compact JWE. It checks "alg" and "enc" against the
-// allow-lists before any key is used, then tries the keys whose kid matches
-// the header's (all keys when the header has none) and whose type fits
-// "alg". A JWS given where a JWE is expected is ErrNotEncrypted.
+// allow-lists (ErrAlgorithmNotAllowed) and the header as ParseJWEHeader
+// does before any key is used, then tries the keys whose type fits "alg"
+// and whose KeyID equals the header's kid (keys without a KeyID are tried
+// for any kid; all keys when the header has none). No such key is
+// ErrNoMatchingKey; keys that all fail is ErrDecrypt, whatever the cause,
+// so that failures reveal nothing. A JWS given where a JWE is expected is
+// ErrNotEncrypted.
 func Decrypt(token string, keys []DecryptionKey, opts DecryptOptions) ([]byte, *JWEHeader, error) {
 	h, err := ParseJWEHeader(token)
 	if err != nil {
@@ -215,9 +285,17 @@ func Decrypt(token string, keys []DecryptionKey, opts DecryptOptions) ([]byte, *
 	if !slices.Contains(encs, h.Enc) || !slices.Contains(ContentEncryptions, h.Enc) {
 		return nil, nil, fmt.Errorf("%w: JWE enc %q", ErrAlgorithmNotAllowed, truncate(h.Enc, 32))
 	}
+	if err := checkJWESegments(token, h); err != nil {
+		return nil, nil, err
+	}
 	tried := false
 	for _, k := range keys {
 		if h.Kid != "" && k.KeyID != "" && k.KeyID != h.Kid {
+			continue
+		}
+		switch k.Key.(type) {
+		case *rsa.PrivateKey, *ecdsa.PrivateKey:
+		default:
 			continue
 		}
 		pub, err := publicOf(k.Key)

@@ -8,10 +8,13 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
+	"reflect"
+	"slices"
 )
 
 // b64 is the unpadded base64url encoding of RFC 7515 §2.
@@ -57,29 +60,51 @@ type rawJWK struct {
 // MaxJWKSize bounds a single JWK's JSON.
 const MaxJWKSize = 16 << 10
 
+// jwkSchema and jwkSetSchema are the member names ParseJWK and
+// ParseJWKSet expect, spelled exactly (see checkJSON).
+var (
+	jwkSchema    = schemaOf(reflect.TypeFor[rawJWK]())
+	jwkSetSchema = schemaOf(reflect.TypeFor[struct {
+		Keys []rawJWK `json:"keys"`
+	}]())
+)
+
 // ParseJWK parses a public JWK. It rejects private members (ErrPrivateKey),
-// symmetric ("oct") keys, unknown key types and curves, points off the
-// curve, RSA keys under 2048 bits and non-canonical base64url.
+// symmetric ("oct") keys, unknown key types and curves, and RSA keys under
+// MinRSABits or over MaxRSABits (ErrUnsupportedKey); points off the curve,
+// coordinates of the wrong length, non-minimal RSA integers, non-canonical
+// base64url and duplicate or case-variant member names (ErrMalformed).
 func ParseJWK(data []byte) (*JWK, error) {
 	if len(data) > MaxJWKSize {
 		return nil, fmt.Errorf("%w: JWK over %d bytes", ErrTooLarge, MaxJWKSize)
 	}
-	var r rawJWK
-	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, fmt.Errorf("%w: JWK: %w", ErrMalformed, err)
+	if err := checkJSON(data, jwkSchema, true); err != nil {
+		return nil, err
 	}
-	return r.toJWK()
+	return parseRawJWK(data)
 }
 
-func (r *rawJWK) toJWK() (*JWK, error) {
-	if r.D != nil || r.P != nil || r.Q != nil || r.DP != nil || r.DQ != nil || r.QI != nil || r.Oth != nil || r.K != nil {
+// parseRawJWK decodes a JWK whose JSON passed checkJSON.
+func parseRawJWK(data []byte) (*JWK, error) {
+	var r rawJWK
+	err := json.Unmarshal(data, &r)
+	if r.private() {
+		// encoding/json fills the other members after a type error, so a
+		// private member is reported even next to a malformed one.
 		return nil, ErrPrivateKey
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: JWK member types", ErrMalformed)
 	}
 	pub, err := r.publicKey()
 	if err != nil {
 		return nil, err
 	}
 	return &JWK{Key: pub, KeyID: r.Kid, Algorithm: r.Alg, Use: r.Use}, nil
+}
+
+func (r *rawJWK) private() bool {
+	return r.D != nil || r.P != nil || r.Q != nil || r.DP != nil || r.DQ != nil || r.QI != nil || r.Oth != nil || r.K != nil
 }
 
 func (r *rawJWK) publicKey() (crypto.PublicKey, error) {
@@ -95,9 +120,10 @@ func (r *rawJWK) publicKey() (crypto.PublicKey, error) {
 		case "P-521":
 			curve, size = elliptic.P521(), 66
 		default:
-			return nil, fmt.Errorf("%w: EC curve %q", ErrUnsupportedKey, r.Crv)
+			return nil, fmt.Errorf("%w: EC curve %q", ErrUnsupportedKey, truncate(r.Crv, 16))
 		}
-		pt := make([]byte, 1+2*size)
+		var buf [1 + 2*66]byte
+		pt := buf[:1+2*size]
 		pt[0] = 4
 		if err := decodeFixed(pt[1:1+size], r.X); err != nil {
 			return nil, err
@@ -107,12 +133,12 @@ func (r *rawJWK) publicKey() (crypto.PublicKey, error) {
 		}
 		pub, err := ecdsa.ParseUncompressedPublicKey(curve, pt)
 		if err != nil {
-			return nil, fmt.Errorf("%w: EC point: %w", ErrMalformed, err)
+			return nil, fmt.Errorf("%w: EC point is not on the curve", ErrMalformed)
 		}
 		return pub, nil
 	case "OKP":
 		if r.Crv != "Ed25519" {
-			return nil, fmt.Errorf("%w: OKP curve %q", ErrUnsupportedKey, r.Crv)
+			return nil, fmt.Errorf("%w: OKP curve %q", ErrUnsupportedKey, truncate(r.Crv, 16))
 		}
 		x := make([]byte, ed25519.PublicKeySize)
 		if err := decodeFixed(x, r.X); err != nil {
@@ -120,36 +146,48 @@ func (r *rawJWK) publicKey() (crypto.PublicKey, error) {
 		}
 		return ed25519.PublicKey(x), nil
 	case "RSA":
+		if len(r.N) > b64.EncodedLen(MaxRSABits/8) {
+			return nil, fmt.Errorf("%w: RSA key over %d bits", ErrUnsupportedKey, MaxRSABits)
+		}
 		n, err := b64.DecodeString(r.N)
 		if err != nil || len(n) == 0 || n[0] == 0 {
 			return nil, fmt.Errorf("%w: RSA modulus", ErrMalformed)
 		}
-		e, err := b64.DecodeString(r.E)
-		if err != nil || len(e) == 0 || len(e) > 4 || e[0] == 0 {
+		if n[len(n)-1]&1 == 0 {
+			return nil, fmt.Errorf("%w: RSA modulus is even", ErrMalformed)
+		}
+		var eb [4]byte
+		if len(r.E) == 0 || len(r.E) > b64.EncodedLen(len(eb)) {
 			return nil, fmt.Errorf("%w: RSA exponent", ErrMalformed)
 		}
-		var ev int
-		for _, c := range e {
-			ev = ev<<8 | int(c)
+		ne, err := b64.Decode(eb[:], []byte(r.E))
+		if err != nil || ne == 0 || eb[0] == 0 {
+			return nil, fmt.Errorf("%w: RSA exponent", ErrMalformed)
 		}
-		if ev < 3 || ev%2 == 0 {
+		var ev int64
+		for _, c := range eb[:ne] {
+			ev = ev<<8 | int64(c)
+		}
+		if ev < 3 || ev%2 == 0 || ev > maxRSAExponent {
 			return nil, fmt.Errorf("%w: RSA exponent", ErrUnsupportedKey)
 		}
-		pub := &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: ev}
-		if pub.N.BitLen() < MinRSABits {
-			return nil, fmt.Errorf("%w: RSA key under %d bits", ErrUnsupportedKey, MinRSABits)
+		pub := &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(ev)}
+		if err := checkRSASize(pub); err != nil {
+			return nil, err
 		}
 		return pub, nil
 	case "oct":
 		return nil, fmt.Errorf("%w: symmetric key", ErrUnsupportedKey)
+	case "":
+		return nil, fmt.Errorf("%w: JWK has no kty", ErrMalformed)
 	}
-	return nil, fmt.Errorf("%w: kty %q", ErrUnsupportedKey, r.Kty)
+	return nil, fmt.Errorf("%w: kty %q", ErrUnsupportedKey, truncate(r.Kty, 16))
 }
 
 // decodeFixed decodes a base64url member that must be exactly len(dst)
 // octets long.
 func decodeFixed(dst []byte, s string) error {
-	if b64.DecodedLen(len(s)) != len(dst) {
+	if len(s) != b64.EncodedLen(len(dst)) {
 		return fmt.Errorf("%w: JWK coordinate length", ErrMalformed)
 	}
 	n, err := b64.Decode(dst, []byte(s))
@@ -159,8 +197,10 @@ func decodeFixed(dst []byte, s string) error {
 	return nil
 }
 
-// NewJWK returns the public JWK of pub, which may also be a private key or
-// a crypto.Signer (its Public() is used).
+// NewJWK returns the public JWK of pub, which may also be a private key, a
+// crypto.Signer (its Public() is used) or a *JWK. The key is validated (an
+// EC point must be on its curve, an RSA key between MinRSABits and
+// MaxRSABits).
 func NewJWK(pub crypto.PublicKey) (*JWK, error) {
 	k, err := publicOf(pub)
 	if err != nil {
@@ -169,16 +209,36 @@ func NewJWK(pub crypto.PublicKey) (*JWK, error) {
 	return &JWK{Key: k}, nil
 }
 
-// publicOf normalizes keys to *ecdsa.PublicKey, ed25519.PublicKey or
-// *rsa.PublicKey.
-func publicOf(k any) (crypto.PublicKey, error) {
+// maxRSAExponent is the largest RSA public exponent crypto/rsa accepts.
+const maxRSAExponent = 1<<31 - 1
+
+func checkRSASize(k *rsa.PublicKey) error {
+	if k.N == nil || k.N.Sign() <= 0 {
+		return fmt.Errorf("%w: RSA key without modulus", ErrUnsupportedKey)
+	}
+	switch n := k.N.BitLen(); {
+	case n < MinRSABits:
+		return fmt.Errorf("%w: RSA key under %d bits", ErrUnsupportedKey, MinRSABits)
+	case n > MaxRSABits:
+		return fmt.Errorf("%w: RSA key over %d bits", ErrUnsupportedKey, MaxRSABits)
+	}
+	if k.E < 3 || k.E%2 == 0 || k.E > maxRSAExponent {
+		return fmt.Errorf("%w: RSA exponent", ErrUnsupportedKey)
+	}
+	return nil
+}
+
+// normalize returns the public key behind k (a public key, a *JWK or a
+// crypto.Signer) as *ecdsa.PublicKey, ed25519.PublicKey or *rsa.PublicKey,
+// with the cheap checks only: a supported curve, an Ed25519 key of the
+// right length, an RSA size and exponent in range. It does not check that
+// an EC point is on its curve: ecdsa.VerifyASN1 does that itself, and
+// publicOf adds it for the other uses.
+func normalize(k any) (crypto.PublicKey, error) {
 	switch v := k.(type) {
 	case *ecdsa.PublicKey:
-		if v == nil {
+		if v == nil || v.Curve == nil {
 			break
-		}
-		if _, err := v.Bytes(); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrUnsupportedKey, err)
 		}
 		if v.Curve != elliptic.P256() && v.Curve != elliptic.P384() && v.Curve != elliptic.P521() {
 			return nil, fmt.Errorf("%w: EC curve", ErrUnsupportedKey)
@@ -193,96 +253,134 @@ func publicOf(k any) (crypto.PublicKey, error) {
 		if v == nil {
 			break
 		}
-		if v.N.BitLen() < MinRSABits {
-			return nil, fmt.Errorf("%w: RSA key under %d bits", ErrUnsupportedKey, MinRSABits)
+		if err := checkRSASize(v); err != nil {
+			return nil, err
 		}
 		return v, nil
 	case *JWK:
-		return publicOf(v.Key)
+		if v == nil {
+			break
+		}
+		return normalize(v.Key)
 	case crypto.Signer:
-		return publicOf(v.Public())
+		if v == nil || reflect.ValueOf(v).Kind() == reflect.Pointer && reflect.ValueOf(v).IsNil() {
+			break
+		}
+		return normalize(v.Public())
 	}
 	return nil, fmt.Errorf("%w: %T", ErrUnsupportedKey, k)
 }
 
-// members returns the JWK's required members (RFC 7638 §3.2) as ordered
-// name/value pairs, all values being base64url or fixed names.
-func members(pub crypto.PublicKey) ([][2]string, error) {
+// publicOf is normalize plus a check that an EC point is on its curve.
+func publicOf(k any) (crypto.PublicKey, error) {
+	pub, err := normalize(k)
+	if err != nil {
+		return nil, err
+	}
+	if ec, ok := pub.(*ecdsa.PublicKey); ok {
+		if _, err := ec.Bytes(); err != nil {
+			return nil, fmt.Errorf("%w: invalid EC public key", ErrUnsupportedKey)
+		}
+	}
+	return pub, nil
+}
+
+// appendCanonical appends the RFC 7638 §3 canonical JSON of the required
+// members of a normalized public key (RFC 7638 §3.2): names in
+// lexicographic order, no whitespace. The values need no escaping: they
+// are base64url or fixed names.
+func appendCanonical(b []byte, pub crypto.PublicKey) ([]byte, error) {
 	switch k := pub.(type) {
 	case *ecdsa.PublicKey:
-		pt, err := k.Bytes()
-		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrUnsupportedKey, err)
-		}
-		size := (len(pt) - 1) / 2
-		crv := map[int]string{32: "P-256", 48: "P-384", 66: "P-521"}[size]
-		if crv == "" {
+		var crv string
+		switch k.Curve {
+		case elliptic.P256():
+			crv = "P-256"
+		case elliptic.P384():
+			crv = "P-384"
+		case elliptic.P521():
+			crv = "P-521"
+		default:
 			return nil, ErrUnsupportedKey
 		}
-		return [][2]string{{"crv", crv}, {"kty", "EC"}, {"x", b64.EncodeToString(pt[1 : 1+size])}, {"y", b64.EncodeToString(pt[1+size:])}}, nil
+		pt, err := k.Bytes()
+		if err != nil {
+			return nil, fmt.Errorf("%w: invalid EC public key", ErrUnsupportedKey)
+		}
+		size := (len(pt) - 1) / 2
+		b = append(b, `{"crv":"`...)
+		b = append(b, crv...)
+		b = append(b, `","kty":"EC","x":"`...)
+		b = b64.AppendEncode(b, pt[1:1+size])
+		b = append(b, `","y":"`...)
+		b = b64.AppendEncode(b, pt[1+size:])
+		return append(b, `"}`...), nil
 	case ed25519.PublicKey:
-		return [][2]string{{"crv", "Ed25519"}, {"kty", "OKP"}, {"x", b64.EncodeToString(k)}}, nil
+		b = append(b, `{"crv":"Ed25519","kty":"OKP","x":"`...)
+		b = b64.AppendEncode(b, k)
+		return append(b, `"}`...), nil
 	case *rsa.PublicKey:
-		e := big.NewInt(int64(k.E)).Bytes()
-		return [][2]string{{"e", b64.EncodeToString(e)}, {"kty", "RSA"}, {"n", b64.EncodeToString(k.N.Bytes())}}, nil
+		var eb [8]byte
+		binary.BigEndian.PutUint64(eb[:], uint64(k.E))
+		e := eb[:]
+		for len(e) > 1 && e[0] == 0 {
+			e = e[1:]
+		}
+		b = append(b, `{"e":"`...)
+		b = b64.AppendEncode(b, e)
+		b = append(b, `","kty":"RSA","n":"`...)
+		b = b64.AppendEncode(b, k.N.Bytes())
+		return append(b, `"}`...), nil
 	}
 	return nil, fmt.Errorf("%w: %T", ErrUnsupportedKey, pub)
 }
 
-// canonical writes members as the RFC 7638 §3 canonical JSON object. The
-// values need no escaping: they are base64url or fixed names.
-func canonical(ms [][2]string) []byte {
-	b := make([]byte, 0, 256)
-	b = append(b, '{')
-	for i, m := range ms {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, '"')
-		b = append(b, m[0]...)
-		b = append(b, `":"`...)
-		b = append(b, m[1]...)
-		b = append(b, '"')
-	}
-	return append(b, '}')
-}
-
 // Thumbprint returns the RFC 7638 SHA-256 thumbprint of a public key,
-// base64url-encoded without padding (the "jkt" of RFC 9449).
+// base64url-encoded without padding (the "jkt" of RFC 9449). pub may be a
+// public key, a private key, a crypto.Signer or a *JWK.
 func Thumbprint(pub crypto.PublicKey) (string, error) {
-	k, err := publicOf(pub)
+	k, err := normalize(pub)
 	if err != nil {
 		return "", err
 	}
-	ms, err := members(k)
+	var buf [1200]byte // an RSA-8192 key's canonical JSON fits
+	c, err := appendCanonical(buf[:0], k)
 	if err != nil {
 		return "", err
 	}
-	sum := sha256.Sum256(canonical(ms))
+	sum := sha256.Sum256(c)
 	return b64.EncodeToString(sum[:]), nil
 }
 
 // Thumbprint returns the key's RFC 7638 SHA-256 thumbprint.
 func (k *JWK) Thumbprint() (string, error) { return Thumbprint(k.Key) }
 
-// MarshalJSON encodes the public JWK with its kid, alg and use.
+// MarshalJSON encodes the public JWK: its required members, then "kid",
+// "alg" and "use" when set.
 func (k *JWK) MarshalJSON() ([]byte, error) {
 	pub, err := publicOf(k.Key)
 	if err != nil {
 		return nil, err
 	}
-	ms, err := members(pub)
+	b, err := appendCanonical(make([]byte, 0, 256), pub)
 	if err != nil {
 		return nil, err
 	}
-	extra := [][2]string{{"kid", k.KeyID}, {"alg", k.Algorithm}, {"use", k.Use}}
-	for _, e := range extra {
-		if e[1] != "" {
-			v, _ := json.Marshal(e[1])
-			ms = append(ms, [2]string{e[0], string(v[1 : len(v)-1])})
+	b = b[:len(b)-1] // reopen the object
+	for _, e := range [...][2]string{{"kid", k.KeyID}, {"alg", k.Algorithm}, {"use", k.Use}} {
+		if e[1] == "" {
+			continue
 		}
+		v, err := json.Marshal(e[1])
+		if err != nil {
+			return nil, fmt.Errorf("%w: JWK %s: %w", ErrMalformed, e[0], err)
+		}
+		b = append(b, `,"`...)
+		b = append(b, e[0]...)
+		b = append(b, `":`...)
+		b = append(b, v...)
 	}
-	return canonical(ms), nil
+	return append(b, '}'), nil
 }
 
 // UnmarshalJSON parses a public JWK as [ParseJWK] does.
@@ -298,17 +396,21 @@ func (k *JWK) UnmarshalJSON(data []byte) error {
 // MaxJWKSetKeys bounds the number of keys accepted in a JWK Set.
 const MaxJWKSetKeys = 100
 
-// ParseJWKSet parses a JWK Set ({"keys":[...]}) of public keys. Keys of an
-// unsupported type or curve are skipped, as RFC 7517 §5 asks; a key with
-// private members fails the whole set (ErrPrivateKey), so a leaked private
-// key is noticed rather than ignored. More than MaxJWKSetKeys keys is
-// ErrTooLarge.
+// ParseJWKSet parses a JWK Set ({"keys":[...]}) of public keys. As RFC 7517
+// §5 asks, a key is skipped when its type, curve or size is not supported
+// or its members are missing or malformed; but a key with private members
+// fails the whole set (ErrPrivateKey), so a leaked private key is noticed
+// rather than ignored. More than MaxJWKSetKeys keys is ErrTooLarge;
+// duplicate or case-variant member names anywhere are ErrMalformed.
 func ParseJWKSet(data []byte) ([]*JWK, error) {
+	if err := checkJSON(data, jwkSetSchema, true); err != nil {
+		return nil, err
+	}
 	var set struct {
 		Keys []json.RawMessage `json:"keys"`
 	}
 	if err := json.Unmarshal(data, &set); err != nil {
-		return nil, fmt.Errorf("%w: JWK Set: %w", ErrMalformed, err)
+		return nil, fmt.Errorf("%w: JWK Set: keys is not an array", ErrMalformed)
 	}
 	if set.Keys == nil {
 		return nil, fmt.Errorf("%w: JWK Set has no keys member", ErrMalformed)
@@ -318,24 +420,16 @@ func ParseJWKSet(data []byte) ([]*JWK, error) {
 	}
 	keys := make([]*JWK, 0, len(set.Keys))
 	for _, raw := range set.Keys {
-		var r rawJWK
-		if err := json.Unmarshal(raw, &r); err != nil {
-			return nil, fmt.Errorf("%w: JWK Set member: %w", ErrMalformed, err)
-		}
-		k, err := r.toJWK()
+		k, err := parseRawJWK(raw)
 		switch {
 		case err == nil:
 			keys = append(keys, k)
-		case isUnsupported(err):
-			continue
-		default:
+		case errors.Is(err, ErrPrivateKey):
 			return nil, err
 		}
 	}
-	return keys, nil
+	return slices.Clip(keys), nil
 }
-
-func isUnsupported(err error) bool { return errors.Is(err, ErrUnsupportedKey) }
 
 // MarshalJWKSet encodes keys as a JWK Set.
 func MarshalJWKSet(keys []*JWK) ([]byte, error) {

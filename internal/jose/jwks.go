@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
+	"slices"
 	"sync"
 	"time"
 
@@ -17,39 +19,64 @@ const (
 	DefaultJWKSMaxAge       = time.Hour
 	DefaultJWKSFetchTimeout = 10 * time.Second
 	jwksAccept              = "application/jwk-set+json, application/json"
+	// jwksEmptyRetry is the least time between two failed fetches while
+	// no set was ever fetched: short enough to recover quickly from an
+	// authorization server that starts after its clients, long enough not
+	// to turn every request into a fetch.
+	jwksEmptyRetry = time.Second
 )
 
 // RemoteKeySet is a JWK Set fetched from a URL (an authorization server's
-// jwks_uri). It caches the keys, refetches them when they are older than
-// MaxAge or when a JWS names a kid it does not know (at most once per
-// MinRefreshInterval), keeps the last good set when a fetch fails, and
-// lets one fetch run at a time, however many goroutines ask.
+// jwks_uri). It caches the keys and:
+//
+//   - refetches them when they are older than MaxAge;
+//   - refetches them when a JWS names a kid it does not know, at most once
+//     per MinRefreshInterval, so random kids cannot turn requests into
+//     fetches;
+//   - keeps the last good set when a fetch fails (an HTTP error, an
+//     oversized or malformed body, a set without a usable key), and then
+//     waits MinRefreshInterval before the next automatic attempt, so an
+//     outage of the authorization server neither fails nor slows down
+//     verification with known keys;
+//   - runs one fetch at a time, however many goroutines ask: the others
+//     wait for it, each until its own context ends; a fetch is not
+//     cancelled when the caller that started it goes away.
 //
 // The zero value is not usable: URL is required. A RemoteKeySet is safe for
 // concurrent use; do not copy it after first use.
 type RemoteKeySet struct {
-	// URL is the JWK Set location. Required.
+	// URL is the JWK Set location, an http or https URL. Required.
 	URL string
 	// Client makes the requests. Nil means a default client with timeouts
 	// that does not follow redirects.
 	Client *http.Client
 	// MinRefreshInterval is the least time between two fetches caused by
-	// an unknown kid. Zero means 30 s.
+	// an unknown kid, and between a failed fetch and the next automatic
+	// one. Zero means 30 s.
 	MinRefreshInterval time.Duration
 	// MaxAge is how long a fetched set is used before it is refetched.
 	// Zero means one hour.
 	MaxAge time.Duration
 	// MaxBytes bounds the response body. Zero means 256 KiB.
 	MaxBytes int64
+	// Timeout bounds one fetch. Zero means 10 s.
+	Timeout time.Duration
 	// Now returns the current time. Nil means time.Now.
 	Now func() time.Time
 
-	mu          sync.Mutex
-	keys        []*JWK
-	fetched     time.Time // last successful fetch
-	lastAttempt time.Time // last fetch, successful or not
-	inflight    chan struct{}
-	lastErr     error
+	mu       sync.Mutex
+	keys     []*JWK    // last good set; nil before the first success
+	fetched  time.Time // end of the last successful fetch
+	started  time.Time // start of the last fetch, successful or not
+	retryAt  time.Time // after a failure, no automatic fetch before this
+	lastErr  error     // error of the last fetch
+	inflight *jwksCall
+}
+
+// jwksCall is one fetch, shared by every caller that waits for it.
+type jwksCall struct {
+	done chan struct{}
+	err  error // set before done is closed
 }
 
 func (r *RemoteKeySet) now() time.Time {
@@ -59,41 +86,66 @@ func (r *RemoteKeySet) now() time.Time {
 	return time.Now()
 }
 
-// Keys returns the cached keys, fetching them first when there are none
-// or they are older than MaxAge. When a refetch fails and a set was fetched
+// Keys returns the cached keys, fetching them first when there are none or
+// they are older than MaxAge. When that fetch fails and a set was fetched
 // before, the old set is returned with no error.
 func (r *RemoteKeySet) Keys(ctx context.Context) ([]*JWK, error) {
 	r.mu.Lock()
-	keys, fetched := r.keys, r.fetched
-	r.mu.Unlock()
-	if keys != nil && r.now().Sub(fetched) < orDefault(r.MaxAge, DefaultJWKSMaxAge) {
+	now := r.now()
+	keys := r.keys
+	if keys != nil && now.Sub(r.fetched) < orDefault(r.MaxAge, DefaultJWKSMaxAge) {
+		r.mu.Unlock()
 		return keys, nil
 	}
-	if err := r.refresh(ctx, false); err != nil {
-		r.mu.Lock()
-		keys = r.keys
-		r.mu.Unlock()
+	call := r.inflight
+	if call == nil && !now.Before(r.retryAt) {
+		call = r.startLocked(ctx, now)
+	}
+	lastErr := r.lastErr
+	r.mu.Unlock()
+	if call == nil {
+		// A fetch failed recently: serve the stale set, or the failure.
 		if keys != nil {
 			return keys, nil
 		}
-		return nil, err
+		if lastErr == nil {
+			lastErr = ErrJWKSFetch
+		}
+		return nil, lastErr
 	}
+	err := r.wait(ctx, call)
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.keys, nil
+	keys = r.keys
+	r.mu.Unlock()
+	if keys != nil {
+		return keys, nil
+	}
+	return nil, err
 }
 
 // KeysFor implements [KeyProvider]. When no cached key matches a header
-// that names a kid, it refreshes the set (rate-limited) and looks again.
+// that names a kid, it refreshes the set (at most once per
+// MinRefreshInterval, or by joining a fetch already running) and looks
+// again. A rate-limited refresh returns no key and no error.
 func (r *RemoteKeySet) KeysFor(ctx context.Context, h *Header) ([]*JWK, error) {
 	keys, err := r.Keys(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if m := Match(keys, h); len(m) > 0 || h.Kid == "" {
+	if m := Match(keys, h); len(m) > 0 || h == nil || h.Kid == "" {
 		return m, nil
 	}
-	if err := r.refresh(ctx, true); err != nil {
+	r.mu.Lock()
+	now := r.now()
+	call := r.inflight
+	if call == nil && (r.started.IsZero() || now.Sub(r.started) >= orDefault(r.MinRefreshInterval, DefaultJWKSRefreshLimit)) {
+		call = r.startLocked(ctx, now)
+	}
+	r.mu.Unlock()
+	if call == nil {
+		return nil, nil
+	}
+	if err := r.wait(ctx, call); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrNoMatchingKey, err)
 	}
 	r.mu.Lock()
@@ -102,58 +154,65 @@ func (r *RemoteKeySet) KeysFor(ctx context.Context, h *Header) ([]*JWK, error) {
 	return Match(keys, h), nil
 }
 
-// Refresh fetches the set now, ignoring MaxAge and the rate limit; use it
-// at start-up to fail early. On failure the previous set is kept.
-func (r *RemoteKeySet) Refresh(ctx context.Context) error { return r.refresh(ctx, false) }
-
-// errRateLimited is returned internally when a kid-driven refresh comes too
-// soon after the previous fetch.
-var errRateLimited = fmt.Errorf("%w: refresh rate-limited", ErrJWKSFetch)
-
-func (r *RemoteKeySet) refresh(ctx context.Context, limited bool) error {
+// Refresh fetches the set now (or waits for the fetch already running),
+// ignoring MaxAge and the rate limit; use it at start-up to fail early. On
+// failure the previous set is kept.
+func (r *RemoteKeySet) Refresh(ctx context.Context) error {
 	r.mu.Lock()
-	if limited && !r.lastAttempt.IsZero() && r.now().Sub(r.lastAttempt) < orDefault(r.MinRefreshInterval, DefaultJWKSRefreshLimit) {
-		r.mu.Unlock()
-		return errRateLimited
+	call := r.inflight
+	if call == nil {
+		call = r.startLocked(ctx, r.now())
 	}
-	wait := r.inflight
-	if wait == nil {
-		wait = make(chan struct{})
-		r.inflight = wait
-		r.lastAttempt = r.now()
-		r.mu.Unlock()
-		// The fetch outlives a cancelled caller: other callers wait on it.
-		go r.fetch(context.WithoutCancel(ctx), wait)
-	} else {
-		r.mu.Unlock()
-	}
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-wait:
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.lastErr
+	r.mu.Unlock()
+	return r.wait(ctx, call)
 }
 
-func (r *RemoteKeySet) fetch(ctx context.Context, done chan struct{}) {
+// startLocked starts a fetch; r.mu is held.
+func (r *RemoteKeySet) startLocked(ctx context.Context, now time.Time) *jwksCall {
+	call := &jwksCall{done: make(chan struct{})}
+	r.inflight = call
+	r.started = now
+	// The fetch outlives a cancelled caller: other callers wait on it. It
+	// is bounded by Timeout.
+	go r.fetch(context.WithoutCancel(ctx), call)
+	return call
+}
+
+func (r *RemoteKeySet) wait(ctx context.Context, call *jwksCall) error {
+	select {
+	case <-call.done:
+		return call.err
+	case <-ctx.Done():
+		return fmt.Errorf("%w: %w", ErrJWKSFetch, ctx.Err())
+	}
+}
+
+func (r *RemoteKeySet) fetch(ctx context.Context, call *jwksCall) {
 	keys, err := r.get(ctx)
 	r.mu.Lock()
+	now := r.now()
 	if err == nil {
-		r.keys, r.fetched = keys, r.now()
+		r.keys, r.fetched, r.retryAt = keys, now, time.Time{}
+	} else {
+		backoff := orDefault(r.MinRefreshInterval, DefaultJWKSRefreshLimit)
+		if r.keys == nil {
+			backoff = min(backoff, jwksEmptyRetry)
+		}
+		r.retryAt = now.Add(backoff)
 	}
 	r.lastErr = err
+	call.err = err
 	r.inflight = nil
 	r.mu.Unlock()
-	close(done)
+	close(call.done)
 }
 
 func (r *RemoteKeySet) get(ctx context.Context) ([]*JWK, error) {
-	if r.URL == "" {
-		return nil, fmt.Errorf("%w: no URL", ErrJWKSFetch)
+	u, err := url.Parse(r.URL)
+	if err != nil || u.Scheme != "https" && u.Scheme != "http" || u.Host == "" {
+		return nil, fmt.Errorf("%w: URL must be an absolute http(s) URL", ErrJWKSFetch)
 	}
-	ctx, cancel := context.WithTimeout(ctx, DefaultJWKSFetchTimeout)
+	ctx, cancel := context.WithTimeout(ctx, orDefault(r.Timeout, DefaultJWKSFetchTimeout))
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.URL, nil)
 	if err != nil {
@@ -176,7 +235,10 @@ func (r *RemoteKeySet) get(ctx context.Context) ([]*JWK, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrJWKSFetch, err)
 	}
-	return keys, nil
+	if len(keys) == 0 {
+		return nil, fmt.Errorf("%w: JWK Set has no usable key", ErrJWKSFetch)
+	}
+	return slices.Clip(keys), nil
 }
 
 func orDefault[T int64 | time.Duration](v, d T) T {

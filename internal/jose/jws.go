@@ -3,12 +3,16 @@ package jose
 import (
 	"context"
 	"crypto"
+	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/rsa"
 	"encoding/json"
 	"fmt"
 	"io"
-	"slices"
+	"maps"
+	"reflect"
 	"strings"
+	"unsafe"
 )
 
 // MaxTokenSize bounds a compact JWS or JWE accepted by the parsers.
@@ -54,15 +58,19 @@ type Signer struct {
 	header string // base64url of the protected header
 	jwk    *JWK
 	rand   io.Reader
+	sigLen int // encoded signature length
 }
 
-// NewSigner returns a Signer for key. The algorithm must be supported and
-// match the key's type (and curve); RSA keys need 2048 bits or more.
+// NewSigner returns a Signer for key, which may be any crypto.Signer (a
+// KMS, HSM or PKCS #11 key as well as a private key of the standard
+// library). The algorithm must be supported and match the key's type and
+// curve (ErrKeyMismatch); RSA keys need MinRSABits or more
+// (ErrUnsupportedKey).
 func NewSigner(key crypto.Signer, opts SignerOptions) (*Signer, error) {
 	if key == nil {
 		return nil, fmt.Errorf("%w: nil signer", ErrUnsupportedKey)
 	}
-	pub, err := publicOf(key.Public())
+	pub, err := publicOf(key)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +82,7 @@ func NewSigner(key crypto.Signer, opts SignerOptions) (*Signer, error) {
 	}
 	info, ok := algorithm(alg)
 	if !ok {
-		return nil, fmt.Errorf("%w: %q", ErrAlgorithmNotAllowed, alg)
+		return nil, fmt.Errorf("%w: %q", ErrAlgorithmNotAllowed, truncate(alg, 32))
 	}
 	if err := checkKey(info, pub); err != nil {
 		return nil, err
@@ -92,7 +100,16 @@ func NewSigner(key crypto.Signer, opts SignerOptions) (*Signer, error) {
 	if r == nil {
 		r = rand.Reader
 	}
-	return &Signer{key: key, alg: alg, info: info, header: b64.EncodeToString(hj), jwk: jwk, rand: r}, nil
+	var sigLen int
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		sigLen = k.Size()
+	case ed25519.PublicKey:
+		sigLen = ed25519.SignatureSize
+	default:
+		sigLen = 2 * info.size
+	}
+	return &Signer{key: key, alg: alg, info: info, header: b64.EncodeToString(hj), jwk: jwk, rand: r, sigLen: b64.EncodedLen(sigLen)}, nil
 }
 
 // Algorithm returns the signer's "alg".
@@ -104,21 +121,19 @@ func (s *Signer) Public() crypto.PublicKey { return s.jwk.Key }
 // Sign returns the compact JWS of payload.
 func (s *Signer) Sign(payload []byte) (string, error) {
 	pl := b64.EncodedLen(len(payload))
-	buf := make([]byte, 0, len(s.header)+1+pl+1+b64.EncodedLen(512))
-	buf = append(buf, s.header...)
-	buf = append(buf, '.')
-	buf = buf[:len(buf)+pl]
-	b64.Encode(buf[len(buf)-pl:], payload)
-	sig, err := signRaw(s.rand, s.key, s.info, buf)
+	buf := make([]byte, len(s.header)+1+pl, len(s.header)+1+pl+1+s.sigLen)
+	copy(buf, s.header)
+	buf[len(s.header)] = '.'
+	b64.Encode(buf[len(s.header)+1:], payload)
+	var scratch [2 * 66]byte
+	sig, err := signRaw(s.rand, s.key, s.jwk.Key, s.info, buf, scratch[:])
 	if err != nil {
 		return "", fmt.Errorf("jose: signing: %w", err)
 	}
 	buf = append(buf, '.')
-	sl := b64.EncodedLen(len(sig))
-	buf = slices.Grow(buf, sl)
-	buf = buf[:len(buf)+sl]
-	b64.Encode(buf[len(buf)-sl:], sig)
-	return string(buf), nil
+	buf = b64.AppendEncode(buf, sig)
+	// buf is never written again: share its bytes, as strings.Builder does.
+	return unsafe.String(unsafe.SliceData(buf), len(buf)), nil
 }
 
 // SignJSON marshals claims with encoding/json and signs the result.
@@ -135,13 +150,14 @@ type JWS struct {
 	// Header is the decoded protected header.
 	Header Header
 	// Payload is the decoded payload. It must not be trusted before a
-	// Verify method returned nil.
+	// Verify method returned nil; decode it with [UnmarshalStrict].
 	Payload []byte
 	input   string
 	sig     []byte
 }
 
-// wireHeader is Header with the members parsing must inspect.
+// wireHeader lists the header members ParseCompact reads, for the schema
+// that makes it reject their case variants.
 type wireHeader struct {
 	Alg  *string         `json:"alg"`
 	Typ  string          `json:"typ"`
@@ -153,14 +169,25 @@ type wireHeader struct {
 	Zip  json.RawMessage `json:"zip"`
 }
 
+// headerSchema is wireHeader's schema with the embedded jwk's members.
+var headerSchema = func() *schema {
+	s := schemaOf(reflect.TypeFor[wireHeader]())
+	c := &schema{names: maps.Clone(s.names), sorted: s.sorted}
+	c.names["jwk"] = jwkSchema
+	return c
+}()
+
 // Segments returns the number of dot-separated segments in token: 3 for a
 // compact JWS, 5 for a compact JWE.
 func Segments(token string) int { return strings.Count(token, ".") + 1 }
 
 // ParseCompact splits and decodes a compact JWS. It checks the structure
-// only: exactly three base64url segments, a JSON object header with an
-// "alg" that is a supported algorithm (never "none"), no "crit", and a
-// valid public "jwk" if present. Call a Verify method before using Payload.
+// only: exactly three segments of canonical unpadded base64url (RFC 7515
+// §7.1), a JSON object header (no duplicate or case-variant member names)
+// with an "alg" that is a supported algorithm (never "none" nor HS*), no
+// "crit" (ErrCritical), and a valid public "jwk" if present
+// (ErrPrivateKey when it has private members). Call a Verify method before
+// using Payload.
 func ParseCompact(token string) (*JWS, error) {
 	if len(token) > MaxTokenSize {
 		return nil, fmt.Errorf("%w: token over %d bytes", ErrTooLarge, MaxTokenSize)
@@ -187,30 +214,49 @@ func ParseCompact(token string) (*JWS, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: header encoding", ErrMalformed)
 	}
-	var wh wireHeader
-	if err := json.Unmarshal(hb, &wh); err != nil {
-		return nil, fmt.Errorf("%w: header: %w", ErrMalformed, err)
+	var buf [8]jsonMember
+	members := buf[:0]
+	if err := scanJSON(hb, headerSchema, true, &members); err != nil {
+		return nil, fmt.Errorf("%w: header", err)
 	}
-	if wh.Alg == nil {
+	j := &JWS{input: token[:d2]}
+	var hasAlg bool
+	var jwk []byte
+	for _, m := range members {
+		var dst *string
+		switch string(m.name) {
+		case "alg":
+			dst, hasAlg = &j.Header.Alg, string(m.value) != "null"
+		case "typ":
+			dst = &j.Header.Typ
+		case "cty":
+			dst = &j.Header.Cty
+		case "kid":
+			dst = &j.Header.Kid
+		case "jwk":
+			jwk = m.value
+		case "crit":
+			return nil, ErrCritical
+		case "enc", "zip":
+			return nil, fmt.Errorf("%w: JWE parameters in a JWS header", ErrMalformed)
+		}
+		if dst != nil {
+			v, ok := jsonString(m.value)
+			if !ok {
+				return nil, fmt.Errorf("%w: header %s is not a string", ErrMalformed, m.name)
+			}
+			*dst = v
+		}
+	}
+	if !hasAlg {
 		return nil, fmt.Errorf("%w: header has no alg", ErrMalformed)
 	}
-	if !Supported(*wh.Alg) {
-		return nil, fmt.Errorf("%w: %q", ErrAlgorithmNotAllowed, truncate(*wh.Alg, 32))
+	if !Supported(j.Header.Alg) {
+		return nil, fmt.Errorf("%w: %q", ErrAlgorithmNotAllowed, truncate(j.Header.Alg, 32))
 	}
-	if wh.Crit != nil {
-		return nil, ErrCritical
-	}
-	if wh.Enc != nil || wh.Zip != nil {
-		return nil, fmt.Errorf("%w: JWE parameters in a JWS header", ErrMalformed)
-	}
-	j := &JWS{Header: Header{Alg: *wh.Alg, Typ: wh.Typ, Cty: wh.Cty, Kid: wh.Kid}, input: token[:d2]}
-	if wh.JWK != nil {
-		var r rawJWK
-		if err := json.Unmarshal(wh.JWK, &r); err != nil {
-			return nil, fmt.Errorf("%w: header jwk: %w", ErrMalformed, err)
-		}
-		if j.Header.JWK, err = r.toJWK(); err != nil {
-			return nil, err
+	if jwk != nil {
+		if j.Header.JWK, err = parseRawJWK(jwk); err != nil {
+			return nil, fmt.Errorf("%w: header jwk", err)
 		}
 	}
 	if j.Payload, err = b64.DecodeString(token[d1+1 : d2]); err != nil {
@@ -241,7 +287,9 @@ func truncate(s string, n int) string {
 }
 
 // Verify checks the signature with pub, after checking that the header's
-// alg is in algs and fits the key.
+// alg is in algs and fits the key. pub is a public key, a *JWK (whose
+// "alg" and "use", when set, must allow the header's alg and signing) or a
+// crypto.Signer.
 func (j *JWS) Verify(pub crypto.PublicKey, algs []string) error {
 	if len(algs) == 0 {
 		return ErrNoAlgorithms
@@ -249,8 +297,13 @@ func (j *JWS) Verify(pub crypto.PublicKey, algs []string) error {
 	if !allowed(j.Header.Alg, algs) {
 		return fmt.Errorf("%w: %q", ErrAlgorithmNotAllowed, j.Header.Alg)
 	}
+	if jk, ok := pub.(*JWK); ok && jk != nil {
+		if jk.Algorithm != "" && jk.Algorithm != j.Header.Alg || jk.Use != "" && jk.Use != "sig" {
+			return fmt.Errorf("%w: the JWK's alg or use forbids %s", ErrKeyMismatch, j.Header.Alg)
+		}
+	}
 	info, _ := algorithm(j.Header.Alg)
-	k, err := publicOf(pub)
+	k, err := normalize(pub)
 	if err != nil {
 		return err
 	}
@@ -266,7 +319,7 @@ func (j *JWS) VerifyEmbedded(algs []string) (*JWK, error) {
 	if j.Header.JWK == nil {
 		return nil, fmt.Errorf("%w: no jwk header", ErrNoMatchingKey)
 	}
-	if err := j.Verify(j.Header.JWK.Key, algs); err != nil {
+	if err := j.Verify(j.Header.JWK, algs); err != nil {
 		return nil, err
 	}
 	return j.Header.JWK, nil
@@ -280,7 +333,9 @@ type KeyProvider interface {
 	KeysFor(ctx context.Context, h *Header) ([]*JWK, error)
 }
 
-// StaticKeys is a fixed set of verification keys.
+// StaticKeys is a fixed set of verification keys. A JWS whose header names
+// a kid is verified only with the keys of that kid; give each key its
+// KeyID when the issuer sends one.
 type StaticKeys []*JWK
 
 // KeysFor returns the keys matching h (see [Match]).
@@ -290,15 +345,18 @@ func (s StaticKeys) KeysFor(_ context.Context, h *Header) ([]*JWK, error) {
 
 // Match returns the keys of set that may verify a JWS with header h: same
 // kid when h has one, "use" empty or "sig", "alg" empty or equal to h.Alg,
-// and a key type that fits h.Alg.
+// and a key type (and curve) that fits h.Alg.
 func Match(set []*JWK, h *Header) []*JWK {
+	if h == nil {
+		return nil
+	}
 	info, ok := algorithm(h.Alg)
 	if !ok {
 		return nil
 	}
 	var out []*JWK
 	for _, k := range set {
-		if h.Kid != "" && k.KeyID != h.Kid {
+		if k == nil || h.Kid != "" && k.KeyID != h.Kid {
 			continue
 		}
 		if k.Use != "" && k.Use != "sig" {
@@ -307,7 +365,7 @@ func Match(set []*JWK, h *Header) []*JWK {
 		if k.Algorithm != "" && k.Algorithm != h.Alg {
 			continue
 		}
-		if checkKey(info, k.Key) != nil {
+		if pub, err := normalize(k.Key); err != nil || checkKey(info, pub) != nil {
 			continue
 		}
 		out = append(out, k)
@@ -316,13 +374,17 @@ func Match(set []*JWK, h *Header) []*JWK {
 }
 
 // VerifyWith verifies the signature with a key from kp, after checking the
-// alg against algs, and returns the key that verified it.
+// alg against algs, and returns the key that verified it. No key from kp is
+// ErrNoMatchingKey; keys that all fail is ErrInvalidSignature.
 func (j *JWS) VerifyWith(ctx context.Context, kp KeyProvider, algs []string) (*JWK, error) {
 	if len(algs) == 0 {
 		return nil, ErrNoAlgorithms
 	}
 	if !allowed(j.Header.Alg, algs) {
 		return nil, fmt.Errorf("%w: %q", ErrAlgorithmNotAllowed, j.Header.Alg)
+	}
+	if kp == nil {
+		return nil, fmt.Errorf("%w: nil KeyProvider", ErrNoMatchingKey)
 	}
 	keys, err := kp.KeysFor(ctx, &j.Header)
 	if err != nil {
@@ -332,7 +394,7 @@ func (j *JWS) VerifyWith(ctx context.Context, kp KeyProvider, algs []string) (*J
 		return nil, ErrNoMatchingKey
 	}
 	for _, k := range keys {
-		if err := j.Verify(k.Key, algs); err == nil {
+		if err := j.Verify(k, algs); err == nil {
 			return k, nil
 		}
 	}

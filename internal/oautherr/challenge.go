@@ -1,15 +1,10 @@
 package oautherr
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 )
-
-// ErrMalformedChallenge is returned by [ParseChallenges] for a
-// WWW-Authenticate value that does not follow RFC 9110 §11.6.1.
-var ErrMalformedChallenge = errors.New("oautherr: malformed WWW-Authenticate challenge")
 
 // Limits applied by the challenge parser to attacker-controlled headers.
 const (
@@ -19,9 +14,12 @@ const (
 	maxParams = 64
 )
 
-// Param is one auth-param of a challenge. Name is lower-cased.
+// Param is one auth-param of a challenge.
 type Param struct {
-	Name  string
+	// Name is the auth-param name, lower-cased by the parser. It must be
+	// an RFC 9110 token.
+	Name string
+	// Value is the unescaped value.
 	Value string
 }
 
@@ -50,7 +48,10 @@ func (c Challenge) Get(name string) string {
 	return ""
 }
 
-// String formats the challenge with every param value as a quoted-string.
+// String formats the challenge with every param value as a quoted-string,
+// escaping '"' and '\\' and dropping control characters other than tab,
+// which a quoted-string cannot hold. [ParseChallenges] reads the result
+// back as c when Scheme and the param names are RFC 9110 tokens.
 func (c Challenge) String() string {
 	var b strings.Builder
 	b.WriteString(c.Scheme)
@@ -92,7 +93,9 @@ func Find(cs []Challenge, scheme string) (Challenge, bool) {
 	return Challenge{}, false
 }
 
-// ParseHeader parses every WWW-Authenticate field line of h.
+// ParseHeader parses every WWW-Authenticate field line of h, in order, as
+// one list (RFC 9110 §5.3). Empty lines are skipped; the lines together
+// may hold at most [MaxChallengeHeader] bytes.
 func ParseHeader(h http.Header) ([]Challenge, error) {
 	var out []Challenge
 	total := 0
@@ -100,6 +103,9 @@ func ParseHeader(h http.Header) ([]Challenge, error) {
 		total += len(v)
 		if total > MaxChallengeHeader {
 			return nil, fmt.Errorf("%w: header too long", ErrMalformedChallenge)
+		}
+		if strings.Trim(v, " \t") == "" {
+			continue
 		}
 		cs, err := ParseChallenges(v)
 		if err != nil {

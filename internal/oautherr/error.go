@@ -2,11 +2,11 @@ package oautherr
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"mime"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 )
 
 // Error is an OAuth 2.0 error response, as defined in
@@ -29,6 +29,9 @@ type Error struct {
 // Error implements error. The text carries only the code, the status and
 // the description, never request material.
 func (e *Error) Error() string {
+	if e == nil {
+		return "oauth2: <nil>"
+	}
 	var b strings.Builder
 	b.WriteString("oauth2: ")
 	if e.Code == "" {
@@ -48,7 +51,7 @@ func (e *Error) Error() string {
 // Is reports whether target is an *Error whose non-zero fields equal e's.
 func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)
-	if !ok || t == nil {
+	if !ok || t == nil || e == nil {
 		return false
 	}
 	return (t.Code == "" || t.Code == e.Code) &&
@@ -57,10 +60,6 @@ func (e *Error) Is(target error) bool {
 		(t.Status == 0 || t.Status == e.Status)
 }
 
-// ErrMalformed is returned by [Parse] when a body does not hold a
-// well-formed OAuth 2.0 error object.
-var ErrMalformed = errors.New("oautherr: malformed error response")
-
 // maxField bounds each member of an error body kept in memory.
 const maxField = 1024
 
@@ -68,31 +67,39 @@ const maxField = 1024
 // HTTP status and Content-Type. It returns ErrMalformed (wrapped) when the
 // content type is not JSON, the body is not a JSON object, or "error" is
 // missing, not a string, or holds characters outside %x20-21 / %x23-5B /
-// %x5D-7E. The caller bounds the body's size.
+// %x5D-7E. Member names are matched exactly ("ERROR" is not "error").
+//
+// "error_description" and "error_uri" are optional; a value that is not a
+// string is ignored. The description is cut to 1024 bytes on a character
+// boundary, with control characters and invalid UTF-8 replaced by U+FFFD,
+// so that it can be logged safely; a URI with characters outside
+// %x21 / %x23-5B / %x5D-7E is dropped. The caller bounds the body's size.
 func Parse(status int, contentType string, body []byte) (*Error, error) {
 	if !IsJSON(contentType) {
 		return nil, fmt.Errorf("%w: content type is not JSON", ErrMalformed)
 	}
-	var raw struct {
-		Code        *string `json:"error"`
-		Description *string `json:"error_description"`
-		URI         *string `json:"error_uri"`
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(body, &raw); err != nil || raw == nil {
+		return nil, fmt.Errorf("%w: body is not a JSON object", ErrMalformed)
 	}
-	if err := json.Unmarshal(body, &raw); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+	var code string
+	if err := json.Unmarshal(raw["error"], &code); err != nil {
+		return nil, fmt.Errorf("%w: error is missing or not a string", ErrMalformed)
 	}
-	if raw.Code == nil || *raw.Code == "" {
+	if code == "" {
 		return nil, fmt.Errorf("%w: no error code", ErrMalformed)
 	}
-	if !validCode(*raw.Code) {
+	if !validCode(code) {
 		return nil, fmt.Errorf("%w: invalid error code", ErrMalformed)
 	}
-	e := &Error{Code: *raw.Code, Status: status}
-	if raw.Description != nil {
-		e.Description = truncate(*raw.Description, maxField)
+	e := &Error{Code: code, Status: status}
+	var s string
+	if v, ok := raw["error_description"]; ok && json.Unmarshal(v, &s) == nil {
+		e.Description = sanitize(s, maxField)
 	}
-	if raw.URI != nil {
-		e.URI = truncate(*raw.URI, maxField)
+	s = ""
+	if v, ok := raw["error_uri"]; ok && json.Unmarshal(v, &s) == nil && validURI(s) {
+		e.URI = s
 	}
 	return e, nil
 }
@@ -108,8 +115,12 @@ func IsJSON(contentType string) bool {
 }
 
 // Write sends e as a JSON error response with e.Status (400 when zero) and
-// the Cache-Control: no-store header required by RFC 6749 §5.1.
+// the Cache-Control: no-store and Pragma: no-cache headers of RFC 6749
+// §5.1. A nil e is sent as a 500 server_error.
 func Write(w http.ResponseWriter, e *Error) {
+	if e == nil {
+		e = &Error{Code: "server_error", Status: http.StatusInternalServerError}
+	}
 	status := e.Status
 	if status == 0 {
 		status = http.StatusBadRequest
@@ -117,12 +128,13 @@ func Write(w http.ResponseWriter, e *Error) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(e)
 }
 
 // validCode reports whether s uses only the characters RFC 6749 §5.2 allows
-// in "error": %x20-21 / %x23-5B / %x5D-7E.
+// in "error" and "error_description": %x20-21 / %x23-5B / %x5D-7E.
 func validCode(s string) bool {
 	if len(s) > maxField {
 		return false
@@ -136,9 +148,35 @@ func validCode(s string) bool {
 	return true
 }
 
+// validURI reports whether s uses only the characters RFC 6749 §5.2 allows
+// in "error_uri": %x21 / %x23-5B / %x5D-7E.
+func validURI(s string) bool {
+	return s != "" && !strings.Contains(s, " ") && validCode(s)
+}
+
+// sanitize returns s cut to at most n bytes on a UTF-8 boundary, with
+// control characters and invalid UTF-8 replaced by U+FFFD.
+func sanitize(s string, n int) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0 {
+			r = utf8.RuneError
+		}
+		if b.Len()+utf8.RuneLen(r) > n {
+			break
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// truncate cuts s to at most n bytes without splitting a UTF-8 sequence.
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n]
 }

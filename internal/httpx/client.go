@@ -1,0 +1,83 @@
+package httpx
+
+import (
+	"crypto/tls"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// DefaultTimeout bounds a whole exchange made with [DefaultClient].
+const DefaultTimeout = 30 * time.Second
+
+// DefaultClient returns a new client for calls to authorization servers: a
+// 30 s overall timeout, 10 s dial, TLS handshake and response header
+// timeouts, the TLS settings of [DefaultTLSConfig], and no redirects (a
+// 3xx is returned to the caller, which treats it as an error: RFC 6749
+// endpoints do not redirect POSTs, and a JWKS or metadata fetch must not
+// be sent elsewhere).
+//
+// Each call returns a client with its own connection pool; prefer
+// [Client](nil), which shares one.
+func DefaultClient() *http.Client {
+	return &http.Client{
+		Timeout:       DefaultTimeout,
+		Transport:     DefaultTransport(),
+		CheckRedirect: NoRedirect,
+	}
+}
+
+// DefaultTransport returns a new transport with the timeouts of
+// [DefaultClient] and the TLS settings of [DefaultTLSConfig]. Callers may
+// replace or modify its TLSClientConfig (to add a client certificate).
+func DefaultTransport() *http.Transport {
+	d := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           d.DialContext,
+		TLSClientConfig:       DefaultTLSConfig(),
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          100,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: 10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+}
+
+// DefaultTLSConfig returns a new TLS client configuration for FAPI 2.0: TLS
+// 1.2 or later and, for TLS 1.2, only the ECDHE AES-GCM cipher suites that
+// BCP 195 recommends (TLS 1.3 suites are all allowed).
+func DefaultTLSConfig() *tls.Config {
+	return &tls.Config{
+		MinVersion: tls.VersionTLS12,
+		CipherSuites: []uint16{
+			tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+			tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+			tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+			tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+		},
+	}
+}
+
+// NoRedirect is an http.Client CheckRedirect func that returns the 3xx
+// response itself instead of following it.
+func NoRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+var (
+	sharedOnce   sync.Once
+	sharedClient *http.Client
+)
+
+// Client returns c, or, when c is nil, a process-wide client configured as
+// [DefaultClient], whose connections are reused across calls. The shared
+// client must not be modified; copy it (hc := *httpx.Client(nil)) to
+// change a field.
+func Client(c *http.Client) *http.Client {
+	if c != nil {
+		return c
+	}
+	sharedOnce.Do(func() { sharedClient = DefaultClient() })
+	return sharedClient
+}
