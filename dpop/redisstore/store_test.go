@@ -1,0 +1,196 @@
+package redisstore_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
+
+	"github.com/hardened-oauth/hardened/dpop"
+	"github.com/hardened-oauth/hardened/dpop/internal/storetest"
+	"github.com/hardened-oauth/hardened/dpop/redisstore"
+)
+
+// redisAddr is the address of the redis-server started by TestMain.
+var redisAddr string
+
+// TestMain starts a throwaway redis-server on a free loopback port, with
+// persistence off, and stops it after the tests. Without redis-server on
+// PATH the tests are skipped with a loud banner, unless
+// HARDENED_REQUIRE_PEERS=1 (set in CI), which makes that a failure.
+func TestMain(m *testing.M) {
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "\n"+
+			"################################################################\n"+
+			"##  REDIS SKIPPED: redis-server not installed                  ##\n"+
+			"##  (apt-get install redis-server; CI sets                    ##\n"+
+			"##   HARDENED_REQUIRE_PEERS=1 to make this a failure)          ##\n"+
+			"################################################################")
+		if os.Getenv("HARDENED_REQUIRE_PEERS") == "1" {
+			os.Exit(1)
+		}
+		os.Exit(m.Run())
+	}
+	stop, addr, err := startRedis(bin)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "redisstore: starting redis-server:", err)
+		os.Exit(1)
+	}
+	redisAddr = addr
+	code := m.Run()
+	stop()
+	os.Exit(code)
+}
+
+func startRedis(bin string) (stop func(), addr string, err error) {
+	for attempt := 0; attempt < 5; attempt++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, "", err
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		_ = l.Close()
+		cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+			"--save", "", "--appendonly", "no", "--daemonize", "no", "--protected-mode", "yes",
+			"--dir", os.TempDir(), "--loglevel", "warning")
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		if err := cmd.Start(); err != nil {
+			return nil, "", err
+		}
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		stop := func() {
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case <-done:
+			case <-time.After(5 * time.Second):
+				_ = cmd.Process.Kill()
+				<-done
+			}
+		}
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+		c := redis.NewClient(&redis.Options{Addr: addr})
+		ok := false
+		for i := 0; i < 100; i++ {
+			select {
+			case <-done:
+				i = 100 // exited: port taken? try another
+				continue
+			default:
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+			err := c.Ping(ctx).Err()
+			cancel()
+			if err == nil {
+				ok = true
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		_ = c.Close()
+		if ok {
+			return stop, addr, nil
+		}
+		stop()
+	}
+	return nil, "", fmt.Errorf("redis-server did not become ready")
+}
+
+func requireRedis(t *testing.T) *redis.Client {
+	t.Helper()
+	if redisAddr == "" {
+		t.Skip("REDIS SKIPPED: redis-server not installed")
+	}
+	c := redis.NewClient(&redis.Options{Addr: redisAddr})
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+func TestContract(t *testing.T) {
+	t.Parallel()
+	c := requireRedis(t)
+	storetest.Run(t, storetest.Harness{New: func(t *testing.T) (storetest.Store, func() time.Time, func(time.Duration)) {
+		s := &redisstore.Store{Client: c, Prefix: fmt.Sprintf("test:%s:", t.Name())}
+		// Redis keeps real time: advancing the clock means waiting.
+		return s, time.Now, func(d time.Duration) { time.Sleep(d) }
+	}})
+}
+
+func TestSetNXPX(t *testing.T) {
+	t.Parallel()
+	c := requireRedis(t)
+	ctx := context.Background()
+	s := &redisstore.Store{Client: c, Prefix: "ttl-test:"}
+	fresh, err := s.CheckAndStore(ctx, "k", time.Now().Add(90*time.Second))
+	require.NoError(t, err)
+	require.True(t, fresh)
+
+	v, err := c.Get(ctx, "ttl-test:k").Result()
+	require.NoError(t, err)
+	require.Equal(t, "1", v)
+	ttl, err := c.PTTL(ctx, "ttl-test:k").Result()
+	require.NoError(t, err)
+	require.Greater(t, ttl, 80*time.Second, "PX is the time left until expiry")
+	require.LessOrEqual(t, ttl, 90*time.Second)
+
+	// The default prefix.
+	d := &redisstore.Store{Client: c}
+	fresh, err = d.CheckAndStore(ctx, "default-prefix-test", time.Now().Add(time.Minute))
+	require.NoError(t, err)
+	require.True(t, fresh)
+	n, err := c.Exists(ctx, redisstore.DefaultPrefix+"default-prefix-test").Result()
+	require.NoError(t, err)
+	require.EqualValues(t, 1, n)
+}
+
+func TestFailClosed(t *testing.T) {
+	t.Parallel()
+	// A server that is not there: the error wraps dpop.ErrReplayStore.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close())
+	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+	t.Cleanup(func() { _ = c.Close() })
+	s := &redisstore.Store{Client: c}
+	fresh, err := s.CheckAndStore(context.Background(), "k", time.Now().Add(time.Minute))
+	require.ErrorIs(t, err, dpop.ErrReplayStore)
+	require.False(t, fresh)
+
+	var nilClient redisstore.Store
+	fresh, err = nilClient.CheckAndStore(context.Background(), "k", time.Now().Add(time.Minute))
+	require.ErrorIs(t, err, dpop.ErrInvalidConfig)
+	require.ErrorIs(t, err, dpop.ErrReplayStore)
+	require.False(t, fresh)
+}
+
+// TestVerifierWithRedis shares one Redis between two verifiers, as two
+// replicas would: a proof accepted by one is a replay for the other.
+func TestVerifierWithRedis(t *testing.T) {
+	t.Parallel()
+	c := requireRedis(t)
+	key, err := dpop.GenerateKey()
+	require.NoError(t, err)
+	p, err := dpop.NewProofer(dpop.ProoferConfig{Key: key})
+	require.NoError(t, err)
+	store := &redisstore.Store{Client: c, Prefix: "replicas:"}
+	a := &dpop.Verifier{Replay: store}
+	b := &dpop.Verifier{Replay: store}
+	proof, err := p.Proof("POST", "https://as.example/token", dpop.ProofOptions{})
+	require.NoError(t, err)
+	got, err := a.VerifyProof(context.Background(), proof, "POST", "https://as.example/token", nil)
+	require.NoError(t, err)
+	require.Equal(t, p.JKT(), got.JKT)
+	_, err = b.VerifyProof(context.Background(), proof, "POST", "https://as.example/token", nil)
+	require.ErrorIs(t, err, dpop.ErrProofReplayed)
+	require.ErrorIs(t, err, dpop.ErrInvalidProof)
+}
