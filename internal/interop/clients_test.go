@@ -13,9 +13,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"path/filepath"
 	"sync"
 
+	"github.com/hardened-oauth/hardened"
 	"github.com/hardened-oauth/hardened/internal/jose"
 )
 
@@ -45,10 +47,18 @@ type fapiClient struct {
 	encKID string
 }
 
+// privateKeyJWT is the client's authentication at the peer whose issuer
+// is aud (FAPI 2.0: the assertion's audience is the issuer).
+func (c *fapiClient) privateKeyJWT(aud string) hardened.PrivateKeyJWT {
+	return hardened.PrivateKeyJWT{ClientID: c.id, Key: c.key, KeyID: c.kid, Audience: aud}
+}
+
 // mtlsClient authenticates with a TLS client certificate (RFC 8705 §2).
 type mtlsClient struct {
 	id   string
 	cert tls.Certificate
+	// auth is hardened.TLSClientAuth or hardened.SelfSignedTLSClientAuth.
+	auth hardened.ClientAuth
 }
 
 // secretClient authenticates with client_secret_basic.
@@ -60,6 +70,9 @@ type secretClient struct {
 type testEnv struct {
 	dir string
 	pki *testPKI
+	// plain is the shared transport of requests without a client
+	// certificate (see transport).
+	plain *http.Transport
 
 	fapi, fapiEnc   *fapiClient
 	selfSigned, ca  *mtlsClient
@@ -78,6 +91,7 @@ func newTestEnv(dir string) (*testEnv, error) {
 	e := &testEnv{
 		dir:   dir,
 		pki:   p,
+		plain: newTransport(p, nil),
 		peers: map[string]*peer{},
 		resourceServers: map[string]resourceServer{
 			resourceJWT:    {Scope: "read write", AccessTokenFormat: "jwt"},
@@ -94,17 +108,20 @@ func newTestEnv(dir string) (*testEnv, error) {
 	if err != nil {
 		return nil, err
 	}
-	e.selfSigned = &mtlsClient{id: clientSelfSigned, cert: ss}
+	e.selfSigned = &mtlsClient{id: clientSelfSigned, cert: ss, auth: hardened.SelfSignedTLSClientAuth{ClientID: clientSelfSigned}}
 	issued, err := p.issueClientCert(pkix.Name{CommonName: clientPKI, Organization: []string{"hardened interop"}})
 	if err != nil {
 		return nil, err
 	}
-	e.ca = &mtlsClient{id: clientPKI, cert: issued}
+	e.ca = &mtlsClient{id: clientPKI, cert: issued, auth: hardened.TLSClientAuth{ClientID: clientPKI}}
 	secret := make([]byte, 32)
 	if _, err := rand.Read(secret); err != nil {
 		return nil, err
 	}
-	e.resourceServer = &secretClient{id: clientRS, secret: base64.RawURLEncoding.EncodeToString(secret)}
+	// The secret ends in characters that RFC 6749 §2.3.1's form encoding
+	// changes (" +%:&="), and the peer checks that encoding in the Basic
+	// header: a client that skipped it would not authenticate.
+	e.resourceServer = &secretClient{id: clientRS, secret: base64.RawURLEncoding.EncodeToString(secret) + " +%:&="}
 	if e.providerKeys, err = newProviderKeys(dir); err != nil {
 		return nil, fmt.Errorf("provider keys: %w", err)
 	}

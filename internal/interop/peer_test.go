@@ -248,21 +248,41 @@ func (l *logBuffer) since(off int) string {
 	return string(l.b[off:])
 }
 
-// httpClient returns a client that trusts the test CA and presents cert
-// when it is not nil. It does not follow redirects.
-func (e *testEnv) httpClient(cert *tls.Certificate) *http.Client {
-	tlsConf := &tls.Config{RootCAs: e.pki.roots, MinVersion: tls.VersionTLS12}
+// handshakeTimeout is generous: CI machines run the race detector on two
+// cores, often beside other builds.
+const handshakeTimeout = 20 * time.Second
+
+// transport returns a TLS transport that trusts the test CA. Without cert
+// it is the one transport shared by all tests, so that connections are
+// reused rather than each call paying a handshake; with cert it is a new
+// transport that presents cert. The client side of mutual TLS under test is
+// mtlsbound.Client, not this.
+func (e *testEnv) transport(cert *tls.Certificate) *http.Transport {
+	if cert == nil {
+		return e.plain
+	}
+	return newTransport(e.pki, cert)
+}
+
+func newTransport(p *testPKI, cert *tls.Certificate) *http.Transport {
+	tlsConf := &tls.Config{RootCAs: p.roots, MinVersion: tls.VersionTLS12}
 	if cert != nil {
 		tlsConf.Certificates = []tls.Certificate{*cert}
 	}
+	return &http.Transport{
+		TLSClientConfig:     tlsConf,
+		TLSHandshakeTimeout: handshakeTimeout,
+		MaxIdleConnsPerHost: 32,
+		IdleConnTimeout:     30 * time.Second,
+	}
+}
+
+// httpClient returns a client over e.transport(cert). It does not follow
+// redirects.
+func (e *testEnv) httpClient(cert *tls.Certificate) *http.Client {
 	return &http.Client{
-		Transport: &http.Transport{
-			TLSClientConfig:     tlsConf,
-			TLSHandshakeTimeout: 5 * time.Second,
-			MaxIdleConnsPerHost: 4,
-			IdleConnTimeout:     30 * time.Second,
-		},
-		Timeout: 15 * time.Second,
+		Transport: e.transport(cert),
+		Timeout:   30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		},

@@ -26,6 +26,9 @@ type testPKI struct {
 	roots  *x509.CertPool
 
 	caPath, serverCertPath, serverKeyPath string
+	// server is the certificate of 127.0.0.1 and localhost, also used by
+	// the resource servers the tests start.
+	server tls.Certificate
 }
 
 func newTestPKI(dir string) (*testPKI, error) {
@@ -78,6 +81,9 @@ func newTestPKI(dir string) (*testPKI, error) {
 		return nil, err
 	}
 	if err := writePEM(p.serverKeyPath, "PRIVATE KEY", srvKeyDER); err != nil {
+		return nil, err
+	}
+	if p.server, err = tls.LoadX509KeyPair(p.serverCertPath, p.serverKeyPath); err != nil {
 		return nil, err
 	}
 	return p, nil

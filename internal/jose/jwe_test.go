@@ -209,6 +209,11 @@ func TestDecryptRejections(t *testing.T) {
 		{"header changed to another allowed enc", withHeader(rsaTok, `{"alg":"RSA-OAEP-256","enc":"A128GCM","kid":"r1"}`), rsaKey, DecryptOptions{}, ErrDecrypt},
 		{"kid changed", withHeader(rsaTok, `{"alg":"RSA-OAEP-256","enc":"A256GCM"}`), rsaKey, DecryptOptions{}, ErrDecrypt},
 		{"epk off the curve", withHeader(ecTok, epkOffCurve(t, epkHeader)), ecKey, DecryptOptions{}, ErrDecrypt},
+		{"epk missing", withHeader(ecTok, `{"alg":"ECDH-ES","enc":"A256GCM"}`), ecKey, DecryptOptions{}, ErrDecrypt},
+		{"epk a string", withHeader(ecTok, `{"alg":"ECDH-ES","enc":"A256GCM","epk":"key"}`), ecKey, DecryptOptions{}, ErrDecrypt},
+		{"epk on P-384", withHeader(ecTok, `{"alg":"ECDH-ES","enc":"A256GCM","epk":`+string(must(must(NewJWK(ecP384().Public())).MarshalJSON()))+`}`), ecKey, DecryptOptions{}, ErrDecrypt},
+		{"epk X25519", withHeader(ecTok, `{"alg":"ECDH-ES","enc":"A256GCM","epk":{"kty":"OKP","crv":"X25519","x":"`+b64.EncodeToString(make([]byte, 32))+`"}}`), ecKey, DecryptOptions{}, ErrDecrypt},
+		{"epk with d", withHeader(ecTok, strings.Replace(ecHeader, `"epk":{`, `"epk":{"d":"AAAA",`, 1)), ecKey, DecryptOptions{}, ErrDecrypt},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

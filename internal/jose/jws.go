@@ -268,11 +268,19 @@ func ParseCompact(token string) (*JWS, error) {
 	return j, nil
 }
 
-// isB64 reports whether s holds only base64url characters and dots.
+// b64chars marks the base64url alphabet and the dot.
+var b64chars = func() (t [256]bool) {
+	for _, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.") {
+		t[c] = true
+	}
+	return t
+}()
+
+// isB64 reports whether s holds only base64url characters and dots. The
+// decoder alone would not do: encoding/base64 skips '\r' and '\n'.
 func isB64(s string) bool {
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+		if !b64chars[s[i]] {
 			return false
 		}
 	}
