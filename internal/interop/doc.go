@@ -1,7 +1,12 @@
 // Package interop holds the interoperability tests of the module against a
-// real, independent authorization server: node-oidc-provider
-// (https://github.com/panva/node-oidc-provider, npm oidc-provider 9.x, an
-// OpenID-certified FAPI 2.0 implementation), run on loopback with TLS.
+// real, independent authorization server: node-oidc-provider 9.13.3
+// (https://github.com/panva/node-oidc-provider, npm oidc-provider, an
+// OpenID-certified FAPI 2.0 implementation), run on loopback with TLS. The
+// client side of every flow is the module's public API (the root package
+// hardened, and par, jar, jarm, dpop, mtlsbound); the tests only play the
+// user agent, record traffic, and check the peer's answers independently
+// (SHA-256 and RFC 7638 thumbprints computed in the test, the peer's JWTs
+// verified with internal/jose against its JWK Set).
 //
 // The package has no code of its own; everything is in its tests. TestMain
 // generates a test PKI (a CA, a server certificate for 127.0.0.1 and
@@ -11,18 +16,60 @@
 // Go side keeps every private key; the peers only get public JWK Sets and
 // certificates.
 //
-// The flows covered are those of the FAPI 2.0 Security Profile
-// (https://openid.net/specs/fapi-security-profile-2_0-final.html):
-// discovery (RFC 8414, https://datatracker.ietf.org/doc/html/rfc8414), PAR
-// (RFC 9126), signed and encrypted request objects (RFC 9101), JARM, DPoP
-// with and without nonces (RFC 9449), mTLS client authentication and
-// certificate-bound tokens (RFC 8705), introspection in JSON and JWT
-// (RFC 7662, RFC 9701), and userinfo.
+// # Flows
 //
-// The peer needs Node.js and the npm packages pinned in package-lock.json:
+// Discovery (RFC 8414, https://datatracker.ietf.org/doc/html/rfc8414):
+// hardened.Discovery fetches and strictly validates each peer's metadata;
+// the mtls_endpoint_aliases (RFC 8705 §5) are read by hardened.Metadata and
+// mtlsbound alike. Asked under another host name, the peer's document names
+// its own issuer and discovery refuses it.
+//
+// FAPI 2.0 authorization code flow
+// (https://openid.net/specs/fapi-security-profile-2_0-final.html), in each
+// nonce mode: a jar request object (RFC 9101) signed with ES256, or signed
+// and then encrypted to the peer's ECDH-ES or RSA-OAEP-256 key from its JWK
+// Set, carrying PKCE, response_mode jwt or query.jwt and dpop_jkt; pushed by
+// par (RFC 9126) with hardened.PrivateKeyJWT as its client authentication
+// and a dpop.Transport proof (RFC 9449); a headless authorization; the
+// callback validated by jarm.Decoder (JARM, signed, or signed then
+// encrypted to the client); the code exchanged and the token refreshed by
+// x/oauth2 through dpop.Transport over hardened.AuthTransport; userinfo
+// called through x/oauth2's transport over dpop.Transport (ath). The
+// peer's introspection, in JSON and as an RFC 9701 JWT (typ
+// token-introspection+jwt, verified against its JWK Set), shows the cnf.jkt
+// that dpop computed; a dpop.Verifier accepts every proof the peer
+// accepted and refuses each replayed. With nonces required, PAR and the
+// token endpoint answer 400 use_dpop_nonce and userinfo 401, once each; the
+// retries are accepted although the peer refuses a reused client assertion
+// or proof, so each retry carried a fresh one. A token for an at+jwt
+// resource (RFC 9068) is accepted by a dpop.Verifier.Wrap resource server,
+// and refused with another key's proof or a replayed proof.
+//
+// Mutual TLS (RFC 8705): client credentials with self_signed_tls_client_auth
+// and tls_client_auth through mtlsbound.Client at the mTLS aliases; the
+// token's cnf x5t#S256 (introspected, or in an at+jwt) is the certificate's
+// SHA-256; a resource server behind mtlsbound.Verifier.Wrap, on a TLS server
+// that requests client certificates, accepts the token with that
+// certificate and refuses it (401 invalid_token) with another certificate,
+// without one, and after revocation (RFC 7009). The peer refuses forged or
+// unregistered certificates.
+//
+// Rejections: the packages refuse the peer's real answers when they are not
+// for them (JARM for another client, issuer or state, or unencrypted where
+// encryption is required; a replayed code; a request object for another
+// audience, reported by par as the peer's invalid_request_object).
+//
+// Failures print the peer's error responses, the traffic each client
+// transport recorded (without tokens) and the peer's stderr.
+//
+// # Running
+//
+// The peer needs Node.js 20.19 or later and the npm packages pinned in
+// package-lock.json:
 //
 //	npm ci --prefix internal/interop
 //
 // Without them the tests print a banner and pass without running, unless
-// HARDENED_REQUIRE_INTEROP=1 is set (as CI does), in which case they fail.
+// HARDENED_REQUIRE_INTEROP=1 or HARDENED_REQUIRE_PEERS=1 is set (as CI
+// does), in which case they fail.
 package interop
