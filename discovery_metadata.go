@@ -5,14 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/url"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"golang.org/x/oauth2"
+
+	"github.com/hardened-oauth/hardened/internal/strictjson"
 )
 
 // Metadata is an authorization server's metadata document (RFC 8414 §2,
@@ -230,9 +230,6 @@ func (d *Discovery) Parse(issuer string, data []byte) (*Metadata, error) {
 	if limit := d.maxBytes(); int64(len(data)) > limit {
 		return nil, fmt.Errorf("%w: over %d bytes", ErrMetadataTooLarge, limit)
 	}
-	if !utf8.Valid(data) {
-		return nil, fmt.Errorf("%w: not UTF-8", ErrInvalidMetadata)
-	}
 	raw, err := decodeObject(data)
 	if err != nil {
 		return nil, err
@@ -281,39 +278,19 @@ func (d *Discovery) Parse(issuer string, data []byte) (*Metadata, error) {
 	return m, nil
 }
 
-// decodeObject decodes a JSON object into its members, rejecting duplicate
-// names and trailing data.
+// decodeObject decodes a JSON object into its members after
+// internal/strictjson checked it: valid UTF-8, no repeated member names
+// (case variants included) in any object, no trailing data. The members
+// share one copy of data, not data itself.
 func decodeObject(data []byte) (map[string]json.RawMessage, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	bad := func(what string) error { return fmt.Errorf("%w: %s", ErrInvalidMetadata, what) }
-	tok, err := dec.Token()
-	if err != nil || tok != json.Delim('{') {
-		return nil, bad("not a JSON object")
-	}
+	data = bytes.Clone(data)
 	raw := map[string]json.RawMessage{}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, bad("invalid JSON")
-		}
-		name, ok := tok.(string)
-		if !ok {
-			return nil, bad("invalid JSON")
-		}
-		if _, dup := raw[name]; dup {
-			return nil, bad("duplicate member " + truncateName(name))
-		}
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return nil, bad("invalid JSON")
-		}
-		raw[name] = v
-	}
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('}') {
-		return nil, bad("invalid JSON")
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, bad("trailing data after the JSON object")
+	err := strictjson.EachMember(data, nil, func(name, value []byte) error {
+		raw[string(name)] = value
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidMetadata, err)
 	}
 	return raw, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/hardened-oauth/hardened/internal/jose"
+	"github.com/hardened-oauth/hardened/internal/strictjson"
 )
 
 // Size limits of token material.
@@ -79,38 +80,18 @@ func ParseConfirmation(cnf []byte) (Confirmation, error) {
 	}
 	var (
 		c                  Confirmation
-		seenJKT, seenJWK   bool
 		other, badJKT, bad bool
 	)
-	err := eachMember(cnf, func(name []byte, r *jsonReader) error {
+	err := strictjson.EachMember(cnf, nil, func(name, value []byte) error {
 		switch string(name) {
 		case "jkt":
-			if seenJKT {
-				return errDuplicate
-			}
-			seenJKT = true
-			if r.kind() != '"' {
-				badJKT = true
-				return r.skip()
-			}
-			v, err := r.str()
-			if err != nil {
-				return err
-			}
-			if !canonicalDigest(v) {
+			v, err := strictjson.Unquote(value)
+			if err != nil || !canonicalDigest(v) {
 				badJKT = true
 			}
 			c.JKT = string(v)
 		case "jwk":
-			if seenJWK {
-				return errDuplicate
-			}
-			seenJWK = true
-			raw, err := r.raw()
-			if err != nil {
-				return err
-			}
-			k, err := jose.ParseJWK(raw)
+			k, err := jose.ParseJWK(value)
 			if err != nil {
 				bad = true
 				return nil
@@ -118,7 +99,6 @@ func ParseConfirmation(cnf []byte) (Confirmation, error) {
 			c.JWK = k.Key
 		default:
 			other = true
-			return r.skip()
 		}
 		return nil
 	})
@@ -160,34 +140,18 @@ func ConfirmationFromClaims(claims []byte) (Confirmation, error) {
 		return Confirmation{}, fmt.Errorf("%w: over %d bytes", ErrMalformedClaims, MaxClaimsBytes)
 	}
 	var (
-		cnf              []byte
-		seenCnf, seenAct bool
-		inactive         bool
+		cnf      []byte
+		seenCnf  bool
+		inactive bool
 	)
-	err := eachMember(claims, func(name []byte, r *jsonReader) error {
+	err := strictjson.EachMember(claims, nil, func(name, value []byte) error {
 		switch string(name) {
 		case "cnf":
-			if seenCnf {
-				return errDuplicate
-			}
-			seenCnf = true
-			v, err := r.raw()
-			cnf = v
-			return err
+			cnf, seenCnf = value, true
 		case "active":
-			if seenAct {
-				return errDuplicate
-			}
-			seenAct = true
-			if r.kind() == 't' {
-				c, err := r.literal()
-				inactive = c != 't'
-				return err
-			}
-			inactive = true
-			return r.skip()
+			inactive = string(value) != "true"
 		}
-		return r.skip()
+		return nil
 	})
 	if err != nil {
 		return Confirmation{}, fmt.Errorf("%w: %w", ErrMalformedClaims, err)

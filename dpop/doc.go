@@ -44,11 +44,13 @@
 //     TLS-terminating proxy, never X-Forwarded-* headers.
 //   - A "cnf" naming a method this package cannot check (x5t#S256, ...) is
 //     refused, alone or beside jkt: a token is never half-verified.
-//   - Proof headers and claims are read by a small strict JSON reader, not
-//     encoding/json: member names match exactly, duplicates are refused,
-//     and the verification hot path stays close to the cost of the
-//     signature check itself. Claims are written by hand on the client for
-//     the same reason.
+//   - Proof headers and claims are read by the module's strict JSON pull
+//     reader (internal/strictjson), not encoding/json: member names match
+//     exactly; two names equal under Unicode case folding in any object,
+//     invalid UTF-8, unpaired surrogates and deep nesting are refused; and
+//     the verification hot path stays close to the cost of the signature
+//     check itself. Claims are written by hand on the client for the same
+//     reason.
 //   - Timestamps: "iat" must lie within [now-MaxAge-Skew, now+Skew]; the
 //     nonce, when required, is checked in addition, never instead.
 package dpop

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hardened-oauth/hardened/internal/httpx"
 )
 
 // rfcSeeds are the proofs of RFC 9449 Figures 2, 7 and 13
@@ -196,7 +198,7 @@ func FuzzAuthorization(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if !strings.EqualFold(scheme, "DPoP") && !strings.EqualFold(scheme, "Bearer") || !isToken68(tok) {
+		if !strings.EqualFold(scheme, "DPoP") && !strings.EqualFold(scheme, "Bearer") || !httpx.IsB64Token(tok) {
 			t.Fatalf("accepted %q", h)
 		}
 	})

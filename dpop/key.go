@@ -15,6 +15,7 @@ import (
 	"math/big"
 
 	"github.com/hardened-oauth/hardened/internal/jose"
+	"github.com/hardened-oauth/hardened/internal/strictjson"
 )
 
 // This file persists DPoP keys, so that DPoP-bound refresh tokens (RFC 9449
@@ -186,25 +187,19 @@ func ParsePrivateJWK(data []byte) (crypto.Signer, error) {
 		return nil, fmt.Errorf("%w: over %d bytes", ErrMalformedKey, maxKeyBytes)
 	}
 	fields := map[string]string{}
-	err := eachMember(data, func(name []byte, r *jsonReader) error {
+	err := strictjson.EachMember(data, nil, func(name, value []byte) error {
 		n := string(name)
-		if _, dup := fields[n]; dup {
-			return errDuplicate
-		}
-		if r.kind() != '"' {
+		if strictjson.Kind(value) != '"' {
 			switch n {
 			case "kty", "crv", "x", "y", "d", "n", "e", "p", "q", "dp", "dq", "qi", "oth", "k":
-				return errJSON
+				return strictjson.ErrType
 			}
 			fields[n] = ""
-			return r.skip()
+			return nil
 		}
-		v, err := r.str()
-		if err != nil {
-			return err
-		}
-		fields[n] = string(v)
-		return nil
+		v, err := strictjson.String(value)
+		fields[n] = v
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrMalformedKey, err)

@@ -8,12 +8,9 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/hardened-oauth/hardened/internal/httpx"
 	"github.com/hardened-oauth/hardened/internal/oautherr"
 )
-
-// maxTokenBytes bounds the access token taken from the Authorization
-// header.
-const maxTokenBytes = 64 << 10
 
 // Result is what [Verifier.Wrap] passes to the next handler.
 type Result struct {
@@ -92,7 +89,7 @@ func (v *Verifier) Authenticate(r *http.Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	bearer := strings.EqualFold(scheme, "Bearer")
+	bearer := scheme == "Bearer"
 	if bearer && !v.InsecureAllowBearer {
 		return nil, fmt.Errorf("%w: the Bearer scheme is not accepted", ErrNoToken)
 	}
@@ -120,52 +117,17 @@ func (v *Verifier) Authenticate(r *http.Request) (*Result, error) {
 	return &Result{Proof: p, Claims: claims, Confirmation: cnf}, nil
 }
 
-// authorization returns the scheme and token of r's only Authorization
-// header; the scheme is "DPoP" or "Bearer" in any case.
+// authorization returns the scheme ("DPoP" or "Bearer") and token of r's
+// only Authorization header, parsed by httpx.Authorization.
 func authorization(r *http.Request) (scheme, token string, err error) {
-	vals := r.Header["Authorization"]
-	switch len(vals) {
-	case 0:
-		return "", "", ErrNoToken
-	case 1:
-	default:
-		return "", "", fmt.Errorf("%w: several Authorization fields", ErrInvalidRequest)
+	scheme, token, err = httpx.Authorization(r.Header, "DPoP", "Bearer")
+	switch {
+	case errors.Is(err, httpx.ErrNoCredentials):
+		return "", "", fmt.Errorf("%w: %w", ErrNoToken, err)
+	case err != nil:
+		return "", "", fmt.Errorf("%w: %w", ErrInvalidRequest, err)
 	}
-	scheme, rest, _ := strings.Cut(vals[0], " ")
-	if !strings.EqualFold(scheme, "DPoP") && !strings.EqualFold(scheme, "Bearer") {
-		return "", "", fmt.Errorf("%w: another authentication scheme", ErrNoToken)
-	}
-	tok := strings.TrimLeft(rest, " ")
-	if len(tok) > maxTokenBytes {
-		return "", "", fmt.Errorf("%w: token too large", ErrInvalidRequest)
-	}
-	if !isToken68(tok) {
-		return "", "", fmt.Errorf("%w: token is not a token68", ErrInvalidRequest)
-	}
-	return scheme, tok, nil
-}
-
-// isToken68 reports whether s matches
-// 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=".
-func isToken68(s string) bool {
-	i := 0
-	for i < len(s) {
-		c := s[i]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-._~+/", c) >= 0 {
-			i++
-			continue
-		}
-		break
-	}
-	if i == 0 {
-		return false
-	}
-	for ; i < len(s); i++ {
-		if s[i] != '=' {
-			return false
-		}
-	}
-	return true
+	return scheme, token, nil
 }
 
 // AdvanceNonce sets DPoP-Nonce on a successful response when Nonces is set

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/hardened-oauth/hardened/internal/jose"
+	"github.com/hardened-oauth/hardened/internal/strictjson"
 )
 
 // Defaults of [Verifier].
@@ -530,7 +531,6 @@ func algName(a []byte) string {
 type jwkMembers struct {
 	kty, crv, x, y, n, e []byte
 	private              bool
-	seen                 uint16
 }
 
 // jwkMember returns the index of a jwk member this package reads, or -1.
@@ -560,60 +560,46 @@ func (v *Verifier) parseHeader(header []byte) (ph proofHeader, perr *ProofError)
 		jwe, typeErr   bool
 		jwk            jwkMembers
 	)
-	r := jsonReader{b: header}
-	err := r.enter()
-	for first := true; err == nil; first = false {
+	// The reader rejects repeated names (case variants included), so each
+	// member below is read at most once.
+	r := strictjson.NewReader(header)
+	err := r.Enter()
+	for err == nil {
 		var name []byte
 		var more bool
-		if name, more, err = r.member(first); err != nil || !more {
+		if name, more, err = r.Next(); err != nil || !more {
 			break
 		}
 		switch string(name) {
 		case "typ":
-			if hasTyp {
-				err = errDuplicate
-				break
-			}
 			hasTyp = true
-			if r.kind() != '"' {
+			if r.Kind() != '"' {
 				typeErr = true
-				err = r.skip()
+				err = r.Skip()
 				break
 			}
-			typ, err = r.str()
+			typ, err = r.Str()
 		case "alg":
-			if hasAlg {
-				err = errDuplicate
-				break
-			}
 			hasAlg = true
-			if r.kind() != '"' {
-				err = errJSON
-				break
-			}
-			alg, err = r.str()
+			alg, err = r.Str()
 		case "jwk":
-			if hasJWK {
-				err = errDuplicate
-				break
-			}
 			hasJWK = true
 			jwk, err = readJWK(&r)
 		case "crit":
 			crit = true
-			err = r.skip()
+			err = r.Skip()
 		case "enc", "zip":
 			jwe = true
-			err = r.skip()
+			err = r.Skip()
 		default:
-			err = r.skip()
+			err = r.Skip()
 		}
 	}
 	if err == nil {
-		err = r.end()
+		err = r.End()
 	}
 	switch {
-	case err == errDuplicate:
+	case errors.Is(err, strictjson.ErrDuplicate):
 		return ph, invalid(ErrMalformedProof, "duplicate header parameter")
 	case err != nil:
 		return ph, invalid(ErrMalformedProof, "header is not a JSON object")
@@ -647,12 +633,12 @@ func (v *Verifier) parseHeader(header []byte) (ph proofHeader, perr *ProofError)
 // readJWK reads the jwk object's members. It returns them by value (not
 // through a pointer) so that the decoded header can stay on the caller's
 // stack.
-func readJWK(r *jsonReader) (j jwkMembers, err error) {
-	if err := r.enter(); err != nil {
+func readJWK(r *strictjson.Reader) (j jwkMembers, err error) {
+	if err := r.Enter(); err != nil {
 		return j, err
 	}
-	for first := true; ; first = false {
-		name, more, err := r.member(first)
+	for {
+		name, more, err := r.Next()
 		if err != nil || !more {
 			return j, err
 		}
@@ -662,19 +648,12 @@ func readJWK(r *jsonReader) (j jwkMembers, err error) {
 			case "d", "p", "q", "dp", "dq", "qi", "oth", "k":
 				j.private = true
 			}
-			if err := r.skip(); err != nil {
+			if err := r.Skip(); err != nil {
 				return j, err
 			}
 			continue
 		}
-		if j.seen&(1<<idx) != 0 {
-			return j, errDuplicate
-		}
-		j.seen |= 1 << idx
-		if r.kind() != '"' {
-			return j, errJSON
-		}
-		v, err := r.str()
+		v, err := r.Str()
 		if err != nil {
 			return j, err
 		}
@@ -845,70 +824,57 @@ func (j *jwkMembers) parse() (crypto.PublicKey, error) {
 	return nil, errKey
 }
 
-// claim bits, for duplicate detection.
+// String claims of a proof.
 const (
-	cJTI = 1 << iota
+	cJTI = iota + 1
 	cHTM
 	cHTU
-	cIAT
 	cATH
 	cNonce
 )
 
 func parseClaims(payload []byte) (p proofClaims, perr *ProofError) {
-	var seen uint8
-	r := jsonReader{b: payload}
-	err := r.enter()
-	for first := true; err == nil; first = false {
+	// The reader rejects repeated names (case variants included), so each
+	// claim below is read at most once.
+	r := strictjson.NewReader(payload)
+	err := r.Enter()
+	for err == nil {
 		var name []byte
 		var more bool
-		if name, more, err = r.member(first); err != nil || !more {
+		if name, more, err = r.Next(); err != nil || !more {
 			break
 		}
-		var bit uint8
+		var which int
 		switch string(name) {
 		case "jti":
-			bit = cJTI
+			which = cJTI
 		case "htm":
-			bit = cHTM
+			which = cHTM
 		case "htu":
-			bit = cHTU
+			which = cHTU
 		case "ath":
-			bit = cATH
+			which = cATH
 		case "nonce":
-			bit = cNonce
+			which = cNonce
 		case "iat":
-			if seen&cIAT != 0 {
-				err = errDuplicate
-				continue
-			}
-			seen |= cIAT
-			p.iat, err = r.numericDate()
+			p.iat, err = r.NumericDate()
 			p.hasIat = err == nil
 			continue
 		default:
-			err = r.skip()
+			err = r.Skip()
 			continue
 		}
-		if seen&bit != 0 {
-			err = errDuplicate
-			continue
-		}
-		seen |= bit
-		if r.kind() != '"' {
-			err = errJSON
-			continue
-		}
-		off := r.i + 1 // after the opening quote
+		r.Kind()              // skip whitespace: the value starts at Offset
+		off := r.Offset() + 1 // after the opening quote
 		var v []byte
-		if v, err = r.str(); err == nil && v == nil {
+		if v, err = r.Str(); err == nil && v == nil {
 			v = []byte{}
 		}
-		if r.i-1-off != len(v) { // escapes were decoded: not a sub-slice
+		if r.Offset()-1-off != len(v) { // escapes were decoded: not a sub-slice
 			off = -1
 		}
 		c := claim{v: v, off: off}
-		switch bit {
+		switch which {
 		case cJTI:
 			p.jti = c
 		case cHTM:
@@ -922,10 +888,10 @@ func parseClaims(payload []byte) (p proofClaims, perr *ProofError) {
 		}
 	}
 	if err == nil {
-		err = r.end()
+		err = r.End()
 	}
 	switch {
-	case err == errDuplicate:
+	case errors.Is(err, strictjson.ErrDuplicate):
 		return p, invalid(ErrMalformedProof, "duplicate claim")
 	case err != nil:
 		return p, invalid(ErrMalformedProof, "claims are not a JSON object of the expected types")

@@ -219,6 +219,12 @@ func TestVerifyBadInput(t *testing.T) {
 		{name: "duplicate header member", proof: rawES256(t, f.key, `{"typ":"dpop+jwt","alg":"ES256","alg":"ES256","jwk":`+f.jwk+`}`, f.claims(nil)), want: []error{ErrMalformedProof}},
 		{name: "duplicate claim htu", proof: rawES256(t, f.key, f.header(nil), strings.TrimSuffix(f.claims(nil), "}")+`,"htu":"https://evil.example/resource"}`), want: []error{ErrMalformedProof}},
 		{name: "duplicate claim via escape", proof: rawES256(t, f.key, f.header(nil), strings.TrimSuffix(f.claims(nil), "}")+`,"ht\u0075":"https://evil.example/resource"}`), want: []error{ErrMalformedProof}},
+		{name: "case-variant claim beside htu", proof: rawES256(t, f.key, f.header(nil), strings.TrimSuffix(f.claims(nil), "}")+`,"HTU":"https://evil.example/resource"}`), want: []error{ErrMalformedProof}},
+		{name: "case-variant header beside alg", proof: rawES256(t, f.key, `{"typ":"dpop+jwt","alg":"ES256","ALG":"none","jwk":`+f.jwk+`}`, f.claims(nil)), want: []error{ErrMalformedProof}},
+		{name: "KELVIN SIGN duplicate in jwk", proof: rawES256(t, f.key, `{"typ":"dpop+jwt","alg":"ES256","jwk":`+strings.Replace(f.jwk, `"kty"`, `"\u212Aty":"RSA","kty"`, 1)+`}`, f.claims(nil)), want: []error{ErrMalformedProof}},
+		{name: "duplicate unknown claim", proof: rawES256(t, f.key, f.header(nil), strings.TrimSuffix(f.claims(nil), "}")+`,"x":1,"X":2}`), want: []error{ErrMalformedProof}},
+		{name: "invalid UTF-8 in an unknown claim", proof: rawES256(t, f.key, f.header(nil), strings.TrimSuffix(f.claims(nil), "}")+",\"x\":\"\xff\"}"), want: []error{ErrMalformedProof}},
+		{name: "unpaired surrogate in jti", proof: f.proof(t, nil, func(m map[string]string) { m["jti"] = `"\ud800"` }), want: []error{ErrMalformedProof}},
 		{name: "crit header", proof: f.proof(t, func(m map[string]string) { m["crit"] = `["exp"]` }, nil), want: []error{ErrMalformedProof}},
 		{name: "JWE members in header", proof: f.proof(t, func(m map[string]string) { m["enc"] = q("A256GCM") }, nil), want: []error{ErrMalformedProof}},
 		{name: "too large", proof: strings.Repeat("a", DefaultMaxProofBytes+1), want: []error{ErrProofTooLarge}},
@@ -690,5 +696,20 @@ func TestVerifyConcurrentReplay(t *testing.T) {
 		wg.Wait()
 		require.EqualValues(t, 1, ok.Load(), "round %d", round)
 		require.EqualValues(t, n-1, replayed.Load())
+	}
+}
+
+func TestProofTypeVariants(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	for _, typ := range []string{"dpop+jwt", "DPoP+JWT", "application/dpop+jwt", "Application/DPOP+jwt"} {
+		proof := f.proof(t, func(m map[string]string) { m["typ"] = q(typ) }, nil)
+		_, err := f.verifier().VerifyProof(t.Context(), proof, "GET", rsURI, f.binding())
+		require.NoError(t, err, typ)
+	}
+	for _, typ := range []string{"application/jwt", "dpop", "dpop+jwt ", "text/dpop+jwt", "application/application/dpop+jwt"} {
+		proof := f.proof(t, func(m map[string]string) { m["typ"] = q(typ) }, nil)
+		_, err := f.verifier().VerifyProof(t.Context(), proof, "GET", rsURI, f.binding())
+		require.ErrorIs(t, err, ErrProofType, typ)
 	}
 }

@@ -68,7 +68,7 @@ func TestDecodeSigned(t *testing.T) {
 			return signJose(t, asEC(), jose.ES256, "ec1", claims(map[string]any{"exp": testNow.Add(-5 * time.Second).Unix()}))
 		}, nil},
 		{"extra claims ignored", func(t testing.TB) string {
-			return signJose(t, asEC(), jose.ES256, "ec1", claims(map[string]any{"session_state": "x", "ISS": "https://evil.example"}))
+			return signJose(t, asEC(), jose.ES256, "ec1", claims(map[string]any{"session_state": "x", "Issuer": "https://evil.example"}))
 		}, nil},
 	}
 	for _, s := range signers {

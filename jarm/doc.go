@@ -76,10 +76,12 @@
 //   - Only response_type=code is supported: a response with neither "code"
 //     nor "error" is [ErrMissingCode]. This also stops another JWT of the
 //     same server (an ID token, say) from passing as a response.
-//   - Claims are read member by member with exact names, after checking the
-//     payload is valid JSON: a claim repeated under the same name, a
-//     non-string code or state, or invalid UTF-8 is [ErrMalformed];
-//     encoding/json's case folding ("ISS" for "iss") does not apply.
+//   - Claims are read member by member with exact names, through the
+//     module's strict JSON policy (internal/strictjson): two members of one
+//     object whose names are equal under case folding ("iss" twice, "iss"
+//     and "ISS"), invalid UTF-8 anywhere, a non-string code or state is
+//     [ErrMalformed]; encoding/json's case folding ("ISS" alone for "iss")
+//     does not apply.
 //   - The JWS "typ" and the JWE "cty" headers are not checked: JARM
 //     defines no type, and servers differ. Requiring "code" (or "error")
 //     and this client's "aud" keeps other JWTs of the server out.

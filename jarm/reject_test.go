@@ -129,6 +129,12 @@ func TestReject(t *testing.T) {
 		{name: "repeated code member", tok: func(t testing.TB) string {
 			return rawES256(t, `{"alg":"ES256","kid":"ec1"}`, `{"iss":"`+testIssuer+`","aud":"`+testClientID+`","exp":2000000000,"code":"c","code":"d","state":"`+testState+`"}`)
 		}, err: jarm.ErrMalformed},
+		{name: "case-variant iss beside iss", tok: func(t testing.TB) string {
+			return signJose(t, asEC(), jose.ES256, "ec1", claims(map[string]any{"ISS": "https://evil.example"}))
+		}, err: jarm.ErrMalformed},
+		{name: "invalid UTF-8 in an ignored claim", tok: func(t testing.TB) string {
+			return rawES256(t, `{"alg":"ES256","kid":"ec1"}`, `{"iss":"`+testIssuer+`","aud":"`+testClientID+`","exp":2000000000,"code":"c","state":"`+testState+`","x":"\xff"}`)
+		}, err: jarm.ErrMalformed},
 		{name: "invalid UTF-8 in state", tok: func(t testing.TB) string {
 			return rawES256(t, `{"alg":"ES256","kid":"ec1"}`, `{"iss":"`+testIssuer+`","aud":"`+testClientID+`","exp":2000000000,"code":"c","state":"\xff"}`)
 		}, err: jarm.ErrMalformed},

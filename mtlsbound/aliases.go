@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/hardened-oauth/hardened/internal/strictjson"
 )
 
 // Metadata names of the endpoints a client may call with mutual TLS, as
@@ -64,7 +66,7 @@ func ParseAliases(member json.RawMessage) (Aliases, error) {
 	if len(member) > maxAliasesBytes {
 		return nil, fmt.Errorf("%w: %w", ErrMalformedMetadata, ErrTooLarge)
 	}
-	switch jsonKind(member) {
+	switch strictjson.Kind(member) {
 	case 'n':
 		if string(bytes.TrimSpace(member)) == "null" {
 			return nil, nil
@@ -75,14 +77,14 @@ func ParseAliases(member json.RawMessage) (Aliases, error) {
 		return nil, fmt.Errorf("%w: not a JSON object", ErrMalformedMetadata)
 	}
 	out := Aliases{}
-	err := eachMember(member, func(name, v []byte) error {
+	err := strictjson.EachMember(member, nil, func(name, v []byte) error {
 		if len(out) == maxAliases {
 			return fmt.Errorf("%w: over %d members", ErrTooLarge, maxAliases)
 		}
-		if jsonKind(v) != '"' {
+		if strictjson.Kind(v) != '"' {
 			return errors.New("a value is not a string")
 		}
-		s, err := unquote(v)
+		s, err := strictjson.Unquote(v)
 		if err != nil {
 			return err
 		}
@@ -105,7 +107,7 @@ func ParseAliases(member json.RawMessage) (Aliases, error) {
 // [ErrMalformedMetadata].
 func AliasesFromMetadata(doc []byte) (Aliases, error) {
 	var member []byte
-	err := eachMember(doc, func(name, v []byte) error {
+	err := strictjson.EachMember(doc, nil, func(name, v []byte) error {
 		if string(name) == MetadataAliases {
 			member = v
 		}

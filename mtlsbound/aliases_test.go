@@ -86,6 +86,7 @@ func TestParseAliases(t *testing.T) {
 		{name: "no host", member: `{"token_endpoint":"https:///token"}`, wantErr: []error{mtlsbound.ErrMalformedMetadata}},
 		{name: "opaque", member: `{"token_endpoint":"https:mtls.example"}`, wantErr: []error{mtlsbound.ErrMalformedMetadata}},
 		{name: "duplicate name", member: `{"token_endpoint":"https://a.example/t","token_endpoint":"https://b.example/t"}`, wantErr: []error{mtlsbound.ErrMalformedMetadata}},
+		{name: "case-variant name", member: `{"token_endpoint":"https://a.example/t","Token_Endpoint":"https://b.example/t"}`, wantErr: []error{mtlsbound.ErrMalformedMetadata}},
 		{name: "too many", member: "{" + strings.Join(many, ",") + "}", wantErr: []error{mtlsbound.ErrMalformedMetadata, mtlsbound.ErrTooLarge}},
 		{name: "too large", member: `{"x":"https://a.example/` + strings.Repeat("a", 64<<10) + `"}`, wantErr: []error{mtlsbound.ErrMalformedMetadata, mtlsbound.ErrTooLarge}},
 	}

@@ -6,6 +6,8 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"fmt"
+
+	"github.com/hardened-oauth/hardened/internal/strictjson"
 )
 
 // Size limits applied to token material.
@@ -108,15 +110,12 @@ func ParseConfirmation(cnf []byte) (Confirmation, error) {
 	if len(cnf) > MaxConfirmationBytes {
 		return Confirmation{}, fmt.Errorf("%w: %w: over %d bytes", ErrMalformedConfirmation, ErrTooLarge, MaxConfirmationBytes)
 	}
-	if jsonKind(cnf) != '{' {
-		return Confirmation{}, fmt.Errorf("%w: not a JSON object", ErrMalformedConfirmation)
-	}
 	var (
 		c      Confirmation
 		x5t    []byte
 		others bool
 	)
-	err := eachMember(cnf, func(name, v []byte) error {
+	err := strictjson.EachMember(cnf, nil, func(name, v []byte) error {
 		if string(name) == MethodX5tS256 {
 			x5t = v
 		} else {
@@ -133,10 +132,10 @@ func ParseConfirmation(cnf []byte) (Confirmation, error) {
 	if x5t == nil {
 		return Confirmation{}, fmt.Errorf("%w: empty object", ErrMalformedConfirmation)
 	}
-	if jsonKind(x5t) != '"' {
+	if strictjson.Kind(x5t) != '"' {
 		return Confirmation{}, fmt.Errorf("%w: x5t#S256 is not a string", ErrMalformedConfirmation)
 	}
-	s, err := unquote(x5t)
+	s, err := strictjson.Unquote(x5t)
 	if err != nil {
 		return Confirmation{}, fmt.Errorf("%w: %w", ErrMalformedConfirmation, err)
 	}
@@ -200,11 +199,8 @@ func confirmationFrom(claims []byte, requireActive bool) (Confirmation, error) {
 	if len(claims) > MaxClaimsBytes {
 		return Confirmation{}, fmt.Errorf("%w: %w: over %d bytes", ErrMalformedClaims, ErrTooLarge, MaxClaimsBytes)
 	}
-	if jsonKind(claims) != '{' {
-		return Confirmation{}, fmt.Errorf("%w: not a JSON object", ErrMalformedClaims)
-	}
 	var cnf, active []byte
-	err := eachMember(claims, func(name, v []byte) error {
+	err := strictjson.EachMember(claims, nil, func(name, v []byte) error {
 		switch string(name) {
 		case ClaimConfirmation:
 			cnf = v

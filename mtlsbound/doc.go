@@ -55,7 +55,9 @@
 //   - The verifier checks no time itself (token expiry is the Token
 //     function's job, certificate validity the TLS layer's), so it has no Now
 //     field.
-//   - JSON from tokens and metadata is read member by member: names match
-//     exactly (not with encoding/json's case folding) and a repeated name is
-//     an error, so "cnf" cannot be smuggled under a second spelling.
+//   - JSON from tokens and metadata is read member by member through the
+//     module's strict JSON policy (internal/strictjson): names match exactly
+//     (not with encoding/json's case folding), and two names of one object
+//     equal under case folding, invalid UTF-8 or deep nesting are errors,
+//     so "cnf" cannot be smuggled under a second spelling.
 package mtlsbound

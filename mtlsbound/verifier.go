@@ -10,11 +10,9 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/hardened-oauth/hardened/internal/httpx"
 	"github.com/hardened-oauth/hardened/internal/oautherr"
 )
-
-// maxTokenBytes bounds the access token taken from the Authorization header.
-const maxTokenBytes = 64 << 10
 
 // Verifier checks, on a resource server, that a request's access token is
 // bound to the client certificate the request presents (RFC 8705 §3,
@@ -350,54 +348,22 @@ func (v *Verifier) fail(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 // BearerToken returns the access token of r's Authorization header
-// (RFC 6750 §2.1, https://datatracker.ietf.org/doc/html/rfc6750#section-2.1).
-// The scheme is matched case-insensitively. No Authorization header, or
-// one with another scheme, wraps [ErrNoToken]; several Authorization
-// fields, an empty token or one that is not a b64token wrap
-// [ErrInvalidRequest]. Tokens in the query or the form body are never
-// read (FAPI 2.0 forbids them).
+// (RFC 6750 §2.1, https://datatracker.ietf.org/doc/html/rfc6750#section-2.1):
+// exactly one field, the Bearer scheme in any case, one or more spaces and
+// a b64token. No Authorization header, or one with another scheme, wraps
+// [ErrNoToken]; several Authorization fields, an empty token, one that is
+// not a b64token or is followed by anything wrap [ErrInvalidRequest] (and
+// [ErrTooLarge] over 64 KiB). Tokens in the query or the form body are
+// never read (FAPI 2.0 forbids them).
 func BearerToken(r *http.Request) (string, error) {
-	vals := r.Header.Values("Authorization")
-	switch len(vals) {
-	case 0:
-		return "", ErrNoToken
-	case 1:
-	default:
-		return "", fmt.Errorf("%w: several Authorization fields", ErrInvalidRequest)
-	}
-	scheme, rest, _ := strings.Cut(vals[0], " ")
-	if !strings.EqualFold(scheme, "Bearer") {
-		return "", fmt.Errorf("%w: not the Bearer scheme", ErrNoToken)
-	}
-	tok := strings.Trim(rest, " ")
-	if len(tok) > maxTokenBytes {
+	_, tok, err := httpx.Authorization(r.Header, "Bearer")
+	switch {
+	case errors.Is(err, httpx.ErrNoCredentials):
+		return "", fmt.Errorf("%w: %w", ErrNoToken, err)
+	case errors.Is(err, httpx.ErrCredentialsTooLarge):
 		return "", fmt.Errorf("%w: %w", ErrInvalidRequest, ErrTooLarge)
-	}
-	if !isB64Token(tok) {
-		return "", fmt.Errorf("%w: token is not a b64token", ErrInvalidRequest)
+	case err != nil:
+		return "", fmt.Errorf("%w: %w", ErrInvalidRequest, err)
 	}
 	return tok, nil
-}
-
-// isB64Token reports whether s matches
-// 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=".
-func isB64Token(s string) bool {
-	i := 0
-	for i < len(s) {
-		c := s[i]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-._~+/", c) >= 0 {
-			i++
-			continue
-		}
-		break
-	}
-	if i == 0 {
-		return false
-	}
-	for ; i < len(s); i++ {
-		if s[i] != '=' {
-			return false
-		}
-	}
-	return true
 }

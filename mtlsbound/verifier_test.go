@@ -236,10 +236,12 @@ func TestBearerToken(t *testing.T) {
 		{name: "empty token", values: []string{"Bearer  "}, wantErr: mtlsbound.ErrInvalidRequest},
 		{name: "two fields", values: []string{"Bearer a", "Bearer b"}, wantErr: mtlsbound.ErrInvalidRequest},
 		{name: "space in token", values: []string{"Bearer a b"}, wantErr: mtlsbound.ErrInvalidRequest},
+		{name: "space after token", values: []string{"Bearer ab "}, wantErr: mtlsbound.ErrInvalidRequest},
 		{name: "comma in token", values: []string{"Bearer a,b"}, wantErr: mtlsbound.ErrInvalidRequest},
 		{name: "padding in the middle", values: []string{"Bearer a=b"}, wantErr: mtlsbound.ErrInvalidRequest},
 		{name: "only padding", values: []string{"Bearer =="}, wantErr: mtlsbound.ErrInvalidRequest},
 		{name: "too long", values: []string{"Bearer " + strings.Repeat("a", 64<<10+1)}, wantErr: mtlsbound.ErrInvalidRequest},
+		{name: "too long is ErrTooLarge", values: []string{"Bearer " + strings.Repeat("a", 64<<10+1)}, wantErr: mtlsbound.ErrTooLarge},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,10 +1,7 @@
 package par
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"net/url"
 	"strconv"
@@ -12,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hardened-oauth/hardened/internal/oautherr"
+	"github.com/hardened-oauth/hardened/internal/strictjson"
 )
 
 // Response limits.
@@ -43,23 +41,32 @@ func parseResponse(contentType string, body []byte, sent time.Time) (*Response, 
 	if !oautherr.IsJSON(contentType) {
 		return nil, fmt.Errorf("%w: content type is not JSON", ErrInvalidResponse)
 	}
-	members, err := jsonObject(body)
+	// Names are compared exactly; strictjson rejects a repeated member,
+	// case variants included, which encoding/json would resolve silently.
+	var rawURI, rawExp []byte
+	err := strictjson.EachMember(body, nil, func(name, value []byte) error {
+		switch string(name) {
+		case "request_uri":
+			rawURI = value
+		case "expires_in":
+			rawExp = value
+		}
+		return nil
+	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", ErrInvalidResponse, err)
 	}
-	rawURI, ok := members["request_uri"]
-	if !ok {
+	if rawURI == nil {
 		return nil, fmt.Errorf("%w: no request_uri", ErrInvalidResponse)
 	}
-	var uri string
-	if len(rawURI) == 0 || rawURI[0] != '"' || json.Unmarshal(rawURI, &uri) != nil {
+	uri, err := strictjson.String(rawURI)
+	if err != nil {
 		return nil, fmt.Errorf("%w: request_uri is not a string", ErrInvalidResponse)
 	}
 	if err := checkRequestURI(uri); err != nil {
 		return nil, err
 	}
-	rawExp, ok := members["expires_in"]
-	if !ok {
+	if rawExp == nil {
 		return nil, fmt.Errorf("%w: no expires_in", ErrInvalidResponse)
 	}
 	exp, err := expiresIn(rawExp)
@@ -67,43 +74,6 @@ func parseResponse(contentType string, body []byte, sent time.Time) (*Response, 
 		return nil, err
 	}
 	return &Response{RequestURI: uri, ExpiresIn: exp, Expiry: sent.Add(exp)}, nil
-}
-
-// jsonObject decodes a JSON object into its members, refusing repeated
-// names (which encoding/json would silently resolve to the last one) and
-// anything after the object.
-func jsonObject(body []byte) (map[string]json.RawMessage, error) {
-	bad := func(what string) error { return fmt.Errorf("%w: %s", ErrInvalidResponse, what) }
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return nil, bad("body is not a JSON object")
-	}
-	members := make(map[string]json.RawMessage)
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, bad("malformed JSON")
-		}
-		name, ok := tok.(string)
-		if !ok {
-			return nil, bad("malformed JSON")
-		}
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return nil, bad("malformed JSON")
-		}
-		if _, dup := members[name]; dup {
-			return nil, bad("repeated member")
-		}
-		members[name] = v
-	}
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('}') {
-		return nil, bad("malformed JSON")
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, bad("data after the JSON object")
-	}
-	return members, nil
 }
 
 // checkRequestURI accepts a URN (RFC 8141: "urn:" NID ":" NSS) or an
@@ -158,7 +128,7 @@ func validNID(s string) bool {
 
 // expiresIn reads "expires_in": a JSON number whose value is a whole
 // number of seconds in [1, MaxExpiresIn].
-func expiresIn(raw json.RawMessage) (time.Duration, error) {
+func expiresIn(raw []byte) (time.Duration, error) {
 	bad := func(what string) error { return fmt.Errorf("%w: expires_in %s", ErrInvalidResponse, what) }
 	if len(raw) == 0 || !(raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9') {
 		return 0, bad("is not a number")

@@ -45,3 +45,20 @@ func ExampleCloneForRetry() {
 	fmt.Println(string(b))
 	// Output: proof-2 grant_type=refresh_token
 }
+
+func ExampleAuthorization() {
+	r := httptest.NewRequest(http.MethodGet, "https://rs.example/resource", nil)
+	r.Header.Set("Authorization", "dpop Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU")
+	scheme, _, err := httpx.Authorization(r.Header, "DPoP", "Bearer")
+	fmt.Println(scheme, err)
+	r.Header.Set("Authorization", "Basic YWxpY2U6c2VjcmV0")
+	_, _, err = httpx.Authorization(r.Header, "DPoP", "Bearer")
+	fmt.Println(errors.Is(err, httpx.ErrNoCredentials))
+	r.Header.Set("Authorization", "Bearer not a token")
+	_, _, err = httpx.Authorization(r.Header, "DPoP", "Bearer")
+	fmt.Println(errors.Is(err, httpx.ErrMalformedCredentials))
+	// Output:
+	// DPoP <nil>
+	// true
+	// true
+}

@@ -12,6 +12,8 @@ import (
 
 	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jwe"
+
+	"github.com/hardened-oauth/hardened/internal/strictjson"
 )
 
 // Key management algorithms (RFC 7518 §4.1) supported for JWE.
@@ -61,7 +63,7 @@ type jweWireHeader struct {
 	Crit json.RawMessage `json:"crit"`
 }
 
-var jweHeaderSchema = schemaOf(reflect.TypeFor[jweWireHeader]())
+var jweHeaderSchema = strictjson.SchemaOf(reflect.TypeFor[jweWireHeader]())
 
 // EncryptOptions configures [Encrypt].
 type EncryptOptions struct {
@@ -239,7 +241,7 @@ func ParseJWEHeader(token string) (*JWEHeader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: JWE header encoding", ErrMalformed)
 	}
-	if err := checkJSON(hb, jweHeaderSchema, true); err != nil {
+	if err := checkObject(hb, jweHeaderSchema); err != nil {
 		return nil, fmt.Errorf("%w: JWE header", err)
 	}
 	var raw jweWireHeader

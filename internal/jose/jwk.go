@@ -15,6 +15,8 @@ import (
 	"math/big"
 	"reflect"
 	"slices"
+
+	"github.com/hardened-oauth/hardened/internal/strictjson"
 )
 
 // b64 is the unpadded base64url encoding of RFC 7515 §2.
@@ -61,10 +63,10 @@ type rawJWK struct {
 const MaxJWKSize = 16 << 10
 
 // jwkSchema and jwkSetSchema are the member names ParseJWK and
-// ParseJWKSet expect, spelled exactly (see checkJSON).
+// ParseJWKSet expect, spelled exactly (see checkObject).
 var (
-	jwkSchema    = schemaOf(reflect.TypeFor[rawJWK]())
-	jwkSetSchema = schemaOf(reflect.TypeFor[struct {
+	jwkSchema    = strictjson.SchemaOf(reflect.TypeFor[rawJWK]())
+	jwkSetSchema = strictjson.SchemaOf(reflect.TypeFor[struct {
 		Keys []rawJWK `json:"keys"`
 	}]())
 )
@@ -78,13 +80,13 @@ func ParseJWK(data []byte) (*JWK, error) {
 	if len(data) > MaxJWKSize {
 		return nil, fmt.Errorf("%w: JWK over %d bytes", ErrTooLarge, MaxJWKSize)
 	}
-	if err := checkJSON(data, jwkSchema, true); err != nil {
+	if err := checkObject(data, jwkSchema); err != nil {
 		return nil, err
 	}
 	return parseRawJWK(data)
 }
 
-// parseRawJWK decodes a JWK whose JSON passed checkJSON.
+// parseRawJWK decodes a JWK whose JSON passed checkObject.
 func parseRawJWK(data []byte) (*JWK, error) {
 	var r rawJWK
 	err := json.Unmarshal(data, &r)
@@ -403,7 +405,7 @@ const MaxJWKSetKeys = 100
 // rather than ignored. More than MaxJWKSetKeys keys is ErrTooLarge;
 // duplicate or case-variant member names anywhere are ErrMalformed.
 func ParseJWKSet(data []byte) ([]*JWK, error) {
-	if err := checkJSON(data, jwkSetSchema, true); err != nil {
+	if err := checkObject(data, jwkSetSchema); err != nil {
 		return nil, err
 	}
 	var set struct {

@@ -9,10 +9,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"maps"
 	"reflect"
 	"strings"
 	"unsafe"
+
+	"github.com/hardened-oauth/hardened/internal/strictjson"
 )
 
 // MaxTokenSize bounds a compact JWS or JWE accepted by the parsers.
@@ -170,12 +171,12 @@ type wireHeader struct {
 }
 
 // headerSchema is wireHeader's schema with the embedded jwk's members.
-var headerSchema = func() *schema {
-	s := schemaOf(reflect.TypeFor[wireHeader]())
-	c := &schema{names: maps.Clone(s.names), sorted: s.sorted}
-	c.names["jwk"] = jwkSchema
-	return c
-}()
+var headerSchema = strictjson.SchemaOf(reflect.TypeFor[wireHeader]()).With("jwk", jwkSchema)
+
+// headerMember is a member of a JWS header: its name and raw value.
+type headerMember struct {
+	name, value []byte
+}
 
 // Segments returns the number of dot-separated segments in token: 3 for a
 // compact JWS, 5 for a compact JWE.
@@ -214,10 +215,14 @@ func ParseCompact(token string) (*JWS, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: header encoding", ErrMalformed)
 	}
-	var buf [8]jsonMember
+	var buf [8]headerMember
 	members := buf[:0]
-	if err := scanJSON(hb, headerSchema, true, &members); err != nil {
-		return nil, fmt.Errorf("%w: header", err)
+	err = strictjson.EachMember(hb, headerSchema, func(name, value []byte) error {
+		members = append(members, headerMember{name, value})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w: header: %w", ErrMalformed, err)
 	}
 	j := &JWS{input: token[:d2]}
 	var hasAlg bool
@@ -241,7 +246,7 @@ func ParseCompact(token string) (*JWS, error) {
 			return nil, fmt.Errorf("%w: JWE parameters in a JWS header", ErrMalformed)
 		}
 		if dst != nil {
-			v, ok := jsonString(m.value)
+			v, ok := headerString(m.value)
 			if !ok {
 				return nil, fmt.Errorf("%w: header %s is not a string", ErrMalformed, m.name)
 			}
