@@ -3,6 +3,8 @@ package hardened
 import (
 	"errors"
 	"fmt"
+
+	"github.com/hardened-oauth/hardened/internal/oautherr"
 )
 
 // Errors returned by this package. Every failure wraps the sentinel that
@@ -124,3 +126,17 @@ func (e *StatusError) Error() string {
 
 // Unwrap returns [ErrMetadataStatus].
 func (e *StatusError) Unwrap() error { return ErrMetadataStatus }
+
+// Error is the OAuth 2.0 error response (RFC 6749 §5.2,
+// https://datatracker.ietf.org/doc/html/rfc6749#section-5.2) that the
+// module's packages carry in their typed errors: *par.Error matches it, and
+// jarm.AuthorizationError holds one. It is declared in an internal package so
+// that every package can share it without importing the root; this alias
+// lets callers name it:
+//
+//	var oe *hardened.Error
+//	if errors.As(err, &oe) && oe.Code == "invalid_request_object" { … }
+//
+// Two *Error values match under errors.Is when the target's non-zero
+// fields equal the error's: errors.Is(err, &hardened.Error{Code: "invalid_grant"}).
+type Error = oautherr.Error
