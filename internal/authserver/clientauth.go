@@ -7,30 +7,25 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 
+	"github.com/hardened-oauth/hardened/internal/httpx"
 	"github.com/hardened-oauth/hardened/internal/jose"
 	"github.com/hardened-oauth/hardened/internal/oautherr"
+	"github.com/hardened-oauth/hardened/internal/strictjson"
 )
 
 // authenticateClient authenticates the client of a PAR, token,
 // introspection or revocation request with the one method registered for
 // it. Exactly one method may be used (RFC 6749 §2.3).
 func (s *Server) authenticateClient(r *http.Request, form url.Values) (*client, *oautherr.Error) {
-	var basicID, basicSecret string
-	hasBasic := false
-	if authz := r.Header.Values("Authorization"); len(authz) > 0 {
-		if len(authz) > 1 {
-			return nil, invalidRequest("repeated Authorization header")
-		}
-		id, secret, e := parseBasic(authz[0])
-		if e != nil {
-			return nil, e
-		}
-		basicID, basicSecret, hasBasic = id, secret, true
+	basicID, basicSecret, hasBasic, e := basicCredentials(r.Header)
+	if e != nil {
+		return nil, e
 	}
 	_, hasSecret := form["client_secret"]
 	_, hasAssertion := form["client_assertion"]
@@ -61,10 +56,13 @@ func (s *Server) authenticateClient(r *http.Request, form url.Values) (*client, 
 		if err != nil {
 			return nil, invalidClient("malformed client assertion")
 		}
+		// The claims are read before the signature is checked, to find the
+		// client and its keys; the strict decoding rejects a payload that
+		// another parser would read differently (RFC 7523 §3).
 		var peek struct {
 			Sub string `json:"sub"`
 		}
-		if json.Unmarshal(j.Payload, &peek) != nil {
+		if strictjson.UnmarshalStrict(j.Payload, &peek) != nil {
 			return nil, invalidClient("malformed client assertion")
 		}
 		id, method, assertion = peek.Sub, AuthPrivateKeyJWT, j
@@ -117,28 +115,39 @@ func (s *Server) authenticateClient(r *http.Request, form url.Values) (*client, 
 	return c, nil
 }
 
-// parseBasic decodes HTTP Basic credentials whose user and password are
-// form-url-encoded (RFC 6749 §2.3.1).
-func parseBasic(h string) (id, secret string, e *oautherr.Error) {
-	scheme, rest, _ := strings.Cut(h, " ")
-	if !strings.EqualFold(scheme, "Basic") {
-		return "", "", invalidRequest("unsupported Authorization scheme at this endpoint")
+// basicCredentials returns the HTTP Basic credentials (RFC 7617) of the
+// Authorization field of h, whose user and password are form-url-encoded
+// (RFC 6749 §2.3.1); ok is false when h has no Authorization field. The
+// field is parsed by httpx.Authorization: several fields or another scheme
+// is invalid_request, a malformed token invalid_client.
+func basicCredentials(h http.Header) (id, secret string, ok bool, e *oautherr.Error) {
+	_, tok, err := httpx.Authorization(h, "Basic")
+	switch {
+	case err == nil:
+	case len(h.Values("Authorization")) == 0:
+		return "", "", false, nil
+	case len(h.Values("Authorization")) > 1:
+		return "", "", false, invalidRequest("repeated Authorization header")
+	case errors.Is(err, httpx.ErrNoCredentials):
+		return "", "", false, invalidRequest("unsupported Authorization scheme at this endpoint")
+	default:
+		return "", "", false, invalidClient("malformed Basic credentials")
 	}
-	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(rest))
+	raw, err := base64.StdEncoding.DecodeString(tok)
 	if err != nil {
-		return "", "", invalidClient("malformed Basic credentials")
+		return "", "", false, invalidClient("malformed Basic credentials")
 	}
-	u, p, ok := strings.Cut(string(raw), ":")
-	if !ok {
-		return "", "", invalidClient("malformed Basic credentials")
+	u, p, found := strings.Cut(string(raw), ":")
+	if !found {
+		return "", "", false, invalidClient("malformed Basic credentials")
 	}
 	if id, err = url.QueryUnescape(u); err != nil {
-		return "", "", invalidClient("malformed Basic credentials")
+		return "", "", false, invalidClient("malformed Basic credentials")
 	}
 	if secret, err = url.QueryUnescape(p); err != nil {
-		return "", "", invalidClient("malformed Basic credentials")
+		return "", "", false, invalidClient("malformed Basic credentials")
 	}
-	return id, secret, nil
+	return id, secret, true, nil
 }
 
 // assertionClaims are the claims of a private_key_jwt assertion (RFC 7523
@@ -162,14 +171,13 @@ func (s *Server) verifyAssertion(ctx context.Context, c *client, j *jose.JWS) *o
 		return invalidClient("client assertion signature does not verify")
 	}
 	var cl assertionClaims
-	if err := json.Unmarshal(j.Payload, &cl); err != nil {
+	if err := strictjson.UnmarshalStrict(j.Payload, &cl); err != nil {
 		return invalidClient("malformed client assertion claims")
 	}
 	if cl.Issuer != c.ID || cl.Subject != c.ID {
 		return invalidClient("client assertion iss and sub must be the client_id")
 	}
-	var aud string
-	if json.Unmarshal(cl.Aud, &aud) != nil || aud != s.issuer {
+	if aud, err := strictjson.String(cl.Aud); err != nil || aud != s.issuer {
 		return invalidClient("client assertion aud must be the issuer identifier, as a string")
 	}
 	now, skew := s.now(), s.skew()

@@ -69,6 +69,21 @@
 //     equal to the client, aud containing the issuer, nbf (not in the future
 //     beyond the skew), exp (at most 60 minutes after nbf) and jti (never
 //     seen before); an encrypted one must be a nested JWT (cty "JWT").
+//   - Every JSON document a client sends (request object claims, client
+//     assertion claims, DPoP proof headers, embedded JWKs and claims, JWE
+//     headers) is read under the policy of internal/strictjson: a
+//     duplicate member, a member spelled in another case ("AUD" beside or
+//     instead of "aud"), invalid UTF-8, an unpaired surrogate escape or
+//     nesting deeper than strictjson.MaxDepth is rejected with the
+//     error of the document (invalid_request_object, invalid_client,
+//     invalid_dpop_proof), even where encoding/json would have picked one
+//     reading.
+//   - The Authorization field is read by httpx.Authorization: one field,
+//     the scheme in any case, then a b64token and nothing else. At
+//     /userinfo no field is a bare 401 challenge, another scheme, several
+//     fields or a malformed token a 400 invalid_request; at the other
+//     endpoints several fields or another scheme is invalid_request and
+//     malformed Basic credentials invalid_client.
 //   - Parameters sent with the authorization request besides client_id and
 //     request_uri are ignored when a request_uri or a request object is used
 //     (RFC 9101 §5, RFC 9126 §4); only the pushed parameters count.

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/json"
 	"net"
 	"net/http"
 	"net/url"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/hardened-oauth/hardened/internal/jose"
 	"github.com/hardened-oauth/hardened/internal/oautherr"
+	"github.com/hardened-oauth/hardened/internal/strictjson"
 )
 
 // dpopProof is a verified DPoP proof.
@@ -115,7 +115,7 @@ func (s *Server) verifyDPoP(r *http.Request, site dpopSite, accessToken string) 
 		return nil, invalidProof("DPoP proof signature does not verify or its algorithm is not allowed")
 	}
 	var cl dpopClaims
-	if err := json.Unmarshal(j.Payload, &cl); err != nil {
+	if err := strictjson.UnmarshalStrict(j.Payload, &cl); err != nil {
 		return nil, invalidProof("malformed DPoP proof claims")
 	}
 	// 3. required claims

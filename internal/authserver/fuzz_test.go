@@ -116,11 +116,15 @@ func FuzzBasicCredentials(f *testing.F) {
 	v := loadVectors(f)
 	f.Add(v.Basic.Authorization) // RFC 7662 §2.1
 	f.Add("Basic " + "YSUzQWI6YyUyNWQ=")
+	f.Add("Basic a b")
 	f.Fuzz(func(t *testing.T, h string) {
-		_, _, e := parseBasic(h)
+		_, _, ok, e := basicCredentials(http.Header{"Authorization": {h}})
 		if e != nil {
+			require.False(t, ok)
 			require.Contains(t, []string{codeInvalidClient, codeInvalidRequest}, e.Code)
+			return
 		}
+		require.True(t, ok)
 	})
 }
 

@@ -1,14 +1,13 @@
 package authserver
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"net/url"
 	"slices"
 
 	"github.com/hardened-oauth/hardened/internal/jose"
 	"github.com/hardened-oauth/hardened/internal/oautherr"
+	"github.com/hardened-oauth/hardened/internal/strictjson"
 )
 
 func invalidRequestObject(desc string) *oautherr.Error {
@@ -55,12 +54,19 @@ func (s *Server) verifyRequestObject(ctx context.Context, c *client, raw, outerC
 	if _, err := j.VerifyWith(ctx, c, jose.DefaultAlgorithms); err != nil {
 		return nil, invalidRequestObject("request object signature does not verify with the client's keys")
 	}
+	// The payload is checked and decoded strictly: a duplicate or
+	// case-variant member ({"aud":…,"AUD":…}), invalid UTF-8 or deep
+	// nesting would let this server and another reader of the same object
+	// see different requests.
 	var cl jose.Claims
-	if err := json.Unmarshal(j.Payload, &cl); err != nil {
+	if err := strictjson.UnmarshalStrict(j.Payload, &cl); err != nil {
 		return nil, invalidRequestObject("malformed request object claims")
 	}
-	var members map[string]json.RawMessage
-	if err := json.Unmarshal(j.Payload, &members); err != nil {
+	members := map[string][]byte{}
+	if err := strictjson.EachMember(j.Payload, nil, func(name, value []byte) error {
+		members[string(name)] = value
+		return nil
+	}); err != nil {
 		return nil, invalidRequestObject("malformed request object claims")
 	}
 	if cl.Issuer != c.ID {
@@ -69,8 +75,7 @@ func (s *Server) verifyRequestObject(ctx context.Context, c *client, raw, outerC
 	if !cl.Audience.Contains(s.issuer) {
 		return nil, invalidRequestObject("request object aud must be the issuer identifier")
 	}
-	var cid string
-	if json.Unmarshal(members["client_id"], &cid) != nil || cid != c.ID || (outerClientID != "" && outerClientID != c.ID) {
+	if cid, err := strictjson.String(members["client_id"]); err != nil || cid != c.ID || (outerClientID != "" && outerClientID != c.ID) {
 		return nil, invalidRequestObject("request object client_id does not match")
 	}
 	if cl.Expiry == nil || cl.NotBefore == nil {
@@ -97,12 +102,11 @@ func (s *Server) verifyRequestObject(ctx context.Context, c *client, raw, outerC
 		if jwtClaimNames[k] {
 			continue
 		}
-		v = bytes.TrimSpace(v)
 		switch {
-		case bytes.Equal(v, []byte("null")):
-		case len(v) > 0 && v[0] == '"':
-			var str string
-			if json.Unmarshal(v, &str) != nil {
+		case strictjson.IsNull(v):
+		case strictjson.Kind(v) == '"':
+			str, err := strictjson.String(v)
+			if err != nil {
 				return nil, invalidRequestObject("malformed request object claims")
 			}
 			params.Set(k, str)

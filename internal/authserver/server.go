@@ -26,6 +26,7 @@ import (
 	"github.com/hardened-oauth/hardened/internal/httpx"
 	"github.com/hardened-oauth/hardened/internal/jose"
 	"github.com/hardened-oauth/hardened/internal/oautherr"
+	"github.com/hardened-oauth/hardened/internal/strictjson"
 )
 
 // Server is the authorization server. It is an http.Handler; it is safe for
@@ -406,7 +407,7 @@ func x5cLeaves(jwks []byte) ([][]byte, error) {
 			X5c []string `json:"x5c"`
 		} `json:"keys"`
 	}
-	if err := json.Unmarshal(jwks, &set); err != nil {
+	if err := strictjson.UnmarshalStrict(jwks, &set); err != nil {
 		return nil, err
 	}
 	var out [][]byte

@@ -1,9 +1,11 @@
 package authserver
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 
+	"github.com/hardened-oauth/hardened/internal/httpx"
 	"github.com/hardened-oauth/hardened/internal/oautherr"
 )
 
@@ -17,18 +19,21 @@ func (s *Server) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 	}
 	site := s.rsSite()
 	s.setNonce(w, site)
-	authz := r.Header.Values("Authorization")
-	if len(authz) != 1 {
+	scheme, tok, err := httpx.Authorization(r.Header, "DPoP", "Bearer")
+	switch {
+	case err == nil:
+	case len(r.Header.Values("Authorization")) == 0:
+		// RFC 6750 §3.1: no error code when the request has no credentials.
 		s.challenge(w, "", oerr("", http.StatusUnauthorized, ""))
 		return
-	}
-	scheme, tok, _ := strings.Cut(authz[0], " ")
-	tok = strings.TrimSpace(tok)
-	isDPoP, isBearer := strings.EqualFold(scheme, "DPoP"), strings.EqualFold(scheme, "Bearer")
-	if (!isDPoP && !isBearer) || tok == "" {
+	case errors.Is(err, httpx.ErrNoCredentials):
 		s.challenge(w, "", badRequest(codeInvalidRequest, "unsupported authorization scheme"))
 		return
+	default:
+		s.challenge(w, "", badRequest(codeInvalidRequest, "malformed Authorization header"))
+		return
 	}
+	isDPoP := scheme == "DPoP"
 	now := s.now()
 	s.mu.Lock()
 	rec, ok := s.tokens.get(hashKey(tok), now)

@@ -151,8 +151,9 @@ func TestRFCExamplesUseRS256(t *testing.T) {
 func TestRFC7662Basic(t *testing.T) {
 	t.Parallel()
 	v := loadVectors(t)
-	id, secret, e := parseBasic(v.Basic.Authorization)
+	id, secret, ok, e := basicCredentials(http.Header{"Authorization": {v.Basic.Authorization}})
 	require.Nil(t, e)
+	require.True(t, ok)
 	require.Equal(t, v.Basic.ClientID, id)
 	require.Equal(t, v.Basic.ClientSecret, secret)
 }
