@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -23,6 +24,7 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/hardened-oauth/hardened"
+	"github.com/hardened-oauth/hardened/dpop"
 	"github.com/hardened-oauth/hardened/internal/httpx"
 	"github.com/hardened-oauth/hardened/internal/jose"
 	"github.com/hardened-oauth/hardened/internal/oautherr"
@@ -39,6 +41,11 @@ type tokenEndpoint struct {
 	alg      string
 	// nonceFirst answers the first valid request with 400 use_dpop_nonce.
 	nonceFirst bool
+	// tokenType is the token_type issued; empty means Bearer.
+	tokenType string
+	// refreshToken, when set, is issued with every token and accepted
+	// for grant_type=refresh_token.
+	refreshToken string
 
 	mu    sync.Mutex
 	seen  map[string]bool
@@ -114,13 +121,23 @@ func (te *tokenEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail("use_dpop_nonce", "nonce required")
 		return
 	}
-	if f.Get("grant_type") != "authorization_code" || f.Get("code") != "good-code" {
+	switch {
+	case f.Get("grant_type") == "authorization_code" && f.Get("code") == "good-code":
+	case te.refreshToken != "" && f.Get("grant_type") == "refresh_token" && f.Get("refresh_token") == te.refreshToken:
+	default:
 		fail("invalid_grant", "code")
 		return
 	}
+	resp := map[string]any{"access_token": "at-" + c.ID[:8], "token_type": "Bearer", "expires_in": 60}
+	if te.tokenType != "" {
+		resp["token_type"] = te.tokenType
+	}
+	if te.refreshToken != "" {
+		resp["refresh_token"] = te.refreshToken
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	_ = json.NewEncoder(w).Encode(map[string]any{"access_token": "at-" + c.ID[:8], "token_type": "Bearer", "expires_in": 60})
+	_ = json.NewEncoder(w).Encode(resp)
 }
 
 func (te *tokenEndpoint) seenJTIs() []string {
@@ -338,19 +355,29 @@ func TestAuthTransportRejects(t *testing.T) {
 		body      string
 		auth      string // Authorization header
 		noGetBody bool
+		nilAuth   bool // leave tr.Auth nil
 		wantIs    error
 	}{
-		{name: "nil Auth", tr: hardened.AuthTransport{}, wantIs: hardened.ErrInvalidConfig},
+		{name: "nil Auth", tr: hardened.AuthTransport{}, nilAuth: true, wantIs: hardened.ErrInvalidConfig},
 		{name: "GET", method: http.MethodGet, wantIs: hardened.ErrUnsupportedRequest},
 		{name: "JSON body", ctype: "application/json", body: `{"a":1}`, wantIs: hardened.ErrUnsupportedRequest},
 		{name: "no content type", ctype: "-", wantIs: hardened.ErrUnsupportedRequest},
 		{name: "malformed form", body: "a=%zz", wantIs: hardened.ErrUnsupportedRequest},
 		{name: "body too large", tr: hardened.AuthTransport{Auth: jwt, MaxBodyBytes: 16}, body: "grant_type=authorization_code&code=0123456789", wantIs: hardened.ErrUnsupportedRequest},
 		{name: "body too large without GetBody", tr: hardened.AuthTransport{Auth: jwt, MaxBodyBytes: 16}, body: "grant_type=authorization_code&code=0123456789", noGetBody: true, wantIs: hardened.ErrUnsupportedRequest},
-		{name: "endpoint not allowed", tr: hardened.AuthTransport{Auth: jwt, Endpoints: []string{"https://as.example/token"}}, url: "https://rs.example/token", wantIs: hardened.ErrEndpointNotAllowed},
-		{name: "endpoint path differs", tr: hardened.AuthTransport{Auth: jwt, Endpoints: []string{"https://as.example/token"}}, url: "https://as.example/token2", wantIs: hardened.ErrEndpointNotAllowed},
-		{name: "endpoint scheme differs", tr: hardened.AuthTransport{Auth: jwt, Endpoints: []string{"https://as.example/token"}}, url: "http://as.example/token", wantIs: hardened.ErrEndpointNotAllowed},
+		{name: "GET to a listed endpoint", tr: hardened.AuthTransport{Auth: jwt, Endpoints: []string{"https://as.example/token"}}, method: http.MethodGet, wantIs: hardened.ErrUnsupportedRequest},
+		{name: "JSON to a listed endpoint", tr: hardened.AuthTransport{Auth: jwt, Endpoints: []string{"https://as.example/token"}}, ctype: "application/json", body: `{"a":1}`, wantIs: hardened.ErrUnsupportedRequest},
+		{name: "query in a request to a listed endpoint", tr: hardened.AuthTransport{Auth: jwt, Endpoints: []string{"https://as.example/token"}}, url: "https://as.example/token?x=1", wantIs: hardened.ErrUnsupportedRequest},
+		{name: "empty query in a request to a listed endpoint", tr: hardened.AuthTransport{Auth: jwt, Endpoints: []string{"https://as.example/token"}}, url: "https://as.example/token?", wantIs: hardened.ErrUnsupportedRequest},
+		{name: "nil Auth with Endpoints, unlisted URL", tr: hardened.AuthTransport{Endpoints: []string{"https://as.example/token"}}, url: "https://rs.example/api", nilAuth: true, wantIs: hardened.ErrInvalidConfig},
 		{name: "relative endpoint configured", tr: hardened.AuthTransport{Auth: jwt, Endpoints: []string{"/token"}}, wantIs: hardened.ErrInvalidConfig},
+		{name: "endpoint without host", tr: hardened.AuthTransport{Auth: jwt, Endpoints: []string{"https:///token"}}, wantIs: hardened.ErrInvalidConfig},
+		{name: "endpoint with a query", tr: hardened.AuthTransport{Auth: jwt, Endpoints: []string{"https://as.example/token?tenant=a"}}, url: "https://as.example/token?tenant=a", wantIs: hardened.ErrInvalidConfig},
+		{name: "endpoint with an empty query", tr: hardened.AuthTransport{Auth: jwt, Endpoints: []string{"https://as.example/token?"}}, wantIs: hardened.ErrInvalidConfig},
+		{name: "endpoint with a fragment", tr: hardened.AuthTransport{Auth: jwt, Endpoints: []string{"https://as.example/token#f"}}, wantIs: hardened.ErrInvalidConfig},
+		{name: "endpoint with user information", tr: hardened.AuthTransport{Auth: jwt, Endpoints: []string{"https://u:p@as.example/token"}}, wantIs: hardened.ErrInvalidConfig},
+		{name: "endpoint not http", tr: hardened.AuthTransport{Auth: jwt, Endpoints: []string{"ftp://as.example/token"}}, wantIs: hardened.ErrInvalidConfig},
+		{name: "one bad endpoint among good ones, unlisted URL", tr: hardened.AuthTransport{Auth: jwt, Endpoints: []string{"https://as.example/token", "token"}}, url: "https://rs.example/api", method: http.MethodGet, wantIs: hardened.ErrInvalidConfig},
 		{name: "x/oauth2 client_id differs", body: "grant_type=authorization_code&code=c&client_id=other", wantIs: hardened.ErrConflictingCredentials},
 		{name: "two client_ids", body: "client_id=" + testClientID + "&client_id=" + testClientID, wantIs: hardened.ErrConflictingCredentials},
 		{name: "Basic user differs", auth: "Basic " + basicCred("other", "x"), wantIs: hardened.ErrConflictingCredentials},
@@ -364,7 +391,7 @@ func TestAuthTransportRejects(t *testing.T) {
 			t.Parallel()
 			var baseCalls atomic.Int32
 			tr := tc.tr
-			if tr.Auth == nil && tc.name != "nil Auth" {
+			if tr.Auth == nil && !tc.nilAuth {
 				tr.Auth = jwt
 			}
 			tr.Base = roundTripFunc(func(r *http.Request) (*http.Response, error) {
@@ -506,3 +533,363 @@ func clientCredentials(tokenURL, id, secret string, style oauth2.AuthStyle) *cli
 }
 
 func base64Std(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+// parLikeBody is a pushed authorization request as the par package sends
+// it: already client-authenticated.
+var parLikeBody = "client_id=" + testClientID +
+	"&client_assertion_type=" + url.QueryEscape(hardened.ClientAssertionType) +
+	"&client_assertion=eyJhbGciOiJFUzI1NiJ9.e30.c2ln&request=eyJhbGciOiJFUzI1NiJ9.e30.cm8"
+
+// TestAuthTransportPassThrough checks that, with Endpoints set, a request
+// to any other URL reaches Base as the very request given: no credential
+// added, nothing removed, body and headers byte for byte as they were,
+// whatever its method or content type.
+func TestAuthTransportPassThrough(t *testing.T) {
+	t.Parallel()
+	ec, _, _ := testKeys(t)
+	form := "application/x-www-form-urlencoded"
+	tests := []struct {
+		name      string
+		method    string
+		url       string
+		body      string
+		header    map[string]string
+		noGetBody bool
+	}{
+		{name: "GET to a resource", method: http.MethodGet, url: "https://rs.example/api/items?page=2",
+			header: map[string]string{"Authorization": "DPoP at-123", "DPoP": "proof", "Accept": "application/json"}},
+		{name: "POST to the PAR endpoint", method: http.MethodPost, url: "https://as.example/par", body: parLikeBody,
+			header: map[string]string{"Content-Type": form, "DPoP": "proof"}},
+		{name: "JSON POST to a resource without GetBody", method: http.MethodPost, url: "https://rs.example/api/items", body: `{"a":1}`,
+			header: map[string]string{"Content-Type": "application/json", "Authorization": "Bearer at-123"}, noGetBody: true},
+		{name: "form with x/oauth2 credentials to another host", method: http.MethodPost, url: "https://rs.example/token",
+			body:   "grant_type=authorization_code&code=c&client_id=" + testClientID + "&client_secret=s",
+			header: map[string]string{"Content-Type": form, "Authorization": "Basic " + basicCred(testClientID, "s")}},
+		{name: "another port", method: http.MethodPost, url: "https://as.example:8443/token", body: "grant_type=client_credentials",
+			header: map[string]string{"Content-Type": form}},
+		{name: "http instead of https", method: http.MethodPost, url: "http://as.example/token", body: "grant_type=client_credentials",
+			header: map[string]string{"Content-Type": form}},
+		{name: "DELETE to a resource", method: http.MethodDelete, url: "https://rs.example/api/items/1"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var body io.Reader
+			if tc.body != "" {
+				body = strings.NewReader(tc.body)
+			}
+			req, err := http.NewRequest(tc.method, tc.url, body)
+			require.NoError(t, err)
+			for k, v := range tc.header {
+				req.Header.Set(k, v)
+			}
+			if tc.noGetBody {
+				req.GetBody = nil
+			}
+			wantHeader := req.Header.Clone()
+			wantLength := req.ContentLength
+
+			var (
+				calls   atomic.Int32
+				got     *http.Request
+				gotBody []byte
+			)
+			baseResp := &http.Response{StatusCode: http.StatusTeapot, Body: http.NoBody, Header: http.Header{}}
+			tr := &hardened.AuthTransport{
+				Base: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+					calls.Add(1)
+					got = r
+					if r.Body != nil {
+						b, err := io.ReadAll(r.Body)
+						if err != nil {
+							return nil, err
+						}
+						gotBody = b
+						r.Body.Close()
+					}
+					return baseResp, nil
+				}),
+				Auth:      hardened.PrivateKeyJWT{ClientID: testClientID, Key: ec, Audience: "https://as.example"},
+				Endpoints: []string{"https://as.example/token", "https://mtls.as.example/token"},
+			}
+			resp, err := tr.RoundTrip(req)
+			require.NoError(t, err)
+			require.Same(t, baseResp, resp)
+			require.Equal(t, int32(1), calls.Load())
+			require.Same(t, req, got, "the request itself is handed to Base")
+			require.Equal(t, tc.body, string(gotBody))
+			require.Equal(t, wantHeader, got.Header)
+			require.Equal(t, wantLength, got.ContentLength)
+			require.Equal(t, tc.url, got.URL.String())
+			require.Equal(t, tc.method, got.Method)
+			if tc.body != "" && !tc.noGetBody {
+				gb, err := got.GetBody()
+				require.NoError(t, err)
+				b, _ := io.ReadAll(gb)
+				require.Equal(t, tc.body, string(b))
+			}
+		})
+	}
+}
+
+// TestAuthTransportEndpointMatching checks how a request URL is compared
+// with Endpoints: scheme and host ignoring case, an absent port meaning
+// the scheme's default, the escaped path exactly. A match is
+// authenticated; anything else passes through without credentials.
+func TestAuthTransportEndpointMatching(t *testing.T) {
+	t.Parallel()
+	ec, _, _ := testKeys(t)
+	token := "https://as.example/token"
+	tests := []struct {
+		name      string
+		endpoints []string
+		url       string
+		wantAuth  bool
+	}{
+		{name: "exact", url: token, wantAuth: true},
+		{name: "request host in upper case", url: "https://AS.Example/token", wantAuth: true},
+		{name: "endpoint scheme and host in upper case", endpoints: []string{"HTTPS://AS.EXAMPLE/token"}, url: token, wantAuth: true},
+		{name: "request with the default port", url: "https://as.example:443/token", wantAuth: true},
+		{name: "endpoint with the default port", endpoints: []string{"https://as.example:443/token"}, url: token, wantAuth: true},
+		{name: "http with its default port", endpoints: []string{"http://127.0.0.1/token"}, url: "http://127.0.0.1:80/token", wantAuth: true},
+		{name: "IPv6 with the default port", endpoints: []string{"https://[::1]/token"}, url: "https://[::1]:443/token", wantAuth: true},
+		{name: "explicit port", endpoints: []string{"https://as.example:8443/token"}, url: "https://as.example:8443/token", wantAuth: true},
+		{name: "the mTLS alias", endpoints: []string{token, "https://mtls.as.example/token"}, url: "https://mtls.as.example/token", wantAuth: true},
+		{name: "explicit port, request without", endpoints: []string{"https://as.example:8443/token"}, url: token},
+		{name: "https port on http", endpoints: []string{"http://as.example/token"}, url: "http://as.example:443/token"},
+		{name: "path in another case", url: "https://as.example/Token"},
+		{name: "trailing slash", url: "https://as.example/token/"},
+		{name: "path escaped otherwise", url: "https://as.example/to%6Ben"},
+		{name: "path prefix", url: "https://as.example/token/x"},
+		{name: "host with a suffix", url: "https://as.example.evil/token"},
+		{name: "subdomain", url: "https://mtls.as.example/token"},
+		{name: "http instead of https", url: "http://as.example/token"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			endpoints := tc.endpoints
+			if endpoints == nil {
+				endpoints = []string{token}
+			}
+			var gotForm url.Values
+			tr := &hardened.AuthTransport{
+				Base: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+					b, err := io.ReadAll(r.Body)
+					r.Body.Close()
+					if err != nil {
+						return nil, err
+					}
+					if gotForm, err = url.ParseQuery(string(b)); err != nil {
+						return nil, err
+					}
+					return &http.Response{StatusCode: http.StatusOK, Body: http.NoBody, Header: http.Header{}, Request: r}, nil
+				}),
+				Auth:      hardened.PrivateKeyJWT{ClientID: testClientID, Key: ec, Audience: "https://as.example"},
+				Endpoints: endpoints,
+			}
+			req, err := http.NewRequest(http.MethodPost, tc.url, strings.NewReader("grant_type=client_credentials"))
+			require.NoError(t, err)
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			resp, err := tr.RoundTrip(req)
+			require.NoError(t, err)
+			resp.Body.Close()
+			if tc.wantAuth {
+				verifyAssertion(t, gotForm, ec.Public(), jose.ES256)
+				require.Equal(t, testClientID, gotForm.Get("client_id"))
+			} else {
+				require.Equal(t, url.Values{"grant_type": {"client_credentials"}}, gotForm, "passed through without credentials")
+			}
+		})
+	}
+}
+
+// oneStackServer is an authorization server (a PAR stand-in and the
+// tokenEndpoint) and a resource server on one origin, all requiring DPoP
+// proofs with server nonces: one nonce for the authorization server, one
+// for the resource server (RFC 9449 §8, §9). It counts the use_dpop_nonce
+// challenges per path.
+type oneStackServer struct {
+	te  *tokenEndpoint
+	v   dpop.Verifier
+	jkt string
+
+	mu         sync.Mutex
+	challenges map[string]int
+	parBody    []byte
+	parHeader  http.Header
+	resources  int
+	errs       []error
+}
+
+const (
+	oneStackASNonce = "as-nonce-1"
+	oneStackRSNonce = "rs-nonce-1"
+)
+
+func (s *oneStackServer) fail(w http.ResponseWriter, status int, code string, err error) {
+	s.mu.Lock()
+	s.errs = append(s.errs, fmt.Errorf("%s: %w", code, err))
+	s.mu.Unlock()
+	oautherr.Write(w, &oautherr.Error{Code: code, Status: status})
+}
+
+func (s *oneStackServer) challenge(path string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.challenges[path]++
+}
+
+func (s *oneStackServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/par", "/token":
+		p, err := s.v.Verify(r, nil)
+		if err != nil {
+			s.fail(w, http.StatusBadRequest, "invalid_dpop_proof", err)
+			return
+		}
+		if p.Nonce != oneStackASNonce {
+			s.challenge(r.URL.Path)
+			w.Header().Set("DPoP-Nonce", oneStackASNonce)
+			oautherr.Write(w, &oautherr.Error{Code: "use_dpop_nonce", Status: http.StatusBadRequest})
+			return
+		}
+		if r.URL.Path == "/token" {
+			s.te.ServeHTTP(w, r)
+			return
+		}
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			s.fail(w, http.StatusBadRequest, "invalid_request", err)
+			return
+		}
+		s.mu.Lock()
+		s.parBody, s.parHeader = b, r.Header.Clone()
+		s.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		fmt.Fprint(w, `{"request_uri":"urn:ietf:params:oauth:request_uri:x","expires_in":60}`)
+	case "/resource":
+		scheme, at, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		if scheme != "DPoP" || r.ContentLength > 0 || r.URL.RawQuery != "" {
+			s.fail(w, http.StatusUnauthorized, "invalid_request", errors.New("not a DPoP GET without body or query"))
+			return
+		}
+		p, err := s.v.Verify(r, &dpop.Binding{AccessToken: at, Confirmation: dpop.Confirmation{JKT: s.jkt}})
+		if err != nil {
+			s.fail(w, http.StatusUnauthorized, "invalid_token", err)
+			return
+		}
+		if p.Nonce != oneStackRSNonce {
+			s.challenge(r.URL.Path)
+			w.Header().Set("DPoP-Nonce", oneStackRSNonce)
+			w.Header().Set("WWW-Authenticate", `DPoP error="use_dpop_nonce", algs="ES256"`)
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		s.mu.Lock()
+		s.resources++
+		s.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"sub":"user-1"}`)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func (s *oneStackServer) counts() (challenges map[string]int, resources int, errs []error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.challenges), s.resources, append([]error(nil), s.errs...)
+}
+
+// TestAuthTransportOneStack runs a PAR request, the code exchange, a
+// resource request through x/oauth2's conf.Client and a refresh through
+// ONE client in the context: dpop.Transport → AuthTransport{Endpoints:
+// [token]} → TLS. Only the token requests are client-authenticated; the
+// PAR request arrives byte for byte as sent; the DPoP nonce learned at PAR
+// is reused at the token endpoint of the same origin, so the exchange
+// meets no use_dpop_nonce challenge.
+func TestAuthTransportOneStack(t *testing.T) {
+	t.Parallel()
+	ec, _, _ := testKeys(t)
+	dpopKey, err := dpop.GenerateKey()
+	require.NoError(t, err)
+	proofer, err := dpop.NewProofer(dpop.ProoferConfig{Key: dpopKey})
+	require.NoError(t, err)
+
+	srv := httptest.NewTLSServer(nil)
+	defer srv.Close()
+	te := newTokenEndpoint(testClientID, srv.URL, ec.Public(), jose.ES256)
+	te.tokenType, te.refreshToken = "DPoP", "rt-1"
+	s := &oneStackServer{te: te, jkt: proofer.JKT(), challenges: map[string]int{}}
+	srv.Config.Handler = s
+
+	auth := hardened.PrivateKeyJWT{ClientID: testClientID, Key: ec, Audience: srv.URL}
+	dpopRT := &dpop.Transport{
+		Base: &hardened.AuthTransport{
+			Base:      srv.Client().Transport,
+			Auth:      auth,
+			Endpoints: []string{srv.URL + "/token"},
+		},
+		Proofer: proofer,
+	}
+	client := &http.Client{Transport: dpopRT}
+	ctx := context.WithValue(t.Context(), oauth2.HTTPClient, client)
+
+	// PAR, authenticated by its sender as the par package does.
+	form := url.Values{"request": {"eyJhbGciOiJFUzI1NiJ9.e30.cm8"}}
+	require.NoError(t, auth.Authenticate(form, nil))
+	parBody := form.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/par", strings.NewReader(parBody))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := client.Do(req)
+	require.NoError(t, err)
+	httpx.DrainClose(resp.Body)
+	require.Equal(t, http.StatusCreated, resp.StatusCode)
+
+	conf := &oauth2.Config{
+		ClientID: testClientID,
+		Endpoint: oauth2.Endpoint{TokenURL: srv.URL + "/token", AuthStyle: oauth2.AuthStyleInParams},
+	}
+	tok, err := conf.Exchange(ctx, "good-code")
+	require.NoError(t, err)
+	require.Equal(t, "DPoP", tok.Type())
+
+	get := func(tok *oauth2.Token) {
+		t.Helper()
+		resp, err := conf.Client(ctx, tok).Get(srv.URL + "/resource")
+		require.NoError(t, err)
+		body, err := httpx.ReadBody(resp.Body, 1<<10)
+		resp.Body.Close()
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		require.JSONEq(t, `{"sub":"user-1"}`, string(body))
+	}
+	get(tok)
+	// An expired token: conf.Client's TokenSource refreshes through the same
+	// client (authenticated, with a proof and the known nonce) first.
+	stale := *tok
+	stale.Expiry = time.Now().Add(-time.Minute)
+	get(&stale)
+
+	challenges, resources, errs := s.counts()
+	require.Empty(t, errs)
+	require.Equal(t, 2, resources)
+	require.Equal(t, map[string]int{"/par": 1, "/resource": 1}, challenges,
+		"one challenge per nonce: the token endpoint reuses the nonce PAR learned")
+
+	s.mu.Lock()
+	gotPARBody, gotPARHeader := string(s.parBody), s.parHeader
+	s.mu.Unlock()
+	require.Equal(t, parBody, gotPARBody, "the PAR request passes through unchanged")
+	require.Empty(t, gotPARHeader.Get("Authorization"))
+
+	jtis := te.seenJTIs()
+	require.Len(t, jtis, 2, "exchange and refresh, each authenticated once")
+	require.Len(t, uniq(jtis), 2)
+	origin := srv.URL
+	require.Equal(t, oneStackASNonce, dpopRT.Nonce(origin, false))
+	require.Equal(t, oneStackRSNonce, dpopRT.Nonce(origin, true))
+}

@@ -16,7 +16,10 @@
 //     [TLSClientAuth] and [SelfSignedTLSClientAuth] (RFC 8705 §2,
 //     https://datatracker.ietf.org/doc/html/rfc8705) and [NoClientAuth] for
 //     public clients. [AuthTransport] applies one of them to the token
-//     requests x/oauth2 sends, with a fresh client assertion per attempt.
+//     requests x/oauth2 sends, with a fresh client assertion per attempt;
+//     with its Endpoints set to the token endpoint it passes every other
+//     request through unchanged, so one http.Client (and one dpop.Transport
+//     on top) serves the PAR, token and resource requests of a flow.
 //   - Discovery ([Discovery], [Discover]) of authorization server metadata
 //     (RFC 8414, https://datatracker.ietf.org/doc/html/rfc8414, and OpenID
 //     Connect Discovery 1.0): the issuer is compared byte for byte, every

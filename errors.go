@@ -26,13 +26,10 @@ var (
 	ErrConflictingCredentials = errors.New("hardened: request already carries client credentials")
 	// ErrUnsupportedRequest means a request cannot be client-authenticated:
 	// a nil form, a nil header where one is needed, or (for
-	// [AuthTransport]) a request that is not a POST of an
-	// application/x-www-form-urlencoded body within the size limit.
+	// [AuthTransport]) a request it must authenticate that is not a POST
+	// of an application/x-www-form-urlencoded body within the size limit,
+	// or that carries a query. Nothing is sent.
 	ErrUnsupportedRequest = errors.New("hardened: request cannot be client-authenticated")
-	// ErrEndpointNotAllowed means [AuthTransport] refused a request whose
-	// URL is not one of its Endpoints, so that credentials never reach
-	// another server.
-	ErrEndpointNotAllowed = errors.New("hardened: endpoint not allowed for client authentication")
 	// ErrClientAssertion means a private_key_jwt client assertion could not
 	// be signed (for example, a KMS or HSM signer failed).
 	ErrClientAssertion = errors.New("hardened: cannot create client assertion")

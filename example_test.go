@@ -188,3 +188,49 @@ func ExampleAuthTransport() {
 	// secret sent: false
 	// token type: Bearer
 }
+
+// One client serves the token endpoint and the resources: with Endpoints
+// set, AuthTransport authenticates only the token requests and passes every
+// other request through unchanged, so x/oauth2's conf.Client can wrap the
+// same client the exchange used. Put a dpop.Transport on top of it to
+// share one DPoP nonce cache between PAR, token and resource requests.
+func ExampleAuthTransport_sharedClient() {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		scheme, _, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		fmt.Printf("%s %s: client assertion %t, Authorization %q\n",
+			r.Method, r.URL.Path, r.PostForm.Has("client_assertion"), scheme)
+		if r.URL.Path == "/token" {
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprint(w, `{"access_token":"example","token_type":"Bearer","expires_in":300}`)
+		}
+	}))
+	defer srv.Close()
+
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		log.Fatal(err)
+	}
+	conf := &oauth2.Config{
+		ClientID: "s6BhdRkqt3",
+		Endpoint: oauth2.Endpoint{TokenURL: srv.URL + "/token", AuthStyle: oauth2.AuthStyleInParams},
+	}
+	client := &http.Client{Transport: &hardened.AuthTransport{
+		Base:      srv.Client().Transport,
+		Auth:      hardened.PrivateKeyJWT{ClientID: conf.ClientID, Key: key, Audience: srv.URL},
+		Endpoints: []string{conf.Endpoint.TokenURL},
+	}}
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, client)
+	tok, err := conf.Exchange(ctx, "SplxlOBeZQQYbYS6WxSbIA")
+	if err != nil {
+		log.Fatal(err)
+	}
+	resp, err := conf.Client(ctx, tok).Get(srv.URL + "/api")
+	if err != nil {
+		log.Fatal(err)
+	}
+	resp.Body.Close()
+	// Output:
+	// POST /token: client assertion true, Authorization ""
+	// GET /api: client assertion false, Authorization "Bearer"
+}

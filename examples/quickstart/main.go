@@ -131,27 +131,28 @@ func run(ctx context.Context, w io.Writer) error {
 		Scopes:      []string{"profile"},
 	}
 
-	// The HTTP stacks. Every request carries a DPoP proof by the same key.
-	//  - dpopRT: PAR and resource requests. dpop.Transport adds the proof
-	//    (with "ath" when an access token is sent, RFC 9449 §7) and keeps
-	//    the servers' nonces (RFC 9449 §8, §9). No client credentials: par
-	//    authenticates the client itself, and a resource server must never
-	//    see them.
-	//  - tokenRT: token requests made by x/oauth2 (Exchange and refresh).
-	//    hardened.AuthTransport adds a fresh client assertion to each attempt,
-	//    beneath DPoP, so a use_dpop_nonce retry gets a new assertion too, and
-	//    only to the token endpoint.
-	dpopRT := &dpop.Transport{Base: baseRT, Proofer: proofer}
-	tokenRT := &dpop.Transport{
+	// The HTTP stack: one client for PAR, the token endpoint and the
+	// resources, so one DPoP nonce cache serves them all.
+	//  - dpop.Transport adds a proof by the DPoP key to every request (with
+	//    "ath" when an access token is sent, RFC 9449 §7) and keeps the
+	//    servers' nonces per origin, apart for authorization and resource
+	//    servers (RFC 9449 §8, §9): the nonce learned at PAR is used at the
+	//    token endpoint on the same server.
+	//  - hardened.AuthTransport beneath it adds a fresh client assertion to
+	//    each token request (Exchange and refresh by x/oauth2), so a
+	//    use_dpop_nonce retry gets a new assertion too. Every other request
+	//    passes through untouched: par authenticates the client itself, and
+	//    a resource server never sees client credentials, because only the
+	//    URLs in Endpoints get them.
+	stack := &http.Client{Transport: &dpop.Transport{
 		Base: &hardened.AuthTransport{
 			Base:      baseRT,
 			Auth:      auth,
 			Endpoints: []string{endpoint.TokenURL},
 		},
 		Proofer: proofer,
-	}
-	tokenCtx := context.WithValue(ctx, oauth2.HTTPClient, &http.Client{Transport: tokenRT})
-	apiCtx := context.WithValue(ctx, oauth2.HTTPClient, &http.Client{Transport: dpopRT})
+	}}
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, stack)
 
 	// 3. The authorization request: PKCE with S256 (RFC 7636 §4.2), a state
 	// against CSRF (RFC 6749 §10.12), dpop_jkt binding the code to the DPoP
@@ -181,7 +182,7 @@ func run(ctx context.Context, w io.Writer) error {
 		Endpoint:   md.PushedAuthorizationRequestEndpoint,
 		ClientID:   clientID,
 		ClientAuth: auth,
-		HTTPClient: &http.Client{Transport: dpopRT},
+		HTTPClient: stack,
 	}
 	pushed, err := parConf.PushRequestObject(ctx, requestObject.JWT)
 	if err != nil {
@@ -228,10 +229,10 @@ func run(ctx context.Context, w io.Writer) error {
 	fmt.Fprintf(w, "6. authorization response: JARM %t, issuer and state verified, code received\n", authResp.JARM)
 
 	// 7. Exchange the code (RFC 6749 §4.1.3) with x/oauth2's own Exchange and
-	// the PKCE verifier (RFC 7636 §4.5). tokenCtx's client adds the DPoP
-	// proof (RFC 9449 §5) and client assertion, and retries once with the
-	// server's DPoP nonce (RFC 9449 §8).
-	tok, err := conf.Exchange(tokenCtx, authResp.Code, oauth2.VerifierOption(verifier))
+	// the PKCE verifier (RFC 7636 §4.5). The stack in ctx adds the DPoP
+	// proof (RFC 9449 §5), with the server's nonce learned at PAR
+	// (RFC 9449 §8), and the client assertion.
+	tok, err := conf.Exchange(ctx, authResp.Code, oauth2.VerifierOption(verifier))
 	if err != nil {
 		return err
 	}
@@ -245,31 +246,29 @@ func run(ctx context.Context, w io.Writer) error {
 	}
 	fmt.Fprintf(w, "7. token: type %s, has refresh token %t, bound to our DPoP key (cnf.jkt)\n", tok.Type(), tok.RefreshToken != "")
 
-	// 8. Call a protected resource (RFC 9449 §7). oauth2.Transport sends
-	// "Authorization: DPoP <token>" and dpop.Transport beneath it adds a
-	// proof carrying "ath", the token's hash.
-	//
-	// The TokenSource refreshes through tokenCtx (client authentication and
-	// DPoP) while the resource requests go through apiCtx's client (DPoP
-	// only): conf.Client(tokenCtx, tok) would send them through
-	// AuthTransport, which refuses to put client credentials on a resource
-	// request.
-	api := oauth2.NewClient(apiCtx, conf.TokenSource(tokenCtx, tok))
-	sub, err := userinfo(ctx, api, md.UserinfoEndpoint)
+	// 8. Call a protected resource (RFC 9449 §7). conf.Client wraps the
+	// stack in oauth2.Transport, which sends "Authorization: DPoP <token>";
+	// dpop.Transport beneath it adds a proof carrying "ath", the token's
+	// hash, and AuthTransport passes the request on without client
+	// credentials.
+	sub, err := userinfo(ctx, conf.Client(ctx, tok), md.UserinfoEndpoint)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "8. userinfo: sub %s\n", sub)
 
-	// 9. Refresh (RFC 6749 §6) through the same kind of TokenSource. Demo
-	// only: the access token lives 10 minutes, so pretend it has expired.
-	// The refresh request carries a DPoP proof and a client assertion, the
-	// server rotates the refresh token, and the new access token is bound to
-	// the same key (RFC 9449 §5).
+	// 9. Refresh (RFC 6749 §6) through the same stack. Demo only: the
+	// access token lives 10 minutes, so pretend it has expired. The
+	// TokenSource refreshes before the call; the refresh
+	// request carries a DPoP proof and a client assertion, the server
+	// rotates the refresh token, and the new access token is bound to the
+	// same key (RFC 9449 §5).
+	// conf.Client(ctx, t) is oauth2.NewClient(ctx, conf.TokenSource(ctx, t));
+	// spelled out here to read the refreshed token back.
 	stale := *tok
 	stale.Expiry = time.Now().Add(-time.Minute)
-	src := conf.TokenSource(tokenCtx, &stale)
-	if _, err := userinfo(ctx, oauth2.NewClient(apiCtx, src), md.UserinfoEndpoint); err != nil {
+	src := conf.TokenSource(ctx, &stale)
+	if _, err := userinfo(ctx, oauth2.NewClient(ctx, src), md.UserinfoEndpoint); err != nil {
 		return err
 	}
 	fresh, err := src.Token() // the token the call above refreshed to

@@ -38,8 +38,11 @@
 // peer's introspection, in JSON and as an RFC 9701 JWT (typ
 // token-introspection+jwt, verified against its JWK Set), shows the cnf.jkt
 // that dpop computed; a dpop.Verifier accepts every proof the peer
-// accepted and refuses each replayed. With nonces required, PAR and the
-// token endpoint answer 400 use_dpop_nonce and userinfo 401, once each; the
+// accepted and refuses each replayed. PAR, the token endpoint and
+// userinfo share one client stack (dpop.Transport over
+// hardened.AuthTransport). With nonces required, PAR answers 400
+// use_dpop_nonce and userinfo 401, once each; the token endpoint never
+// asks, because the one dpop.Transport reuses the nonce learned at PAR. The
 // retries are accepted although the peer refuses a reused client assertion
 // or proof, so each retry carried a fresh one. A token for an at+jwt
 // resource (RFC 9068) is accepted by a dpop.Verifier.Wrap resource server,

@@ -45,15 +45,17 @@ type fapiResult struct {
 	proofer *dpop.Proofer
 	conf    *oauth2.Config
 
-	// asCtx carries, under oauth2.HTTPClient, the token endpoint client:
-	// dpop.Transport → recorder → hardened.AuthTransport → TLS.
-	asCtx context.Context
-	// rsCtx carries the resource client that conf.Client wraps:
-	// dpop.Transport → recorder → TLS (no client authentication).
-	rsCtx context.Context
-
-	parDPoP, asDPoP, rsDPoP *dpop.Transport
-	parLog, asLog, rsLog    *recorder
+	// ctx carries, under oauth2.HTTPClient, the one client of the flow
+	// (DESIGN.md): dpop.Transport → hardened.AuthTransport{Endpoints:
+	// [token endpoint]} → recorder → TLS. par pushes through it, x/oauth2
+	// exchanges and refreshes through it, and conf.Client(ctx, tok) wraps
+	// it for resource requests.
+	ctx context.Context
+	// dpopRT is the flow's only dpop.Transport, with its nonce cache.
+	dpopRT *dpop.Transport
+	// log is what went on the wire: every attempt, with its proof, its
+	// Authorization scheme and the client assertions in its form body.
+	log *recorder
 
 	requestObject *jar.RequestObject
 	pushed        *par.Response
@@ -69,7 +71,8 @@ type fapiResult struct {
 // (hardened.PrivateKeyJWT as par's ClientAuth) and a DPoP proof
 // (dpop.Transport), headless authorization, the JARM callback validated by
 // jarm.Decoder, and the code exchanged by x/oauth2 through dpop.Transport
-// over hardened.AuthTransport.
+// over hardened.AuthTransport; all through one client and one
+// dpop.Transport.
 func runFAPIFlow(t *testing.T, f fapiFlow) *fapiResult {
 	t.Helper()
 	c := f.client
@@ -85,32 +88,28 @@ func runFAPIFlow(t *testing.T, f fapiFlow) *fapiResult {
 	auth := c.privateKeyJWT(md.Issuer)
 	base := env.transport(nil)
 
-	// PAR: par authenticates every attempt itself (a fresh assertion from
-	// GetBody on the nonce retry); DPoP sits directly on TLS.
-	r.parLog = &recorder{Base: base}
-	r.parLog.logOnFailure(t, "PAR")
-	r.parDPoP = &dpop.Transport{Base: r.parLog, Proofer: proofer}
+	// The DESIGN.md stack under oauth2.HTTPClient, for every request of
+	// the flow. AuthTransport authenticates only the token endpoint; the
+	// PAR request (par authenticates every attempt itself, a fresh
+	// assertion from GetBody on the nonce retry) and resource requests
+	// pass through it unchanged.
+	endpoint, err := md.OAuth2Endpoint(hardened.AuthMethodPrivateKeyJWT, false)
+	require.NoError(t, err)
+	require.Equal(t, oauth2.AuthStyleInParams, endpoint.AuthStyle)
+	r.log = &recorder{Base: base, InspectForms: true}
+	r.log.logOnFailure(t, "client")
+	r.dpopRT = &dpop.Transport{
+		Base:    &hardened.AuthTransport{Base: r.log, Auth: auth, Endpoints: []string{endpoint.TokenURL}},
+		Proofer: proofer,
+	}
+	stack := &http.Client{Transport: r.dpopRT, Timeout: 30 * time.Second}
+	r.ctx = context.WithValue(ctx, oauth2.HTTPClient, stack)
 	parConf := &par.Config{
 		Endpoint:   md.PushedAuthorizationRequestEndpoint,
 		ClientID:   c.id,
 		ClientAuth: auth,
-		HTTPClient: &http.Client{Transport: r.parDPoP},
+		HTTPClient: stack,
 	}
-
-	// Token endpoint: the DESIGN.md stack under oauth2.HTTPClient.
-	endpoint, err := md.OAuth2Endpoint(hardened.AuthMethodPrivateKeyJWT, false)
-	require.NoError(t, err)
-	require.Equal(t, oauth2.AuthStyleInParams, endpoint.AuthStyle)
-	r.asLog = &recorder{Base: &hardened.AuthTransport{Base: base, Auth: auth, Endpoints: []string{endpoint.TokenURL}}}
-	r.asLog.logOnFailure(t, "token endpoint")
-	r.asDPoP = &dpop.Transport{Base: r.asLog, Proofer: proofer}
-	r.asCtx = context.WithValue(ctx, oauth2.HTTPClient, &http.Client{Transport: r.asDPoP, Timeout: 30 * time.Second})
-
-	// Resource requests: no client authentication beneath.
-	r.rsLog = &recorder{Base: base}
-	r.rsLog.logOnFailure(t, "resource")
-	r.rsDPoP = &dpop.Transport{Base: r.rsLog, Proofer: proofer}
-	r.rsCtx = context.WithValue(ctx, oauth2.HTTPClient, &http.Client{Transport: r.rsDPoP, Timeout: 30 * time.Second})
 
 	r.conf = &oauth2.Config{
 		ClientID:    c.id,
@@ -159,7 +158,7 @@ func runFAPIFlow(t *testing.T, f fapiFlow) *fapiResult {
 		require.Contains(t, md.RequestObjectEncryptionEncValuesSupported, h.Enc)
 	}
 
-	r.pushed, err = parConf.PushRequestObject(ctx, r.requestObject.JWT)
+	r.pushed, err = parConf.PushRequestObject(r.ctx, r.requestObject.JWT)
 	require.NoError(t, err, "PAR")
 	require.True(t, strings.HasPrefix(r.pushed.RequestURI, "urn:ietf:params:oauth:request_uri:"), "request_uri form")
 	require.Positive(t, r.pushed.ExpiresIn)
@@ -192,7 +191,7 @@ func runFAPIFlow(t *testing.T, f fapiFlow) *fapiResult {
 	require.Equal(t, md.Issuer, r.callback.Issuer)
 	require.Equal(t, state, r.callback.State)
 
-	r.token, err = r.conf.Exchange(r.asCtx, r.callback.Code, oauth2.VerifierOption(verifier))
+	r.token, err = r.conf.Exchange(r.ctx, r.callback.Code, oauth2.VerifierOption(verifier))
 	require.NoError(t, err, "token endpoint")
 	require.Equal(t, "DPoP", r.token.Type())
 	return r
@@ -240,7 +239,7 @@ func TestFAPIFlow(t *testing.T) {
 			// userinfo through x/oauth2's transport: it sends
 			// "Authorization: DPoP <at>"; dpop.Transport beneath adds the
 			// proof with ath (and the resource nonce when asked).
-			resp, err := r.conf.Client(r.rsCtx, r.token).Get(md.UserinfoEndpoint)
+			resp, err := r.conf.Client(r.ctx, r.token).Get(md.UserinfoEndpoint)
 			require.NoError(t, err)
 			body, err := readPeerResponse("userinfo", resp)
 			require.NoError(t, err)
@@ -248,7 +247,7 @@ func TestFAPIFlow(t *testing.T) {
 			require.NoError(t, json.Unmarshal(body, &ui))
 			require.Equal(t, accountID, ui["sub"])
 			require.Equal(t, accountID+"@interop.test", ui["email"])
-			userinfo := r.rsLog.exchanges(md.UserinfoEndpoint)
+			userinfo := r.log.exchanges(md.UserinfoEndpoint)
 			require.NotEmpty(t, userinfo)
 			last := userinfo[len(userinfo)-1]
 			require.Equal(t, http.StatusOK, last.Status)
@@ -282,7 +281,7 @@ func TestFAPIFlow(t *testing.T) {
 			// bound to the same key.
 			old := *r.token
 			old.Expiry = time.Now().Add(-time.Minute)
-			fresh, err := r.conf.TokenSource(r.asCtx, &old).Token()
+			fresh, err := r.conf.TokenSource(r.ctx, &old).Token()
 			require.NoError(t, err, "refresh")
 			require.NotEqual(t, r.token.AccessToken, fresh.AccessToken)
 			require.Equal(t, "DPoP", fresh.Type())
@@ -290,35 +289,73 @@ func TestFAPIFlow(t *testing.T) {
 			require.NoError(t, err)
 			require.True(t, in.Active)
 			require.Equal(t, wantJKT, in.Cnf.JKT)
-			tokenCalls := r.asLog.exchanges(md.TokenEndpoint)
+			tokenCalls := r.log.exchanges(md.TokenEndpoint)
 			require.Equal(t, http.StatusOK, tokenCalls[len(tokenCalls)-1].Status)
+
+			// The one stack put client credentials on the token requests
+			// only: AuthTransport added one assertion to each token
+			// request, par's own assertion reached PAR alone, and
+			// userinfo got none.
+			parCalls := r.log.exchanges(md.PushedAuthorizationRequestEndpoint)
+			require.NotEmpty(t, parCalls)
+			for _, e := range r.log.exchanges("") {
+				switch e.URL {
+				case md.TokenEndpoint, md.PushedAuthorizationRequestEndpoint:
+					require.Equal(t, 1, e.Assertions, "%s %s", e.Method, e.URL)
+					require.Empty(t, e.Scheme, "%s %s", e.Method, e.URL)
+				case md.UserinfoEndpoint:
+					require.Zero(t, e.Assertions)
+					require.Equal(t, "DPoP", e.Scheme)
+				default:
+					t.Fatalf("unexpected request to %s %s", e.Method, e.URL)
+				}
+			}
 
 			// Every proof the peer accepted passes dpop.Verifier, once.
 			verifyAcceptedProofs(ctx, t, r, map[string]dpop.Confirmation{r.token.AccessToken: cnf})
 
-			// The nonce mode shows in the traffic (RFC 9449 §8, §9). DPoP
-			// transports keep authorization server and resource nonces
-			// apart, so each of the three meets the peer's nonce itself.
+			// The nonce mode shows in the traffic (RFC 9449 §8, §9). The
+			// one dpop.Transport keeps authorization server and resource
+			// nonces apart: the PAR endpoint's nonce serves the token
+			// endpoint of the same origin, userinfo gets its own.
 			origin := originOf(mustParseURL(t, md.Issuer))
-			nonces := []string{r.parDPoP.Nonce(origin, false), r.asDPoP.Nonce(origin, false), r.rsDPoP.Nonce(origin, true)}
+			nonces := []string{r.dpopRT.Nonce(origin, false), r.dpopRT.Nonce(origin, true)}
+			// Exchange and refresh, each accepted at the first attempt,
+			// whatever the mode.
+			require.Len(t, tokenCalls, 2)
+			for _, e := range tokenCalls {
+				require.Equal(t, http.StatusOK, e.Status)
+			}
 			switch mode {
 			case nonceOff:
-				require.Equal(t, []string{"", "", ""}, nonces)
-				for _, rec := range []*recorder{r.parLog, r.asLog, r.rsLog} {
-					require.Zero(t, rec.nonceChallenges())
-				}
+				require.Equal(t, []string{"", ""}, nonces)
+				require.Zero(t, r.log.nonceChallenges(""))
 			case nonceOptional:
 				require.NotContains(t, nonces, "")
-				for _, rec := range []*recorder{r.parLog, r.asLog, r.rsLog} {
-					require.Zero(t, rec.nonceChallenges())
-				}
+				require.Zero(t, r.log.nonceChallenges(""))
 			case nonceRequired:
 				require.NotContains(t, nonces, "")
-				// PAR (400), token endpoint (400) and userinfo (401) each
-				// asked once; every retry was accepted.
-				require.Equal(t, 1, r.parLog.nonceChallenges())
-				require.Equal(t, 1, r.asLog.nonceChallenges())
-				require.Equal(t, 1, r.rsLog.nonceChallenges())
+				// PAR (400) and userinfo (401) each asked once, and every
+				// retry was accepted. The token endpoint never asked: the
+				// exchange's proof carried a nonce the PAR responses had
+				// given (two stacks paid a use_dpop_nonce 400 here).
+				require.Equal(t, 1, r.log.nonceChallenges(md.PushedAuthorizationRequestEndpoint))
+				require.Zero(t, r.log.nonceChallenges(md.TokenEndpoint))
+				require.Equal(t, 1, r.log.nonceChallenges(md.UserinfoEndpoint))
+				require.Equal(t, 2, r.log.nonceChallenges(""), "no other challenge")
+				require.Len(t, parCalls, 2)
+				require.Equal(t, http.StatusBadRequest, parCalls[0].Status)
+				require.Equal(t, http.StatusCreated, parCalls[1].Status)
+				var parNonces []string
+				for _, e := range parCalls {
+					if e.Nonce != "" {
+						parNonces = append(parNonces, e.Nonce)
+					}
+				}
+				exchangeNonce, err := proofNonce(tokenCalls[0].Proof)
+				require.NoError(t, err)
+				require.NotEmpty(t, exchangeNonce)
+				require.Contains(t, parNonces, exchangeNonce, "the exchange used the nonce learned at PAR")
 				require.Equal(t, http.StatusUnauthorized, userinfo[0].Status)
 				require.Len(t, userinfo, 2)
 			}
@@ -335,32 +372,30 @@ func verifyAcceptedProofs(ctx context.Context, t *testing.T, r *fapiResult, cnfs
 	t.Helper()
 	v := &dpop.Verifier{}
 	verified := 0
-	for _, rec := range []*recorder{r.parLog, r.asLog, r.rsLog} {
-		for _, e := range rec.exchanges("") {
-			if e.Status/100 != 2 {
-				continue
-			}
-			require.NotEmpty(t, e.Proof, "%s sent without proof", e.URL)
-			var b *dpop.Binding
-			if e.accessToken != "" {
-				cnf, ok := cnfs[e.accessToken]
-				require.True(t, ok, "%s: unexpected access token", e.URL)
-				b = &dpop.Binding{AccessToken: e.accessToken, Confirmation: cnf}
-			}
-			p, err := v.VerifyProof(ctx, e.Proof, e.Method, e.URL, b)
-			require.NoError(t, err, "proof accepted by the peer at %s %s", e.Method, e.URL)
-			require.Equal(t, r.proofer.JKT(), p.JKT)
-			require.Equal(t, e.Method, p.Method)
-			if b != nil {
-				require.Equal(t, tokenHash(e.accessToken), p.AccessTokenHash)
-			} else {
-				require.Empty(t, p.AccessTokenHash)
-			}
-			_, err = v.VerifyProof(ctx, e.Proof, e.Method, e.URL, b)
-			require.ErrorIs(t, err, dpop.ErrProofReplayed)
-			require.ErrorIs(t, err, dpop.ErrInvalidProof)
-			verified++
+	for _, e := range r.log.exchanges("") {
+		if e.Status/100 != 2 {
+			continue
 		}
+		require.NotEmpty(t, e.Proof, "%s sent without proof", e.URL)
+		var b *dpop.Binding
+		if e.accessToken != "" {
+			cnf, ok := cnfs[e.accessToken]
+			require.True(t, ok, "%s: unexpected access token", e.URL)
+			b = &dpop.Binding{AccessToken: e.accessToken, Confirmation: cnf}
+		}
+		p, err := v.VerifyProof(ctx, e.Proof, e.Method, e.URL, b)
+		require.NoError(t, err, "proof accepted by the peer at %s %s", e.Method, e.URL)
+		require.Equal(t, r.proofer.JKT(), p.JKT)
+		require.Equal(t, e.Method, p.Method)
+		if b != nil {
+			require.Equal(t, tokenHash(e.accessToken), p.AccessTokenHash)
+		} else {
+			require.Empty(t, p.AccessTokenHash)
+		}
+		_, err = v.VerifyProof(ctx, e.Proof, e.Method, e.URL, b)
+		require.ErrorIs(t, err, dpop.ErrProofReplayed)
+		require.ErrorIs(t, err, dpop.ErrInvalidProof)
+		verified++
 	}
 	// PAR, code exchange, userinfo, refresh at least.
 	require.GreaterOrEqual(t, verified, 4)
@@ -417,7 +452,7 @@ func TestFAPIFlowResource(t *testing.T) {
 	ctx := testCtx(t)
 
 	// The client's own transports, the token the peer issued.
-	resp, err := r.conf.Client(r.rsCtx, r.token).Get(rs.URL + "/data")
+	resp, err := r.conf.Client(r.ctx, r.token).Get(rs.URL + "/data")
 	require.NoError(t, err)
 	body, err := readPeerResponse("resource", resp)
 	require.NoError(t, err, "dpop.Verifier rejected: %v", lastErr())
@@ -439,7 +474,7 @@ func TestFAPIFlowResource(t *testing.T) {
 	require.ErrorIs(t, lastErr(), dpop.ErrKeyBinding)
 
 	// The accepted request replayed as it was sent.
-	accepted := r.rsLog.exchanges(rs.URL + "/data")
+	accepted := r.log.exchanges(rs.URL + "/data")
 	require.NotEmpty(t, accepted)
 	sent := accepted[len(accepted)-1]
 	require.Equal(t, http.StatusOK, sent.Status)
@@ -520,7 +555,7 @@ func TestRejections(t *testing.T) {
 	}
 
 	t.Run("code replayed", func(t *testing.T) {
-		_, err := r.conf.Exchange(r.asCtx, r.callback.Code)
+		_, err := r.conf.Exchange(r.ctx, r.callback.Code)
 		var re *oauth2.RetrieveError
 		require.ErrorAs(t, err, &re)
 		require.Equal(t, "invalid_grant", re.ErrorCode)

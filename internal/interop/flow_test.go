@@ -142,6 +142,10 @@ type exchange struct {
 	// WWW-Authenticate challenge of an error response.
 	ErrorCode, ErrorDescription string
 	Err                         error // transport error
+	// Assertions counts the client_assertion parameters of a form body
+	// (recorder.InspectForms only): the client credentials that went on
+	// the wire.
+	Assertions int
 	// body is a successful response's body, kept only with
 	// recorder.KeepBodies. Never printed.
 	body []byte
@@ -158,6 +162,9 @@ func (e exchange) String() string {
 	}
 	if e.Scheme != "" {
 		s += " [Authorization: " + e.Scheme + "]"
+	}
+	if e.Assertions > 0 {
+		s += fmt.Sprintf(" [%d client_assertion]", e.Assertions)
 	}
 	if e.ErrorCode != "" {
 		s += fmt.Sprintf(" error=%q error_description=%q", e.ErrorCode, e.ErrorDescription)
@@ -177,6 +184,10 @@ type recorder struct {
 	// KeepBodies keeps the bodies of successful responses (for public
 	// documents such as metadata; never for token responses).
 	KeepBodies bool
+	// InspectForms reads (bounded) the body of a form request, sends a
+	// copy of the request with the same bytes, and counts its
+	// client_assertion parameters. The assertions themselves are not kept.
+	InspectForms bool
 
 	mu  sync.Mutex
 	log []exchange
@@ -189,6 +200,15 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 		if strings.EqualFold(scheme, "DPoP") || strings.EqualFold(scheme, "Bearer") {
 			e.accessToken = tok
 		}
+	}
+	if r.InspectForms {
+		n, req2, err := inspectForm(req)
+		if err != nil {
+			e.Err = err
+			r.add(e)
+			return nil, err
+		}
+		e.Assertions, req = n, req2
 	}
 	resp, err := r.Base.RoundTrip(req)
 	if err != nil {
@@ -233,6 +253,28 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
+// inspectForm counts the client_assertion parameters of req's form body
+// and returns a copy of req whose body holds the bytes read. It closes
+// req.Body. A request without a form body is returned as it is.
+func inspectForm(req *http.Request) (int, *http.Request, error) {
+	if mt, _, _ := mime.ParseMediaType(req.Header.Get("Content-Type")); mt != "application/x-www-form-urlencoded" || req.Body == nil || req.Body == http.NoBody {
+		return 0, req, nil
+	}
+	body, err := httpx.ReadBody(req.Body, maxBody)
+	req.Body.Close()
+	if err != nil {
+		return 0, nil, err
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return 0, nil, err
+	}
+	req2 := req.Clone(req.Context())
+	req2.Body = io.NopCloser(bytes.NewReader(body))
+	req2.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	return len(form["client_assertion"]), req2, nil
+}
+
 func (r *recorder) add(e exchange) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -252,10 +294,11 @@ func (r *recorder) exchanges(url string) []exchange {
 	return out
 }
 
-// nonceChallenges counts use_dpop_nonce answers.
-func (r *recorder) nonceChallenges() int {
+// nonceChallenges counts use_dpop_nonce answers, optionally only from one
+// URL.
+func (r *recorder) nonceChallenges(url string) int {
 	n := 0
-	for _, e := range r.exchanges("") {
+	for _, e := range r.exchanges(url) {
 		if e.NonceChallenge {
 			n++
 		}
@@ -416,6 +459,23 @@ func claimsOf(t *testing.T, raw json.RawMessage) map[string]any {
 func certSHA256(cert *x509.Certificate) string {
 	sum := sha256.Sum256(cert.Raw)
 	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// proofNonce returns the "nonce" claim of a DPoP proof the client sent,
+// decoded here, not by dpop (the proof's signature is checked elsewhere, by
+// the peer and by verifyAcceptedProofs).
+func proofNonce(proof string) (string, error) {
+	jws, err := jose.ParseCompact(proof)
+	if err != nil {
+		return "", err
+	}
+	var claims struct {
+		Nonce string `json:"nonce"`
+	}
+	if err := json.Unmarshal(jws.Payload, &claims); err != nil {
+		return "", err
+	}
+	return claims.Nonce, nil
 }
 
 // tokenHash is computed here, not by dpop: the "ath" of RFC 9449 §4.2.
