@@ -500,29 +500,21 @@ func isProofType(typ []byte) bool {
 	return strings.EqualFold(string(typ), ProofType)
 }
 
-// algName maps a header's alg to the package constant, without allocating.
+// signatureAlgorithms are the algorithm names algName knows.
+var signatureAlgorithms = [...]string{
+	jose.ES256, jose.ES384, jose.ES512,
+	jose.PS256, jose.PS384, jose.PS512,
+	jose.RS256, jose.RS384, jose.RS512,
+	jose.EdDSA,
+}
+
+// algName maps a header's alg to the package constant, without allocating
+// (the compiler compares string(a) without converting it).
 func algName(a []byte) string {
-	switch string(a) {
-	case jose.ES256:
-		return jose.ES256
-	case jose.ES384:
-		return jose.ES384
-	case jose.ES512:
-		return jose.ES512
-	case jose.PS256:
-		return jose.PS256
-	case jose.PS384:
-		return jose.PS384
-	case jose.PS512:
-		return jose.PS512
-	case jose.RS256:
-		return jose.RS256
-	case jose.RS384:
-		return jose.RS384
-	case jose.RS512:
-		return jose.RS512
-	case jose.EdDSA:
-		return jose.EdDSA
+	for _, n := range signatureAlgorithms {
+		if string(a) == n {
+			return n
+		}
 	}
 	return ""
 }
