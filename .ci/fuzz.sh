@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 t=${1:-5s}
 n=0
 log=$(mktemp)
-crashers() { find "$1/testdata/fuzz/$2" -type f 2>/dev/null | wc -l; }
+crashers() { { find "$1/testdata/fuzz/$2" -type f 2>/dev/null || true; } | wc -l; }
 fuzz() { go test -run '^$' -fuzz "^$2\$" -fuzztime "$t" -fuzzminimizetime 5s "$1" >"$log" 2>&1; }
 for dir in $(grep -rl --include='*_test.go' '^func Fuzz' . | grep -v node_modules | xargs -r -n1 dirname | sort -u); do
   for f in $(grep -h -o '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go | sed 's/^func //' | sort -u); do
