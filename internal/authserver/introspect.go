@@ -49,12 +49,7 @@ func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) {
 	if !methodAllowed(w, r, http.MethodPost) {
 		return
 	}
-	form, e := readForm(r)
-	if e != nil {
-		writeError(w, e)
-		return
-	}
-	c, e := s.authenticateClient(r, form)
+	form, c, e := s.clientForm(r)
 	if e != nil {
 		s.writeAuthError(w, r, e)
 		return
@@ -145,12 +140,7 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 	if !methodAllowed(w, r, http.MethodPost) {
 		return
 	}
-	form, e := readForm(r)
-	if e != nil {
-		writeError(w, e)
-		return
-	}
-	c, e := s.authenticateClient(r, form)
+	form, c, e := s.clientForm(r)
 	if e != nil {
 		s.writeAuthError(w, r, e)
 		return

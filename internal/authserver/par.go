@@ -37,11 +37,7 @@ func (s *Server) handlePAR(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) push(r *http.Request, site dpopSite) (string, time.Duration, *oautherr.Error) {
-	form, e := readForm(r)
-	if e != nil {
-		return "", 0, e
-	}
-	c, e := s.authenticateClient(r, form)
+	form, c, e := s.clientForm(r)
 	if e != nil {
 		return "", 0, e
 	}

@@ -609,6 +609,21 @@ func readForm(r *http.Request) (url.Values, *oautherr.Error) {
 	return vals, nil
 }
 
+// clientForm reads the form body of a request to a client-authenticated
+// endpoint (PAR, token, introspection, revocation) and authenticates the
+// client.
+func (s *Server) clientForm(r *http.Request) (url.Values, *client, *oautherr.Error) {
+	form, e := readForm(r)
+	if e != nil {
+		return nil, nil, e
+	}
+	c, e := s.authenticateClient(r, form)
+	if e != nil {
+		return nil, nil, e
+	}
+	return form, c, nil
+}
+
 func noRepeats(vals url.Values) *oautherr.Error {
 	for _, v := range vals {
 		if len(v) > 1 {

@@ -35,11 +35,7 @@ func (s *Server) writeAuthError(w http.ResponseWriter, r *http.Request, e *oauth
 }
 
 func (s *Server) token(r *http.Request, site dpopSite) (map[string]any, *oautherr.Error) {
-	form, e := readForm(r)
-	if e != nil {
-		return nil, e
-	}
-	c, e := s.authenticateClient(r, form)
+	form, c, e := s.clientForm(r)
 	if e != nil {
 		return nil, e
 	}

@@ -2,7 +2,6 @@ package jose
 
 import (
 	"crypto"
-	"fmt"
 )
 
 // VerifySignature checks a JWS signature for callers that split and decode
@@ -20,15 +19,8 @@ import (
 // fails verification. The function does not allocate for ECDSA keys beyond
 // what crypto/ecdsa itself does.
 func VerifySignature(alg string, algs []string, pub crypto.PublicKey, signingInput, sig []byte) error {
-	if len(algs) == 0 {
-		return ErrNoAlgorithms
-	}
-	if !allowed(alg, algs) {
-		return fmt.Errorf("%w: %q", ErrAlgorithmNotAllowed, truncate(alg, 32))
-	}
-	info, _ := algorithm(alg)
-	if err := checkKey(info, pub); err != nil {
+	if err := checkAllowed(alg, algs); err != nil {
 		return err
 	}
-	return verifyRaw(info, pub, signingInput, sig)
+	return verifyKey(alg, pub, signingInput, sig)
 }

@@ -304,26 +304,41 @@ func truncate(s string, n int) string {
 // "alg" and "use", when set, must allow the header's alg and signing) or a
 // crypto.Signer.
 func (j *JWS) Verify(pub crypto.PublicKey, algs []string) error {
-	if len(algs) == 0 {
-		return ErrNoAlgorithms
-	}
-	if !allowed(j.Header.Alg, algs) {
-		return fmt.Errorf("%w: %q", ErrAlgorithmNotAllowed, j.Header.Alg)
+	if err := checkAllowed(j.Header.Alg, algs); err != nil {
+		return err
 	}
 	if jk, ok := pub.(*JWK); ok && jk != nil {
 		if jk.Algorithm != "" && jk.Algorithm != j.Header.Alg || jk.Use != "" && jk.Use != "sig" {
 			return fmt.Errorf("%w: the JWK's alg or use forbids %s", ErrKeyMismatch, j.Header.Alg)
 		}
 	}
-	info, _ := algorithm(j.Header.Alg)
 	k, err := normalize(pub)
 	if err != nil {
 		return err
 	}
-	if err := checkKey(info, k); err != nil {
+	return verifyKey(j.Header.Alg, k, []byte(j.input), j.sig)
+}
+
+// checkAllowed reports whether alg is supported and in the non-empty
+// allow-list algs.
+func checkAllowed(alg string, algs []string) error {
+	if len(algs) == 0 {
+		return ErrNoAlgorithms
+	}
+	if !allowed(alg, algs) {
+		return fmt.Errorf("%w: %q", ErrAlgorithmNotAllowed, truncate(alg, 32))
+	}
+	return nil
+}
+
+// verifyKey checks that pub (a normalized public key) fits the allowed
+// algorithm alg and verifies sig over signingInput.
+func verifyKey(alg string, pub crypto.PublicKey, signingInput, sig []byte) error {
+	info, _ := algorithm(alg)
+	if err := checkKey(info, pub); err != nil {
 		return err
 	}
-	return verifyRaw(info, k, []byte(j.input), j.sig)
+	return verifyRaw(info, pub, signingInput, sig)
 }
 
 // VerifyEmbedded verifies the signature with the key embedded in the
@@ -390,11 +405,8 @@ func Match(set []*JWK, h *Header) []*JWK {
 // alg against algs, and returns the key that verified it. No key from kp is
 // ErrNoMatchingKey; keys that all fail is ErrInvalidSignature.
 func (j *JWS) VerifyWith(ctx context.Context, kp KeyProvider, algs []string) (*JWK, error) {
-	if len(algs) == 0 {
-		return nil, ErrNoAlgorithms
-	}
-	if !allowed(j.Header.Alg, algs) {
-		return nil, fmt.Errorf("%w: %q", ErrAlgorithmNotAllowed, j.Header.Alg)
+	if err := checkAllowed(j.Header.Alg, algs); err != nil {
+		return nil, err
 	}
 	if kp == nil {
 		return nil, fmt.Errorf("%w: nil KeyProvider", ErrNoMatchingKey)
