@@ -124,16 +124,75 @@ func (e *StatusError) Error() string {
 // Unwrap returns [ErrMetadataStatus].
 func (e *StatusError) Unwrap() error { return ErrMetadataStatus }
 
-// Error is the OAuth 2.0 error response (RFC 6749 §5.2,
-// https://datatracker.ietf.org/doc/html/rfc6749#section-5.2) that the
-// module's packages carry in their typed errors: *par.Error matches it, and
-// jarm.AuthorizationError holds one. It is declared in an internal package so
-// that every package can share it without importing the root; this alias
-// lets callers name it:
+// Error is an OAuth 2.0 error response (RFC 6749 §5.2,
+// https://datatracker.ietf.org/doc/html/rfc6749#section-5.2): the one
+// errors.As target for every OAuth error that any package of this module
+// surfaces — a token or PAR endpoint's error body, a JARM or plain
+// authorization error response, an introspection or revocation failure, a
+// resource server's WWW-Authenticate challenge:
 //
 //	var oe *hardened.Error
 //	if errors.As(err, &oe) && oe.Code == "invalid_request_object" { … }
 //
-// Two *Error values match under errors.Is when the target's non-zero
-// fields equal the error's: errors.Is(err, &hardened.Error{Code: "invalid_grant"}).
-type Error = oautherr.Error
+// Package-specific errors (*par.Error, *jarm.AuthorizationError, …) use the
+// same field names and wrap the same value, so errors.As with a
+// *hardened.Error target finds it in their chains too. Server-supplied text
+// is bounded (1 KiB) and control characters are replaced before it reaches
+// an Error.
+//
+// Two errors match under errors.Is when the target's non-zero fields equal
+// the error's: errors.Is(err, &hardened.Error{Code: "invalid_grant"}).
+type Error struct {
+	// Code is the "error" member, e.g. "invalid_grant".
+	Code string
+	// Description is the "error_description" member, sanitized; may be
+	// empty.
+	Description string
+	// URI is the "error_uri" member; may be empty.
+	URI string
+	// Status is the HTTP status code the error came with, or 0 when it did
+	// not come over HTTP (an authorization error response).
+	Status int
+}
+
+// Error implements error. The text carries the code, the status and the
+// description, never request material.
+func (e *Error) Error() string {
+	if e == nil {
+		return "oauth2: <nil>"
+	}
+	return (&oautherr.Error{Code: e.Code, Description: e.Description, URI: e.URI, Status: e.Status}).Error()
+}
+
+// Is reports whether target is an *Error whose non-zero fields equal e's.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	if !ok || t == nil || e == nil {
+		return false
+	}
+	return matches(e.Code, e.Description, e.URI, e.Status, t)
+}
+
+func matches(code, desc, uri string, status int, t *Error) bool {
+	return (t.Code == "" || t.Code == code) &&
+		(t.Description == "" || t.Description == desc) &&
+		(t.URI == "" || t.URI == uri) &&
+		(t.Status == 0 || t.Status == status)
+}
+
+func init() {
+	oautherr.SetExporter(&oautherr.Exporter{
+		As: func(e *oautherr.Error, target any) bool {
+			p, ok := target.(**Error)
+			if !ok || p == nil {
+				return false
+			}
+			*p = &Error{Code: e.Code, Description: e.Description, URI: e.URI, Status: e.Status}
+			return true
+		},
+		Is: func(e *oautherr.Error, target error) bool {
+			t, ok := target.(*Error)
+			return ok && t != nil && matches(e.Code, e.Description, e.URI, e.Status, t)
+		},
+	})
+}

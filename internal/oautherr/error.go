@@ -51,7 +51,10 @@ func (e *Error) Error() string {
 // Is reports whether target is an *Error whose non-zero fields equal e's.
 func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)
-	if !ok || t == nil || e == nil {
+	if !ok {
+		return e.isExported(target)
+	}
+	if t == nil || e == nil {
 		return false
 	}
 	return (t.Code == "" || t.Code == e.Code) &&
