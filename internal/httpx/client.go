@@ -66,18 +66,42 @@ func DefaultTLSConfig() *tls.Config {
 func NoRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 var (
-	sharedOnce   sync.Once
-	sharedClient *http.Client
+	sharedOnce      sync.Once
+	sharedClient    *http.Client
+	sharedTransport http.RoundTripper
 )
 
-// Client returns c, or, when c is nil, a process-wide client configured as
-// [DefaultClient], whose connections are reused across calls. The shared
-// client must not be modified; copy it (hc := *httpx.Client(nil)) to
-// change a field.
+func shared() {
+	sharedOnce.Do(func() {
+		sharedClient = DefaultClient()
+		sharedTransport = sharedClient.Transport
+	})
+}
+
+// Client returns the client every HTTP call of the module uses. For nil it
+// is a shared [DefaultClient]. For a caller's client it is a shallow copy
+// whose CheckRedirect is [NoRedirect], so that no call of the module follows
+// a redirect (to http, or to another host) whatever client it was handed:
+// the caller's Transport, Jar and Timeout are kept. The copy is cheap (a
+// struct copy) and shares the caller's connection pool.
 func Client(c *http.Client) *http.Client {
-	if c != nil {
-		return c
+	if c == nil {
+		shared()
+		return sharedClient
 	}
-	sharedOnce.Do(func() { sharedClient = DefaultClient() })
-	return sharedClient
+	cp := *c
+	cp.CheckRedirect = NoRedirect
+	return &cp
+}
+
+// Transport returns rt, or for nil the module's shared default transport
+// ([DefaultTransport]: dial, TLS handshake and response header timeouts,
+// TLS 1.2+). Every http.RoundTripper of the module with a nil Base sends
+// through it.
+func Transport(rt http.RoundTripper) http.RoundTripper {
+	if rt != nil {
+		return rt
+	}
+	shared()
+	return sharedTransport
 }

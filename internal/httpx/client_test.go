@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -38,8 +39,16 @@ func TestDefaultClientDoesNotFollowRedirects(t *testing.T) {
 
 func TestClient(t *testing.T) {
 	t.Parallel()
-	mine := &http.Client{}
-	require.Same(t, mine, Client(mine))
+	mine := &http.Client{Timeout: time.Second}
+	got := Client(mine)
+	require.NotSame(t, mine, got, "a caller's client is copied, never changed")
+	require.Nil(t, mine.CheckRedirect)
+	require.Equal(t, time.Second, got.Timeout)
+	require.ErrorIs(t, got.CheckRedirect(nil, nil), http.ErrUseLastResponse, "no redirect is followed, whatever client the caller hands in")
+	require.Same(t, Transport(nil), Transport(nil))
+	require.Same(t, Client(nil).Transport, Transport(nil))
+	rt := &http.Transport{}
+	require.Same(t, rt, Transport(rt))
 	require.Same(t, Client(nil), Client(nil), "the default client is shared, so connections are reused")
 	require.NotSame(t, DefaultClient(), DefaultClient())
 
