@@ -16,10 +16,10 @@ fmt:
 vet:
 	$(GO) vet ./...
 
-## boundaries: only internal/ may import jwx (DESIGN.md).
+## boundaries: the import rules of ARCHITECTURE.md (jwx only in internal/jose,
+## no protocol package imports a sibling, phantom only dpop and mtlsbound, ...).
 boundaries:
-	@bad=$$(grep -rl --include='*.go' 'lestrrat-go/jwx' . | grep -v '^\./internal/' || true); \
-	if [ -n "$$bad" ]; then echo "jwx imported outside internal/:"; echo "$$bad"; exit 1; fi
+	bash .ci/imports.sh
 
 race:
 	bash .ci/gotest.sh -race ./...

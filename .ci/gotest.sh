@@ -6,7 +6,9 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 if [ "${CI:-}" = true ]; then export HARDENED_REQUIRE_PEERS=1; fi
 log=$(mktemp)
-go test -v "$@" >"$log" 2>&1
+# -count=1: a peer installed since the last run (make peers) must be seen;
+# go test caches results, including a skip for a peer that was missing.
+go test -count=1 -v "$@" >"$log" 2>&1
 status=$?
 # Summary: package results and anything that failed or skipped.
 grep -E '^(ok|FAIL|---|panic:)|^\s+--- (FAIL|SKIP)|SKIPPED' "$log" | grep -v -- '--- PASS' || true
