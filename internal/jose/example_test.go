@@ -69,13 +69,13 @@ func ExampleJWS_VerifyWith() {
 	jwk, _ := jose.NewJWK(key)
 	jwk.KeyID = "2024-01"
 	set, _ := jose.MarshalJWKSet([]*jose.JWK{jwk})
-	as := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	as := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/jwk-set+json")
 		_, _ = w.Write(set)
 	}))
 	defer as.Close()
 
-	keys := &jose.RemoteKeySet{URL: as.URL}
+	keys := &jose.RemoteKeySet{URL: as.URL, Client: as.Client()} // https only
 	j, err := jose.ParseCompact(token)
 	if err != nil {
 		panic(err)

@@ -40,15 +40,20 @@ const (
 //     verification with known keys;
 //   - runs one fetch at a time, however many goroutines ask: the others
 //     wait for it, each until its own context ends; a fetch is not
-//     cancelled when the caller that started it goes away.
+//     cancelled when the caller that started it goes away;
+//   - fetches only from an https URL, never follows a redirect, whatever
+//     Client it is given (every request goes through httpx.Client, which
+//     copies a caller's client with redirects disabled), and treats a 3xx
+//     as a failed fetch: a jwks_uri that redirects to http, or to another
+//     host, could otherwise hand over an attacker's keys.
 //
 // The zero value is not usable: URL is required. A RemoteKeySet is safe for
 // concurrent use; do not copy it after first use.
 type RemoteKeySet struct {
-	// URL is the JWK Set location, an http or https URL. Required.
+	// URL is the JWK Set location, an absolute https URL. Required.
 	URL string
-	// Client makes the requests. Nil means a default client with timeouts
-	// that does not follow redirects.
+	// Client makes the requests, through a copy that never follows a
+	// redirect. Nil means the module's default client with timeouts.
 	Client *http.Client
 	// MinRefreshInterval is the least time between two fetches caused by
 	// an unknown kid, and between a failed fetch and the next automatic
@@ -208,9 +213,8 @@ func (r *RemoteKeySet) fetch(ctx context.Context, call *jwksCall) {
 }
 
 func (r *RemoteKeySet) get(ctx context.Context) ([]*JWK, error) {
-	u, err := url.Parse(r.URL)
-	if err != nil || u.Scheme != "https" && u.Scheme != "http" || u.Host == "" {
-		return nil, fmt.Errorf("%w: URL must be an absolute http(s) URL", ErrJWKSFetch)
+	if err := CheckJWKSURL(r.URL); err != nil {
+		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, orDefault(r.Timeout, DefaultJWKSFetchTimeout))
 	defer cancel()
@@ -224,6 +228,9 @@ func (r *RemoteKeySet) get(ctx context.Context) ([]*JWK, error) {
 		return nil, fmt.Errorf("%w: %w", ErrJWKSFetch, err)
 	}
 	defer httpx.DrainClose(resp.Body)
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		return nil, fmt.Errorf("%w: redirect (HTTP %d) refused", ErrJWKSFetch, resp.StatusCode)
+	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("%w: HTTP %d", ErrJWKSFetch, resp.StatusCode)
 	}
@@ -239,6 +246,17 @@ func (r *RemoteKeySet) get(ctx context.Context) ([]*JWK, error) {
 		return nil, fmt.Errorf("%w: JWK Set has no usable key", ErrJWKSFetch)
 	}
 	return slices.Clip(keys), nil
+}
+
+// CheckJWKSURL reports whether s is a URL [RemoteKeySet] fetches from: an
+// absolute https URL with a host and without user information. The error
+// wraps [ErrJWKSFetch].
+func CheckJWKSURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil {
+		return fmt.Errorf("%w: URL must be an absolute https URL without user information", ErrJWKSFetch)
+	}
+	return nil
 }
 
 func orDefault[T int64 | time.Duration](v, d T) T {

@@ -3,6 +3,7 @@ package jose
 import (
 	"context"
 	"crypto"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -15,7 +16,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// jwksServer is an authorization server's jwks_uri that can misbehave.
+// jwksServer is an authorization server's jwks_uri over TLS that can
+// misbehave. Its Client trusts every httptest TLS server.
 type jwksServer struct {
 	*httptest.Server
 	hits atomic.Int64
@@ -32,7 +34,7 @@ func newJWKSServer(t *testing.T, keys ...*JWK) *jwksServer {
 	t.Helper()
 	s := &jwksServer{status: http.StatusOK, arrived: make(chan struct{}, 1000)}
 	s.setKeys(t, keys...)
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s.Server = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.hits.Add(1)
 		s.arrived <- struct{}{}
 		s.mu.Lock()
@@ -99,7 +101,7 @@ func TestRemoteKeySetFetchAndCache(t *testing.T) {
 	t.Parallel()
 	srv := newJWKSServer(t, jwkOf(t, ecP256(), "k1"), jwkOf(t, edKey(), "k2"))
 	clock := newClock()
-	r := &RemoteKeySet{URL: srv.URL, Now: clock.Now}
+	r := &RemoteKeySet{URL: srv.URL, Client: srv.Client(), Now: clock.Now}
 	for range 5 {
 		keys, err := r.Keys(t.Context())
 		require.NoError(t, err)
@@ -122,7 +124,7 @@ func TestRemoteKeySetRotation(t *testing.T) {
 	t.Parallel()
 	srv := newJWKSServer(t, jwkOf(t, ecP256(), "old"))
 	clock := newClock()
-	r := &RemoteKeySet{URL: srv.URL, Now: clock.Now}
+	r := &RemoteKeySet{URL: srv.URL, Client: srv.Client(), Now: clock.Now}
 	require.NoError(t, r.Refresh(t.Context()))
 
 	// The AS rotates: a new kid appears, the old one stays for a while.
@@ -152,7 +154,7 @@ func TestRemoteKeySetUnknownKidRateLimit(t *testing.T) {
 	t.Parallel()
 	srv := newJWKSServer(t, jwkOf(t, ecP256(), "k1"))
 	clock := newClock()
-	r := &RemoteKeySet{URL: srv.URL, Now: clock.Now, MinRefreshInterval: time.Minute}
+	r := &RemoteKeySet{URL: srv.URL, Client: srv.Client(), Now: clock.Now, MinRefreshInterval: time.Minute}
 	_, err := r.Keys(t.Context())
 	require.NoError(t, err)
 	require.EqualValues(t, 1, srv.hits.Load())
@@ -195,7 +197,7 @@ func TestRemoteKeySetOutageKeepsLastGood(t *testing.T) {
 	good := jwkOf(t, ecP256(), "k1")
 	srv := newJWKSServer(t, good)
 	clock := newClock()
-	r := &RemoteKeySet{URL: srv.URL, Now: clock.Now, MaxAge: 10 * time.Minute, MinRefreshInterval: time.Minute}
+	r := &RemoteKeySet{URL: srv.URL, Client: srv.Client(), Now: clock.Now, MaxAge: 10 * time.Minute, MinRefreshInterval: time.Minute}
 	require.NoError(t, r.Refresh(t.Context()))
 
 	outages := []struct {
@@ -242,7 +244,7 @@ func TestRemoteKeySetFirstFetchFails(t *testing.T) {
 	srv := newJWKSServer(t)
 	srv.set(http.StatusServiceUnavailable, nil)
 	clock := newClock()
-	r := &RemoteKeySet{URL: srv.URL, Now: clock.Now}
+	r := &RemoteKeySet{URL: srv.URL, Client: srv.Client(), Now: clock.Now}
 	_, err := r.Keys(t.Context())
 	require.ErrorIs(t, err, ErrJWKSFetch)
 	_, err = tokenFor(t, ecP256(), "k1").VerifyWith(t.Context(), r, DefaultAlgorithms)
@@ -260,7 +262,7 @@ func TestRemoteKeySetMaxAge(t *testing.T) {
 	t.Parallel()
 	srv := newJWKSServer(t, jwkOf(t, ecP256(), "k1"))
 	clock := newClock()
-	r := &RemoteKeySet{URL: srv.URL, Now: clock.Now, MaxAge: 5 * time.Minute}
+	r := &RemoteKeySet{URL: srv.URL, Client: srv.Client(), Now: clock.Now, MaxAge: 5 * time.Minute}
 	_, err := r.Keys(t.Context())
 	require.NoError(t, err)
 	clock.Advance(5*time.Minute - time.Second)
@@ -291,7 +293,7 @@ func TestRemoteKeySetSizeLimit(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			r := &RemoteKeySet{URL: srv.URL, MaxBytes: tc.max}
+			r := &RemoteKeySet{URL: srv.URL, Client: srv.Client(), MaxBytes: tc.max}
 			_, err := r.Keys(t.Context())
 			if tc.want == nil {
 				require.NoError(t, err)
@@ -305,7 +307,7 @@ func TestRemoteKeySetSizeLimit(t *testing.T) {
 		t.Parallel()
 		big := newJWKSServer(t)
 		big.set(http.StatusOK, []byte(`{"keys":[],"pad":"`+strings.Repeat("a", DefaultJWKSMaxBytes)+`"}`))
-		_, err := (&RemoteKeySet{URL: big.URL}).Keys(t.Context())
+		_, err := (&RemoteKeySet{URL: big.URL, Client: big.Client()}).Keys(t.Context())
 		require.ErrorIs(t, err, httpx.ErrBodyTooLarge)
 	})
 }
@@ -314,7 +316,7 @@ func TestRemoteKeySetSingleFetch(t *testing.T) {
 	t.Parallel()
 	srv := newJWKSServer(t, jwkOf(t, ecP256(), "k1"))
 	gate := srv.hold()
-	r := &RemoteKeySet{URL: srv.URL}
+	r := &RemoteKeySet{URL: srv.URL, Client: srv.Client()}
 	const callers = 100
 	var wg sync.WaitGroup
 	errs := make(chan error, callers)
@@ -339,7 +341,7 @@ func TestRemoteKeySetCancelledCaller(t *testing.T) {
 	t.Parallel()
 	srv := newJWKSServer(t, jwkOf(t, ecP256(), "k1"))
 	gate := srv.hold()
-	r := &RemoteKeySet{URL: srv.URL}
+	r := &RemoteKeySet{URL: srv.URL, Client: srv.Client()}
 
 	ctxA, cancelA := context.WithCancel(context.Background())
 	errA := make(chan error, 1)
@@ -365,14 +367,72 @@ func TestRemoteKeySetCancelledCaller(t *testing.T) {
 	require.EqualValues(t, 1, srv.hits.Load())
 }
 
+// TestRemoteKeySetNoRedirect is the attack of a jwks_uri that redirects
+// (to plain http, or to another host) where the attacker publishes his own
+// key: with a caller's client whose CheckRedirect is the default (follow up
+// to ten redirects), the fetch must still fail, and the attacker's server
+// must never be reached.
 func TestRemoteKeySetNoRedirect(t *testing.T) {
 	t.Parallel()
-	target := newJWKSServer(t, jwkOf(t, ecP256(), "k1"))
-	redirector := httptest.NewServer(http.RedirectHandler(target.URL, http.StatusFound))
-	t.Cleanup(redirector.Close)
-	_, err := (&RemoteKeySet{URL: redirector.URL}).Keys(t.Context())
-	require.ErrorIs(t, err, ErrJWKSFetch)
-	require.EqualValues(t, 0, target.hits.Load())
+	attackerKey := jwkOf(t, ecP256b(), "k1")
+	var plainHits atomic.Int64
+	plainHTTP := httptest.NewServer(countHits(&plainHits, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		b, _ := MarshalJWKSet([]*JWK{attackerKey})
+		_, _ = w.Write(b)
+	})))
+	t.Cleanup(plainHTTP.Close)
+	otherHost := newJWKSServer(t, attackerKey)
+
+	cases := []struct {
+		name   string
+		target string
+		status int
+		hits   func() int64
+	}{
+		{"302 to http", plainHTTP.URL + "/jwks", http.StatusFound, plainHits.Load},
+		{"301 to another host", strings.Replace(otherHost.URL, "127.0.0.1", "attacker.example.com", 1) + "/jwks", http.StatusMovedPermanently, otherHost.hits.Load},
+		{"307 to another port", otherHost.URL + "/jwks", http.StatusTemporaryRedirect, otherHost.hits.Load},
+		{"308 to the same server", "/other", http.StatusPermanentRedirect, func() int64 { return 0 }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			before := tc.hits()
+			redirector := httptest.NewTLSServer(http.RedirectHandler(tc.target, tc.status))
+			t.Cleanup(redirector.Close)
+			caller := callerClient(redirector)
+			require.Nil(t, caller.CheckRedirect, "the caller's client follows redirects")
+			r := &RemoteKeySet{URL: redirector.URL + "/jwks", Client: caller}
+			_, err := r.Keys(t.Context())
+			require.ErrorIs(t, err, ErrJWKSFetch)
+			_, err = tokenFor(t, ecP256b(), "k1").VerifyWith(t.Context(), r, DefaultAlgorithms)
+			require.ErrorIs(t, err, ErrJWKSFetch, "a response signed by the attacker's key is refused")
+			require.Equal(t, before, tc.hits(), "the redirect target is never reached")
+			require.Nil(t, caller.CheckRedirect, "the caller's client is not modified")
+		})
+	}
+}
+
+// callerClient returns a client such as a caller passes: the default
+// redirect policy, trusting srv's certificate (which httptest issues for
+// 127.0.0.1 and *.example.com), and resolving every *.example.com name to
+// 127.0.0.1, so that another host can be served on loopback.
+func callerClient(srv *httptest.Server) *http.Client {
+	tr := srv.Client().Transport.(*http.Transport).Clone()
+	var d net.Dialer
+	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if host, port, err := net.SplitHostPort(addr); err == nil && strings.HasSuffix(host, ".example.com") {
+			addr = net.JoinHostPort("127.0.0.1", port)
+		}
+		return d.DialContext(ctx, network, addr)
+	}
+	return &http.Client{Transport: tr}
+}
+
+func countHits(n *atomic.Int64, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		h.ServeHTTP(w, r)
+	})
 }
 
 func TestRemoteKeySetTimeout(t *testing.T) {
@@ -380,27 +440,43 @@ func TestRemoteKeySetTimeout(t *testing.T) {
 	srv := newJWKSServer(t, jwkOf(t, ecP256(), "k1"))
 	gate := srv.hold()
 	t.Cleanup(func() { close(gate) })
-	_, err := (&RemoteKeySet{URL: srv.URL, Timeout: 50 * time.Millisecond}).Keys(t.Context())
+	_, err := (&RemoteKeySet{URL: srv.URL, Client: srv.Client(), Timeout: 50 * time.Millisecond}).Keys(t.Context())
 	require.ErrorIs(t, err, ErrJWKSFetch)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 }
 
-func TestRemoteKeySetBadURL(t *testing.T) {
+// TestRemoteKeySetHTTPSOnly checks that a JWK Set is fetched over https
+// only: a plain http jwks_uri, even on loopback and even when it serves
+// valid keys, is refused without a request.
+func TestRemoteKeySetHTTPSOnly(t *testing.T) {
 	t.Parallel()
-	for _, u := range []string{"", "jwks.json", "ftp://as.example/jwks", "https://", "http://[::1"} {
+	var hits atomic.Int64
+	plain := httptest.NewServer(countHits(&hits, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		b, _ := MarshalJWKSet([]*JWK{jwkOf(t, ecP256(), "k1")})
+		_, _ = w.Write(b)
+	})))
+	t.Cleanup(plain.Close)
+	for _, u := range []string{
+		plain.URL + "/jwks", "", "jwks.json", "ftp://as.example/jwks", "https://", "http://[::1",
+		"HTTP://as.example/jwks", "//as.example/jwks", "https://user:pass@as.example/jwks",
+	} {
 		t.Run(u, func(t *testing.T) {
 			t.Parallel()
-			_, err := (&RemoteKeySet{URL: u}).Keys(t.Context())
+			_, err := (&RemoteKeySet{URL: u, Client: plain.Client()}).Keys(t.Context())
 			require.ErrorIs(t, err, ErrJWKSFetch)
+			require.ErrorIs(t, CheckJWKSURL(u), ErrJWKSFetch)
 		})
 	}
+	require.NoError(t, CheckJWKSURL("https://as.example/jwks"))
+	require.NoError(t, CheckJWKSURL("https://127.0.0.1:8443/jwks?v=1"))
+	t.Cleanup(func() { require.Zero(t, hits.Load(), "no request over http") })
 }
 
 func TestRemoteKeySetRefreshFailureKeepsKeys(t *testing.T) {
 	t.Parallel()
 	srv := newJWKSServer(t, jwkOf(t, ecP256(), "k1"))
 	clock := newClock()
-	r := &RemoteKeySet{URL: srv.URL, Now: clock.Now}
+	r := &RemoteKeySet{URL: srv.URL, Client: srv.Client(), Now: clock.Now}
 	require.NoError(t, r.Refresh(t.Context()))
 	srv.set(http.StatusInternalServerError, nil)
 	require.ErrorIs(t, r.Refresh(t.Context()), ErrJWKSFetch)
