@@ -3,9 +3,11 @@ package authserver
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,18 +23,30 @@ type authRequest struct {
 	scope         string
 	codeChallenge string
 	dpopJKT       string
+	nonce         string          // OpenID Connect nonce, echoed in the ID token
+	resources     []string        // RFC 8707 resource indicators
+	details       json.RawMessage // RFC 9396 authorization_details, compact
 }
 
 // codeRecord is an issued authorization code.
 type codeRecord struct {
-	req   *authRequest
-	sub   string
-	exp   time.Time
-	used  bool
-	grant *grant // the grant its tokens belong to, once redeemed
+	req      *authRequest
+	sub      string
+	authTime time.Time // when the test user was logged in
+	exp      time.Time
+	used     bool
+	grant    *grant // the grant its tokens belong to, once redeemed
 }
 
-const maxStateLen = 2048
+const (
+	maxStateLen = 2048
+	maxNonceLen = 2048
+)
+
+// repeatable are the parameters that may appear more than once in a
+// request (RFC 8707 §2: resource); every other repeated parameter is
+// invalid_request (RFC 6749 §3.1, §3.2).
+var repeatable = []string{"resource"}
 
 // validateAuthRequest checks the parameters of an authorization request
 // for client c, whether pushed, in a request object or in the query.
@@ -85,11 +99,49 @@ func (s *Server) validateAuthRequest(c *client, p url.Values) (*authRequest, *oa
 	if ar.dpopJKT != "" && !isB64SHA256(ar.dpopJKT) {
 		return nil, invalidRequest("dpop_jkt is not a base64url SHA-256 thumbprint")
 	}
-	if !validScope(ar.scope) {
-		return nil, badRequest(codeInvalidScope, "malformed scope")
+	if e := c.checkScope(ar.scope); e != nil {
+		return nil, e
+	}
+	ar.nonce = p.Get("nonce")
+	if _, ok := p["nonce"]; ok && (ar.nonce == "" || len(ar.nonce) > maxNonceLen) {
+		return nil, invalidRequest("nonce is empty or too long")
+	}
+	if ma, ok := p["max_age"]; ok {
+		if n, err := strconv.ParseUint(ma[0], 10, 31); err != nil || strconv.FormatUint(n, 10) != ma[0] {
+			return nil, invalidRequest("max_age must be a non-negative integer")
+		}
+	}
+	var e *oautherr.Error
+	if ar.resources, e = s.checkResources(c, p["resource"]); e != nil {
+		return nil, e
+	}
+	if raw, ok := p["authorization_details"]; ok {
+		if ar.details, e = parseDetails(c, []byte(raw[0])); e != nil {
+			return nil, e
+		}
 	}
 	return ar, nil
 }
+
+// checkScope checks the syntax of scope (RFC 6749 §3.3) and that each
+// value is allowed for c (Client.Scopes).
+func (c *client) checkScope(scope string) *oautherr.Error {
+	if !validScope(scope) {
+		return badRequest(codeInvalidScope, "malformed scope")
+	}
+	if c.Scopes == nil || scope == "" {
+		return nil
+	}
+	for _, v := range strings.Split(scope, " ") {
+		if !slices.Contains(c.Scopes, v) {
+			return badRequest(codeInvalidScope, "scope is not allowed for this client")
+		}
+	}
+	return nil
+}
+
+// hasScope reports whether the space-separated scope holds v.
+func hasScope(scope, v string) bool { return slices.Contains(strings.Fields(scope), v) }
 
 func isJWTMode(mode string) bool { return mode == "jwt" || strings.HasSuffix(mode, ".jwt") }
 
@@ -154,13 +206,13 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	var p url.Values
 	if r.Method == http.MethodGet {
 		p = r.URL.Query()
-		if e := noRepeats(p); e != nil {
+		if e := noRepeats(p, repeatable...); e != nil {
 			writeError(w, e)
 			return
 		}
 	} else {
 		var e *oautherr.Error
-		if p, e = readForm(r); e != nil {
+		if p, e = readForm(r, repeatable...); e != nil {
 			writeError(w, e)
 			return
 		}
@@ -250,7 +302,7 @@ func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, c *client, ar
 	code := randomToken(32)
 	now := s.now()
 	exp := now.Add(orDuration(s.cfg.CodeLifetime, defaultCodeLifetime))
-	rec := &codeRecord{req: ar, sub: s.cfg.Subject, exp: exp}
+	rec := &codeRecord{req: ar, sub: s.cfg.Subject, authTime: now, exp: exp}
 	s.mu.Lock()
 	// The record outlives the code so that a late second use is still
 	// recognised and revokes what the first use issued.

@@ -69,8 +69,10 @@ type Config struct {
 	Issuer string
 	// Clients are the statically registered clients.
 	Clients []Client
-	// SigningKey signs JARM responses, JWT access tokens and JWT
-	// introspection responses. Nil means a new ECDSA P-256 key (ES256).
+	// SigningKey signs ID tokens, JARM responses, JWT access tokens and JWT
+	// introspection responses, with the algorithm of its type: ES256,
+	// ES384 or ES512 by curve, EdDSA for Ed25519, PS256 for RSA. Nil means
+	// a new ECDSA P-256 key (ES256).
 	SigningKey crypto.Signer
 	// RequestObjectKeys decrypt encrypted request objects: *ecdsa.PrivateKey
 	// (ECDH-ES) or *rsa.PrivateKey (RSA-OAEP-256), published in the JWK Set
@@ -114,6 +116,8 @@ type Config struct {
 	RefreshTokenLifetime time.Duration
 	// JARMLifetime is the lifetime of a JARM response. Zero means 60 seconds.
 	JARMLifetime time.Duration
+	// IDTokenLifetime is the lifetime of an ID token. Zero means 5 minutes.
+	IDTokenLifetime time.Duration
 	// MaxAssertionLifetime bounds how far in the future a client assertion's
 	// "exp" may be. Zero means 5 minutes.
 	MaxAssertionLifetime time.Duration
@@ -196,6 +200,26 @@ type Client struct {
 	// Introspect allows the client to call the introspection endpoint (a
 	// resource server). Other clients get 403 unauthorized_client there.
 	Introspect bool
+	// Scopes are the scope values the client may request, at the
+	// authorization endpoint and in client_credentials requests; any other
+	// is invalid_scope. Nil means any well-formed scope.
+	Scopes []string
+	// Resources are the resource indicators (RFC 8707,
+	// https://datatracker.ietf.org/doc/html/rfc8707) the client may
+	// request, compared exactly; any other is invalid_target. Nil means any
+	// https URL, or an http URL on a loopback host (127.0.0.1, [::1],
+	// localhost), without fragment or user information.
+	Resources []string
+	// AuthorizationDetailsTypes are the authorization_details types (RFC
+	// 9396, https://datatracker.ietf.org/doc/html/rfc9396) the client may
+	// request; any other is invalid_authorization_details. Nil means any
+	// type.
+	AuthorizationDetailsTypes []string
+	// IDTokenAudiences are audiences added to the client_id in the "aud" of
+	// the client's ID tokens (OpenID Connect Core §2); when there are any,
+	// the ID tokens carry "azp" with the client_id. Nil means the client_id
+	// alone, without azp.
+	IDTokenAudiences []string
 }
 
 // Misbehave holds switches that make the server wrong on purpose, one way
@@ -250,6 +274,63 @@ type Misbehave struct {
 	// IntrospectionWrongAudience issues JWT introspection responses whose
 	// "aud" is not the calling resource server.
 	IntrospectionWrongAudience bool
+
+	// The IDToken switches break ID tokens (OpenID Connect Core §2 and
+	// §3.1.3.7) in one way each, both those of the code grant and those of
+	// refresh, and leave every other claim and the signature correct.
+
+	// IDTokenWrongIssuer issues ID tokens whose "iss" is another issuer.
+	IDTokenWrongIssuer bool
+	// IDTokenOmitIssuer issues ID tokens without "iss".
+	IDTokenOmitIssuer bool
+	// IDTokenWrongAudience issues ID tokens whose "aud" is another client
+	// (with the client's IDTokenAudiences, if any, and azp unchanged).
+	IDTokenWrongAudience bool
+	// IDTokenOmitAudience issues ID tokens without "aud".
+	IDTokenOmitAudience bool
+	// IDTokenUntrustedAudience adds an audience the client does not trust
+	// to "aud" and leaves "azp" out.
+	IDTokenUntrustedAudience bool
+	// IDTokenWrongAZP issues ID tokens whose "azp" is another client, "aud"
+	// unchanged.
+	IDTokenWrongAZP bool
+	// IDTokenExpired issues ID tokens whose "exp" has passed by two
+	// minutes; "iat" (and "auth_time" if it was later) moves back with it.
+	IDTokenExpired bool
+	// IDTokenOmitExpiry issues ID tokens without "exp".
+	IDTokenOmitExpiry bool
+	// IDTokenIssuedInFuture issues ID tokens whose "iat" is a week ahead
+	// ("exp" follows it).
+	IDTokenIssuedInFuture bool
+	// IDTokenWrongNonce issues ID tokens whose "nonce" is not the one the
+	// authorization request sent (one is added when none was sent, and on
+	// refresh).
+	IDTokenWrongNonce bool
+	// IDTokenOmitNonce leaves "nonce" out of ID tokens although the
+	// authorization request sent one.
+	IDTokenOmitNonce bool
+	// IDTokenAlgNone issues unsigned ID tokens (alg "none", empty
+	// signature).
+	IDTokenAlgNone bool
+	// IDTokenRS256 signs ID tokens with RS256, an algorithm outside the
+	// FAPI 2.0 list, by an RSA key that the server generates and publishes
+	// in its JWK Set (alg "RS256", its own kid), so that only the algorithm
+	// is wrong. Generating the key slows start-up.
+	IDTokenRS256 bool
+	// IDTokenForeignKey signs ID tokens with a key that is not in the
+	// server's JWK Set, under the kid of the server's signing key.
+	IDTokenForeignKey bool
+	// IDTokenHS256 signs ID tokens with HS256 keyed with the client's
+	// Secret (its client_id when it has none): a symmetric algorithm where
+	// FAPI 2.0 allows only asymmetric ones.
+	IDTokenHS256 bool
+	// IDTokenWrongATHash issues ID tokens whose "at_hash" is not the hash
+	// of the access token beside it.
+	IDTokenWrongATHash bool
+	// IDTokenWrongCHash issues ID tokens of the code grant whose "c_hash"
+	// is not the hash of the code redeemed. Refresh ID tokens have no
+	// c_hash.
+	IDTokenWrongCHash bool
 }
 
 const (
@@ -260,6 +341,7 @@ const (
 	defaultAccessTTL      = 10 * time.Minute
 	defaultRefreshTTL     = 24 * time.Hour
 	defaultJARMTTL        = 60 * time.Second
+	defaultIDTokenTTL     = 5 * time.Minute
 	defaultAssertionMax   = 5 * time.Minute
 	defaultDPoPMaxAge     = 60 * time.Second
 	defaultNonceTTL       = 5 * time.Minute

@@ -13,6 +13,10 @@ var authMethods = []string{AuthPrivateKeyJWT, AuthClientSecretBasic, AuthClientS
 // jarmEncAlgs are the JARM encryption algorithms the server can produce.
 var jarmEncAlgs = []string{jose.RSAOAEP256, jose.ECDHES}
 
+// claimsSupported are the claims the server can put in ID tokens and
+// userinfo responses (OpenID Connect Discovery §3).
+var claimsSupported = []string{"iss", "sub", "aud", "azp", "exp", "iat", "auth_time", "nonce", "at_hash", "c_hash", "name"}
+
 // responseModes are the supported response modes, JARM's included.
 var responseModes = []string{"query", "fragment", "form_post", "jwt", "query.jwt", "fragment.jwt", "form_post.jwt"}
 
@@ -25,7 +29,13 @@ func (s *Server) Metadata() map[string]any {
 		methods = append(methods, AuthNone)
 	}
 	requirePAR, requireSigned := true, true
+	var detailTypes []string
 	for _, c := range s.clients {
+		for _, t := range c.AuthorizationDetailsTypes {
+			if !slices.Contains(detailTypes, t) {
+				detailTypes = append(detailTypes, t)
+			}
+		}
 		if c.grants[GrantAuthorizationCode] {
 			requirePAR = requirePAR && c.RequirePAR
 			requireSigned = requireSigned && (c.RequireSignedRequestObject || c.RequireEncryptedRequestObject)
@@ -66,6 +76,13 @@ func (s *Server) Metadata() map[string]any {
 		"dpop_signing_alg_values_supported":                        s.dpopAlgs,
 		"tls_client_certificate_bound_access_tokens":               s.tls,
 		"authorization_response_iss_parameter_supported":           true,
+		"id_token_signing_alg_values_supported":                    []string{s.sigAlg},
+		"claims_supported":                                         claimsSupported,
+		"claims_parameter_supported":                               false,
+	}
+	if len(detailTypes) > 0 {
+		slices.Sort(detailTypes)
+		m["authorization_details_types_supported"] = detailTypes
 	}
 	if s.tls {
 		a := s.MTLSEndpoints()

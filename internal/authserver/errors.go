@@ -21,7 +21,8 @@ var (
 )
 
 // OAuth error codes used by the server (RFC 6749 §4.1.2.1 and §5.2,
-// RFC 9101 §6.3, RFC 9449 §7.1 and §8, RFC 6750 §3.1).
+// RFC 9101 §6.3, RFC 9449 §7.1 and §8, RFC 6750 §3.1, RFC 8707 §2,
+// RFC 9396 §5, RFC 7009 §2.2.1).
 const (
 	codeInvalidRequest       = "invalid_request"
 	codeInvalidClient        = "invalid_client"
@@ -36,6 +37,9 @@ const (
 	codeUseDPoPNonce         = "use_dpop_nonce"
 	codeInvalidToken         = "invalid_token"
 	codeAccessDenied         = "access_denied"
+	codeInvalidTarget        = "invalid_target"
+	codeInvalidDetails       = "invalid_authorization_details"
+	codeUnsupportedTokenType = "unsupported_token_type"
 )
 
 // oerr builds an OAuth error with a fixed, secret-free description.

@@ -36,12 +36,15 @@ func (s *Server) introspection(token string) (map[string]any, *tokenRecord) {
 	if cnf := t.cnf(); cnf != nil {
 		body["cnf"] = cnf
 	}
+	if t.details != nil {
+		body["authorization_details"] = t.details
+	}
 	if t.refresh {
 		body["token_type"] = "refresh_token"
 		return body, nil
 	}
 	body["token_type"] = t.tokenType()
-	body["aud"] = s.accessTokenAudience()
+	body["aud"] = jose.Audience(t.aud) // RFC 8707: the resources, or the default
 	return body, &t
 }
 
@@ -133,9 +136,15 @@ func accepts(r *http.Request, mt string) bool {
 	return false
 }
 
-// handleRevoke revokes a token of the calling client (RFC 7009). Revoking a
-// refresh token revokes its whole grant. Unknown tokens, and tokens of
-// other clients, are ignored with 200 as RFC 7009 §2.2 asks.
+// handleRevoke revokes a token of the calling client (RFC 7009,
+// https://datatracker.ietf.org/doc/html/rfc7009). The client authenticates
+// as at the token endpoint. Revoking an access token revokes that token
+// only; revoking a refresh token revokes its whole grant: every access and
+// refresh token issued from the same authorization code (or request), as
+// RFC 7009 §2.1 allows. token_type_hint, when sent, must be access_token or
+// refresh_token (unsupported_token_type otherwise); it is only a hint, and
+// the token is found whatever its type. Unknown tokens, inactive ones and
+// tokens of other clients are answered 200 and left alone (RFC 7009 §2.2).
 func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 	if !methodAllowed(w, r, http.MethodPost) {
 		return
@@ -150,6 +159,12 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 		writeError(w, invalidRequest("token is required"))
 		return
 	}
+	switch form.Get("token_type_hint") {
+	case "", "access_token", "refresh_token":
+	default:
+		writeError(w, badRequest(codeUnsupportedTokenType, "token_type_hint must be access_token or refresh_token"))
+		return
+	}
 	now := s.now()
 	s.mu.Lock()
 	if rec, ok := s.tokens.get(hashKey(token), now); ok && rec.clientID == c.ID {
@@ -161,5 +176,6 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
 	w.WriteHeader(http.StatusOK)
 }

@@ -37,7 +37,7 @@ func (s *Server) handlePAR(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) push(r *http.Request, site dpopSite) (string, time.Duration, *oautherr.Error) {
-	form, c, e := s.clientForm(r)
+	form, c, e := s.clientForm(r, repeatable...)
 	if e != nil {
 		return "", 0, e
 	}

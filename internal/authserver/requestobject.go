@@ -2,6 +2,7 @@ package authserver
 
 import (
 	"context"
+	"encoding/json"
 	"net/url"
 	"slices"
 
@@ -104,6 +105,18 @@ func (s *Server) verifyRequestObject(ctx context.Context, c *client, raw, outerC
 		}
 		switch {
 		case strictjson.IsNull(v):
+		case k == "resource":
+			// RFC 8707 in a request object: one string or an array of
+			// strings.
+			vals, ok := resourceClaim(v)
+			if !ok {
+				return nil, invalidTarget("resource must be a string or an array of strings")
+			}
+			params[k] = vals
+		case k == "authorization_details" && strictjson.Kind(v) != '[':
+			// RFC 9396 §3: a JSON array in a request object, never the
+			// string form of the form parameter.
+			return nil, invalidDetails("authorization_details in a request object must be a JSON array")
 		case strictjson.Kind(v) == '"':
 			str, err := strictjson.String(v)
 			if err != nil {
@@ -121,4 +134,18 @@ func (s *Server) verifyRequestObject(ctx context.Context, c *client, raw, outerC
 		return nil, invalidRequestObject("request object jti replayed")
 	}
 	return params, nil
+}
+
+// resourceClaim reads the "resource" member of a request object: a string
+// or a non-empty array of strings.
+func resourceClaim(v []byte) ([]string, bool) {
+	if strictjson.Kind(v) == '"' {
+		str, err := strictjson.String(v)
+		return []string{str}, err == nil
+	}
+	var l []string
+	if strictjson.Kind(v) != '[' || json.Unmarshal(v, &l) != nil || len(l) == 0 {
+		return nil, false
+	}
+	return l, true
 }

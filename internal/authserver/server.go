@@ -46,6 +46,8 @@ type Server struct {
 	kid         string
 	sigAlg      string
 	jarmSigner  *jose.Signer
+	idSigner    *jose.Signer
+	rs256Signer *jose.Signer // Misbehave.IDTokenRS256 only
 	atSigner    *jose.Signer
 	introSigner *jose.Signer
 	rawSigner   crypto.Signer
@@ -251,6 +253,9 @@ func (s *Server) setupKeys() error {
 	if s.jarmSigner, err = jose.NewSigner(signer, jose.SignerOptions{Algorithm: alg, KeyID: kid}); err != nil {
 		return fmt.Errorf("%w: SigningKey: %w", ErrConfig, err)
 	}
+	if s.idSigner, err = jose.NewSigner(signer, jose.SignerOptions{Algorithm: alg, KeyID: kid}); err != nil {
+		return fmt.Errorf("%w: SigningKey: %w", ErrConfig, err)
+	}
 	if s.atSigner, err = jose.NewSigner(signer, jose.SignerOptions{Algorithm: alg, KeyID: kid, Type: typAccessToken}); err != nil {
 		return fmt.Errorf("%w: SigningKey: %w", ErrConfig, err)
 	}
@@ -267,6 +272,22 @@ func (s *Server) setupKeys() error {
 
 	sigJWK := &jose.JWK{Key: signer.Public(), KeyID: kid, Algorithm: alg, Use: "sig"}
 	keys := []*jose.JWK{sigJWK}
+	if s.cfg.Misbehave.IDTokenRS256 {
+		// A published RSA key, so that an RS256 ID token verifies and only
+		// its algorithm is wrong.
+		rk, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			return fmt.Errorf("%w: RSA key: %w", ErrStart, err)
+		}
+		rkid, err := jose.Thumbprint(rk.Public())
+		if err != nil {
+			return fmt.Errorf("%w: RSA key: %w", ErrStart, err)
+		}
+		if s.rs256Signer, err = jose.NewSigner(rk, jose.SignerOptions{Algorithm: jose.RS256, KeyID: rkid}); err != nil {
+			return fmt.Errorf("%w: RSA key: %w", ErrStart, err)
+		}
+		keys = append(keys, &jose.JWK{Key: rk.Public(), KeyID: rkid, Algorithm: jose.RS256, Use: "sig"})
+	}
 	decKeys := s.cfg.RequestObjectKeys
 	if len(decKeys) == 0 {
 		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -586,8 +607,9 @@ func methodAllowed(w http.ResponseWriter, r *http.Request, methods ...string) bo
 }
 
 // readForm reads an application/x-www-form-urlencoded POST body, bounded,
-// and rejects repeated parameters (RFC 6749 §3.1, §3.2).
-func readForm(r *http.Request) (url.Values, *oautherr.Error) {
+// and rejects repeated parameters (RFC 6749 §3.1, §3.2) except those named
+// in repeatable.
+func readForm(r *http.Request, repeatable ...string) (url.Values, *oautherr.Error) {
 	ct := r.Header.Get("Content-Type")
 	if mt, _, _ := strings.Cut(ct, ";"); !strings.EqualFold(strings.TrimSpace(mt), "application/x-www-form-urlencoded") {
 		return nil, invalidRequest("content type must be application/x-www-form-urlencoded")
@@ -603,7 +625,7 @@ func readForm(r *http.Request) (url.Values, *oautherr.Error) {
 	if err != nil {
 		return nil, invalidRequest("malformed form body")
 	}
-	if err := noRepeats(vals); err != nil {
+	if err := noRepeats(vals, repeatable...); err != nil {
 		return nil, err
 	}
 	return vals, nil
@@ -611,9 +633,9 @@ func readForm(r *http.Request) (url.Values, *oautherr.Error) {
 
 // clientForm reads the form body of a request to a client-authenticated
 // endpoint (PAR, token, introspection, revocation) and authenticates the
-// client.
-func (s *Server) clientForm(r *http.Request) (url.Values, *client, *oautherr.Error) {
-	form, e := readForm(r)
+// client. Parameters in repeatable may appear more than once.
+func (s *Server) clientForm(r *http.Request, repeatable ...string) (url.Values, *client, *oautherr.Error) {
+	form, e := readForm(r, repeatable...)
 	if e != nil {
 		return nil, nil, e
 	}
@@ -624,9 +646,11 @@ func (s *Server) clientForm(r *http.Request) (url.Values, *client, *oautherr.Err
 	return form, c, nil
 }
 
-func noRepeats(vals url.Values) *oautherr.Error {
-	for _, v := range vals {
-		if len(v) > 1 {
+// noRepeats rejects a parameter that appears more than once, unless it is
+// in repeatable.
+func noRepeats(vals url.Values, repeatable ...string) *oautherr.Error {
+	for k, v := range vals {
+		if len(v) > 1 && !slices.Contains(repeatable, k) {
 			return invalidRequest("repeated parameter")
 		}
 	}

@@ -3,6 +3,7 @@ package authserver
 import (
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"slices"
@@ -35,7 +36,7 @@ func (s *Server) writeAuthError(w http.ResponseWriter, r *http.Request, e *oauth
 }
 
 func (s *Server) token(r *http.Request, site dpopSite) (map[string]any, *oautherr.Error) {
-	form, c, e := s.clientForm(r)
+	form, c, e := s.clientForm(r, repeatable...)
 	if e != nil {
 		return nil, e
 	}
@@ -73,23 +74,60 @@ func (s *Server) token(r *http.Request, site dpopSite) (map[string]any, *oauther
 	if e != nil {
 		return nil, e
 	}
+	// RFC 8707 §2.2 and RFC 9396 §6: resource and authorization_details at
+	// the token endpoint, checked against the client here and against the
+	// grant by each grant type.
+	resources, e := s.checkResources(c, form["resource"])
+	if e != nil {
+		return nil, e
+	}
+	var details json.RawMessage
+	if raw, ok := form["authorization_details"]; ok {
+		if details, e = parseDetails(c, []byte(raw[0])); e != nil {
+			return nil, e
+		}
+	}
+	tr := tokenRequest{form: form, jkt: jkt, certX5t: certX5t, bindX5t: bindX5t, format: format, resources: resources, details: details}
 	switch gt {
 	case GrantAuthorizationCode:
-		return s.codeGrant(c, form, jkt, bindX5t, format)
+		return s.codeGrant(c, tr)
 	case GrantRefreshToken:
-		return s.refreshGrant(c, form, jkt, certX5t, bindX5t, format)
+		return s.refreshGrant(c, tr)
 	default:
-		scope := form.Get("scope")
-		if !validScope(scope) {
-			return nil, badRequest(codeInvalidScope, "malformed scope")
-		}
-		g := &grant{clientID: c.ID, sub: c.ID, scope: scope, dpop: jkt != ""}
-		return s.issue(g, scope, jkt, bindX5t, format, false)
+		return s.clientCredentialsGrant(c, tr)
 	}
 }
 
-func (s *Server) issue(g *grant, scope, jkt, x5t string, format TokenFormat, refresh bool) (map[string]any, *oautherr.Error) {
-	resp, err := s.issueTokens(g, scope, jkt, x5t, format, refresh)
+// tokenRequest is what every grant type reads of a token request once the
+// client and its DPoP proof or certificate are checked.
+type tokenRequest struct {
+	form      url.Values
+	jkt       string // thumbprint of the DPoP proof's key, or ""
+	certX5t   string // thumbprint of the TLS client certificate, or ""
+	bindX5t   string // certX5t when the client binds tokens to it
+	format    TokenFormat
+	resources []string        // validated resource parameters
+	details   json.RawMessage // validated authorization_details, or nil
+}
+
+// clientCredentialsGrant issues an access token to the client itself
+// (RFC 6749 §4.4), bound to the DPoP key or certificate of the request.
+// There is no end-user, so the scope openid is refused and no ID token or
+// refresh token is issued.
+func (s *Server) clientCredentialsGrant(c *client, tr tokenRequest) (map[string]any, *oautherr.Error) {
+	scope := tr.form.Get("scope")
+	if e := c.checkScope(scope); e != nil {
+		return nil, e
+	}
+	if hasScope(scope, "openid") {
+		return nil, badRequest(codeInvalidScope, "openid needs an end-user: not with client_credentials")
+	}
+	g := &grant{clientID: c.ID, sub: c.ID, scope: scope, dpop: tr.jkt != "", resources: tr.resources, details: tr.details}
+	return s.issue(c, g, issuance{scope: scope, resources: tr.resources, details: tr.details, jkt: tr.jkt, x5t: tr.bindX5t, format: tr.format})
+}
+
+func (s *Server) issue(c *client, g *grant, is issuance) (map[string]any, *oautherr.Error) {
+	resp, err := s.issueTokens(c, g, is)
 	if err != nil {
 		return nil, oerr("server_error", http.StatusInternalServerError, "cannot issue tokens")
 	}
@@ -120,7 +158,8 @@ func (s *Server) formatFor(c *client, requested string) (TokenFormat, *oautherr.
 // codeGrant redeems an authorization code (RFC 6749 §4.1.3, RFC 7636 §4.6,
 // RFC 9449 §10). The code is consumed here, whatever follows; a second use
 // revokes the tokens the first one issued (RFC 6749 §4.1.2).
-func (s *Server) codeGrant(c *client, form url.Values, jkt, x5t string, format TokenFormat) (map[string]any, *oautherr.Error) {
+func (s *Server) codeGrant(c *client, tr tokenRequest) (map[string]any, *oautherr.Error) {
+	form, jkt := tr.form, tr.jkt
 	code := form.Get("code")
 	if code == "" {
 		return nil, invalidRequest("code is required")
@@ -140,9 +179,12 @@ func (s *Server) codeGrant(c *client, form url.Values, jkt, x5t string, format T
 		return nil, invalidGrant("authorization code already used; its tokens are revoked")
 	}
 	rec.used = true
-	g := &grant{clientID: rec.req.clientID, sub: rec.sub, scope: rec.req.scope, dpop: jkt != ""}
+	g := &grant{
+		clientID: rec.req.clientID, sub: rec.sub, scope: rec.req.scope, dpop: jkt != "",
+		authTime: rec.authTime, resources: rec.req.resources, details: rec.req.details,
+	}
 	if c.AuthMethod == AuthNone {
-		g.jkt, g.x5t = jkt, x5t
+		g.jkt, g.x5t = jkt, tr.bindX5t
 	}
 	rec.grant = g
 	s.mu.Unlock()
@@ -170,7 +212,19 @@ func (s *Server) codeGrant(c *client, form url.Values, jkt, x5t string, format T
 	if rec.req.dpopJKT != "" && jkt != rec.req.dpopJKT {
 		return nil, invalidGrant("DPoP key does not match the dpop_jkt of the authorization request")
 	}
-	return s.issue(g, g.scope, jkt, x5t, format, c.grants[GrantRefreshToken])
+	resources, e := narrowResources(g.resources, tr.resources)
+	if e != nil {
+		return nil, e
+	}
+	details, e := narrowDetails(g.details, tr.details)
+	if e != nil {
+		return nil, e
+	}
+	return s.issue(c, g, issuance{
+		scope: g.scope, resources: resources, details: details, jkt: jkt, x5t: tr.bindX5t, format: tr.format,
+		refresh: c.grants[GrantRefreshToken],
+		idToken: hasScope(g.scope, "openid"), nonce: rec.req.nonce, code: code,
+	})
 }
 
 // validVerifier checks RFC 7636 §4.1: 43 to 128 unreserved characters.
@@ -190,7 +244,8 @@ func validVerifier(v string) bool {
 // refreshGrant rotates a refresh token (RFC 6749 §6). Reusing a rotated
 // token revokes the whole grant. A public client's refresh token is bound to
 // its DPoP key or certificate (RFC 9449 §5, RFC 8705 §4).
-func (s *Server) refreshGrant(c *client, form url.Values, jkt, certX5t, bindX5t string, format TokenFormat) (map[string]any, *oautherr.Error) {
+func (s *Server) refreshGrant(c *client, tr tokenRequest) (map[string]any, *oautherr.Error) {
+	form, jkt, certX5t := tr.form, tr.jkt, tr.certX5t
 	rt := form.Get("refresh_token")
 	if rt == "" {
 		return nil, invalidRequest("refresh_token is required")
@@ -235,7 +290,22 @@ func (s *Server) refreshGrant(c *client, form url.Values, jkt, certX5t, bindX5t 
 		}
 		scope = req
 	}
+	resources, e := narrowResources(g.resources, tr.resources)
+	if e != nil {
+		s.mu.Unlock()
+		return nil, e
+	}
+	details, e := narrowDetails(g.details, tr.details)
+	if e != nil {
+		s.mu.Unlock()
+		return nil, e
+	}
 	rec.used = true
 	s.mu.Unlock()
-	return s.issue(g, scope, jkt, bindX5t, format, true)
+	// OpenID Connect Core §12.2: an ID token again when openid was
+	// granted, with the original auth_time and no nonce.
+	return s.issue(c, g, issuance{
+		scope: scope, resources: resources, details: details, jkt: jkt, x5t: tr.bindX5t, format: tr.format,
+		refresh: true, idToken: hasScope(g.scope, "openid"),
+	})
 }

@@ -3,6 +3,7 @@ package authserver
 import (
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/json"
 	"time"
 
 	"github.com/hardened-oauth/hardened/internal/jose"
@@ -11,13 +12,16 @@ import (
 // grant groups the tokens issued from one authorization code or client
 // credentials request, so that they can be revoked together.
 type grant struct {
-	clientID string
-	sub      string
-	scope    string
-	revoked  bool
-	dpop     bool   // the tokens were DPoP-bound: refreshing needs a proof
-	jkt      string // public clients: refresh tokens bound to this key
-	x5t      string // public clients: refresh tokens bound to this certificate
+	clientID  string
+	sub       string
+	scope     string
+	revoked   bool
+	dpop      bool            // the tokens were DPoP-bound: refreshing needs a proof
+	jkt       string          // public clients: refresh tokens bound to this key
+	x5t       string          // public clients: refresh tokens bound to this certificate
+	authTime  time.Time       // when the user logged in (zero for client credentials)
+	resources []string        // RFC 8707 resources granted
+	details   json.RawMessage // RFC 9396 authorization_details granted
 }
 
 // tokenRecord is an issued access or refresh token.
@@ -27,6 +31,8 @@ type tokenRecord struct {
 	clientID string
 	sub      string
 	scope    string
+	aud      []string        // access tokens: the audience
+	details  json.RawMessage // authorization_details the token carries
 	iat      time.Time
 	exp      time.Time
 	jkt      string
@@ -72,8 +78,9 @@ func certThumbprint(c *x509.Certificate) string {
 	return b64.EncodeToString(sum[:])
 }
 
-// accessTokenAudience is the "aud" of access tokens.
-func (s *Server) accessTokenAudience() string { return s.Endpoints().Userinfo }
+// defaultAudience is the "aud" of access tokens requested without a
+// resource indicator: the /userinfo URL.
+func (s *Server) defaultAudience() []string { return []string{s.Endpoints().Userinfo} }
 
 // atClaims are the claims of an RFC 9068 JWT access token.
 type atClaims struct {
@@ -81,6 +88,7 @@ type atClaims struct {
 	ClientID string            `json:"client_id"`
 	Scope    string            `json:"scope,omitempty"`
 	Cnf      map[string]string `json:"cnf,omitempty"`
+	Details  json.RawMessage   `json:"authorization_details,omitempty"`
 }
 
 func (s *Server) accessTokenJWT(t *tokenRecord) (string, error) {
@@ -88,7 +96,7 @@ func (s *Server) accessTokenJWT(t *tokenRecord) (string, error) {
 		Claims: jose.Claims{
 			Issuer:   s.issuer,
 			Subject:  t.sub,
-			Audience: jose.Audience{s.accessTokenAudience()},
+			Audience: jose.Audience(t.aud),
 			Expiry:   jose.NewNumericDate(t.exp),
 			IssuedAt: jose.NewNumericDate(t.iat),
 			ID:       t.jti,
@@ -96,21 +104,38 @@ func (s *Server) accessTokenJWT(t *tokenRecord) (string, error) {
 		ClientID: t.clientID,
 		Scope:    t.scope,
 		Cnf:      t.cnf(),
+		Details:  t.details,
 	})
 }
 
-// issueTokens issues an access token (and a refresh token when
-// withRefresh) in grant g, bound to jkt and/or x5t, and returns the token
-// response.
-func (s *Server) issueTokens(g *grant, scope, jkt, x5t string, format TokenFormat, withRefresh bool) (map[string]any, error) {
+// issuance describes one token response.
+type issuance struct {
+	scope     string          // scope of the access token
+	resources []string        // audience of the access token; nil: the default
+	details   json.RawMessage // authorization_details of the access token
+	jkt, x5t  string          // binding of the access token
+	format    TokenFormat
+	refresh   bool   // also issue a refresh token
+	idToken   bool   // also issue an ID token
+	nonce     string // the ID token's nonce (code grant only)
+	code      string // the code redeemed, for c_hash (code grant only)
+}
+
+// issueTokens issues an access token (and a refresh token and an ID token
+// as is asks) in grant g for client c, and returns the token response.
+func (s *Server) issueTokens(c *client, g *grant, is issuance) (map[string]any, error) {
 	now := s.now()
 	atTTL := orDuration(s.cfg.AccessTokenLifetime, defaultAccessTTL)
+	aud := is.resources
+	if len(aud) == 0 {
+		aud = s.defaultAudience()
+	}
 	at := &tokenRecord{
-		grant: g, clientID: g.clientID, sub: g.sub, scope: scope,
-		iat: now, exp: now.Add(atTTL), jkt: jkt, x5t: x5t, jti: randomToken(16),
+		grant: g, clientID: g.clientID, sub: g.sub, scope: is.scope, aud: aud, details: is.details,
+		iat: now, exp: now.Add(atTTL), jkt: is.jkt, x5t: is.x5t, jti: randomToken(16),
 	}
 	var atValue string
-	if format == FormatJWT {
+	if is.format == FormatJWT {
 		v, err := s.accessTokenJWT(at)
 		if err != nil {
 			return nil, err
@@ -124,8 +149,11 @@ func (s *Server) issueTokens(g *grant, scope, jkt, x5t string, format TokenForma
 		"token_type":   at.tokenType(),
 		"expires_in":   int64(atTTL / time.Second),
 	}
-	if scope != "" {
-		resp["scope"] = scope
+	if is.scope != "" {
+		resp["scope"] = is.scope
+	}
+	if is.details != nil {
+		resp["authorization_details"] = is.details
 	}
 	if s.cfg.Misbehave.BearerTokenType {
 		resp["token_type"] = "Bearer"
@@ -133,13 +161,20 @@ func (s *Server) issueTokens(g *grant, scope, jkt, x5t string, format TokenForma
 	if s.cfg.Misbehave.OmitTokenType {
 		delete(resp, "token_type")
 	}
+	if is.idToken {
+		idt, err := s.idToken(c, g, atValue, is.nonce, is.code, now)
+		if err != nil {
+			return nil, err
+		}
+		resp["id_token"] = idt
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.tokens.put(hashKey(atValue), at, at.exp, now)
-	if withRefresh {
+	if is.refresh {
 		rt := randomToken(32)
 		rec := &tokenRecord{
-			refresh: true, grant: g, clientID: g.clientID, sub: g.sub, scope: g.scope,
+			refresh: true, grant: g, clientID: g.clientID, sub: g.sub, scope: g.scope, details: g.details,
 			iat: now, exp: now.Add(orDuration(s.cfg.RefreshTokenLifetime, defaultRefreshTTL)),
 			jkt: g.jkt, x5t: g.x5t, jti: randomToken(16),
 		}

@@ -3,6 +3,7 @@ package authserver
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/hardened-oauth/hardened/internal/httpx"
@@ -68,6 +69,11 @@ func (s *Server) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 		}
 	} else if isDPoP {
 		s.challenge(w, "Bearer", oerr(codeInvalidToken, http.StatusUnauthorized, "the token is not DPoP-bound"))
+		return
+	}
+	// RFC 8707 §2: a token issued for other resources is not for this one.
+	if !slices.Contains(t.aud, s.Endpoints().Userinfo) && !slices.Contains(t.aud, s.MTLSEndpoints().Userinfo) {
+		s.challenge(w, t.tokenType(), oerr(codeInvalidToken, http.StatusUnauthorized, "the access token is not for this resource"))
 		return
 	}
 	if t.x5t != "" && certThumbprint(peerCertificate(r)) != t.x5t {
