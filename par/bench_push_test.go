@@ -10,12 +10,13 @@ import (
 )
 
 // BenchmarkPush pushes over loopback HTTP to a PAR endpoint that answers
-// 201 at once, with a private_key_jwt client assertion (ES256) per push.
+// 201 at once, through a transport that adds a private_key_jwt client
+// assertion (ES256) per push.
 func BenchmarkPush(b *testing.B) {
 	srv := newServer(created)
 	srv.Start()
 	defer srv.Close()
-	c := srv.config(newPrivateKeyJWT(b, srv.URL))
+	c, _, _ := srv.authConfig(b, false)
 	params := pushParams()
 	ctx := context.Background()
 	b.ReportAllocs()
@@ -32,16 +33,19 @@ func BenchmarkBaselinePost(b *testing.B) {
 	srv := newServer(created)
 	srv.Start()
 	defer srv.Close()
-	auth := newPrivateKeyJWT(b, srv.URL)
+	auth := newAuthTransport(b, nil, srv.URL)
 	hc := srv.Client()
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
 		form := pushParams()
 		form.Set("client_id", clientID)
-		if err := auth.Authenticate(form, http.Header{}); err != nil {
+		assertion, err := auth.assertion()
+		if err != nil {
 			b.Fatal(err)
 		}
+		form.Set("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+		form.Set("client_assertion", assertion)
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL, strings.NewReader(form.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		resp, err := hc.Do(req)

@@ -2,43 +2,39 @@
 // Requests (PAR), RFC 9126 (https://datatracker.ietf.org/doc/html/rfc9126).
 //
 // [Config.Push] sends the authorization request parameters (or, with
-// [Config.PushRequestObject], a request object of RFC 9101) to the
-// authorization server's PAR endpoint, authenticated as the client by a
-// [ClientAuth], and returns the request_uri with its absolute expiry in a
-// [Response]. [AuthCodeURL] then builds the authorization URL that carries
-// only client_id and request_uri (RFC 9126 §4), as FAPI 2.0 requires.
-// [AuthCodeParams] turns an x/oauth2 Config and its AuthCodeOptions into the
-// parameters to push.
+// [Config.PushRequestObject], a request object of RFC 9101 built with the
+// jar package) to the authorization server's PAR endpoint and returns the
+// request_uri with its absolute expiry in a [Response]. [AuthCodeURL] then
+// builds the authorization URL that carries only client_id and request_uri
+// (RFC 9126 §4, https://datatracker.ietf.org/doc/html/rfc9126#section-4),
+// as FAPI 2.0 requires. The parameters to push come from the jar package's
+// AuthCodeParams, or any url.Values.
 //
-// # Client authentication
+// # One HTTP client, no credentials of its own
 //
-// The package does not implement client authentication: it consumes the
-// one-method [ClientAuth] interface, which the module's root package
-// implements for private_key_jwt, client_secret_basic, client_secret_post,
-// tls_client_auth and none. [ClientAuthFunc] adapts a function.
+// The package adds no client credentials: it takes an *http.Client
+// ([Config.HTTPClient]) whose transports do. The module's client stack is
 //
-// # DPoP and retries
+//	dpop.Transport → hardened.AuthTransport (lists the PAR endpoint) → TLS
 //
-// The package does not import the dpop package. To use DPoP at the PAR
-// endpoint (RFC 9449 §5 and §10), put a DPoP transport in
-// [Config.HTTPClient]. When that transport retries after a
-// 400 use_dpop_nonce answer it calls the request's GetBody, and GetBody
-// builds a new body with a fresh [ClientAuth.Authenticate] call, so every
-// attempt carries a new client assertion (a new "jti"). Headers set by the
-// first Authenticate call are on the request and travel with its clones;
-// later calls get a throwaway header map. The request's Content-Length is
-// that of the first body, so ClientAuth implementations must produce
-// credentials of the same length on every call (a JWT with fixed-size
-// claims does); a body of another length makes GetBody fail with
-// [ErrBodyChanged] instead of sending a corrupt request.
+// and the same client serves the token endpoint. Each push is one POST of
+// an application/x-www-form-urlencoded body holding client_id and the
+// parameters, with GetBody set to replay that same body: a transport may
+// read the form (AuthTransport checks client_id and adds a fresh client
+// assertion to every attempt) and send the request again (dpop.Transport
+// after a 400 use_dpop_nonce answer, RFC 9449 §8). client_id is always in
+// the form (RFC 9126 §2.1), so a public client needs no transport at all.
+// Credentials passed as parameters (client_secret, client_assertion,
+// client_assertion_type) are refused with [ErrInvalidParameter]: there is
+// one place that adds them.
 //
 // # Decisions
 //
-//   - Only 201 Created is success, as RFC 9126 §2.2 says. A 200 is an
-//     error ([*Error] wrapping [ErrErrorResponse]) however good its body.
+//   - Only 201 Created is success, as RFC 9126 §2.2 says. Any other status,
+//     a 200 included, is an [*Error] (errors.Is(err, [ErrErrorResponse])).
 //   - Redirects are never followed, whatever the given http.Client does: a
-//     3xx is an [*Error] wrapping [ErrRedirect]. Following a 307 would
-//     resend the client's credentials to another location.
+//     3xx is an [*Error] too. Following a 307 would resend the request, and
+//     the credentials a transport added, to another location.
 //   - The PAR endpoint must use https (RFC 9126 §2); [Config.InsecureAllowHTTP]
 //     lifts this for tests on loopback.
 //   - The success body must be a JSON object (application/json or a +json
@@ -48,11 +44,11 @@
 //     expires_in must be a JSON number that is a whole number of seconds
 //     between 1 and [MaxExpiresIn] (a day): 0, negatives, fractions,
 //     strings and absurd lifetimes are refused with [ErrInvalidResponse].
-//   - A request_uri parameter is never pushed (RFC 9126 §2.1,
-//     [ErrRequestURINotAllowed]); a parameter given twice, other than
-//     "resource" (RFC 8707), is refused ([ErrDuplicateParameter]); a
+//   - A request_uri parameter is never pushed (RFC 9126 §2.1); a parameter
+//     given twice, other than "resource" (RFC 8707), is refused; a
 //     parameter whose values are all empty is omitted (RFC 6749 §3.1).
-//   - Errors never contain the request body, the client assertion or a
-//     secret. [Error.Response] has its Request removed, since that request
-//     carries the client's credentials in its headers.
+//     These are [ErrInvalidParameter], and nothing is sent.
+//   - Errors never contain the request body or a credential. [Error] keeps
+//     the response's status, header and parsed OAuth error (its description
+//     sanitized), not the body, which a server may use to echo the request.
 package par

@@ -9,6 +9,8 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"github.com/hardened-oauth/hardened/internal/oautherr"
 )
 
 // FuzzReadResponse feeds arbitrary PAR endpoint answers (status, content
@@ -72,8 +74,15 @@ func FuzzReadResponse(f *testing.F) {
 		var pe *Error
 		switch {
 		case errors.As(err, &pe):
-			if status == http.StatusCreated || pe.Status != status || len(pe.Body) > maxErrorBody {
+			if status == http.StatusCreated || pe.Status != status || len(pe.Description) > oautherr.MaxDescription {
 				t.Fatalf("bad *Error for status %d", status)
+			}
+			if !errors.Is(err, ErrErrorResponse) {
+				t.Fatal("*Error is not ErrErrorResponse")
+			}
+			var oe *oautherr.Error
+			if !errors.As(err, &oe) || oe.Code != pe.Code || oe.Status != status {
+				t.Fatal("*Error does not unwrap to its OAuth error")
 			}
 			_ = pe.Error()
 		case errors.Is(err, ErrInvalidResponse):

@@ -1,12 +1,13 @@
 package par_test
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -47,42 +48,111 @@ func key(t testing.TB) *ecdsa.PrivateKey {
 	return clientKey
 }
 
-// privateKeyJWT is a fake private_key_jwt client authentication (RFC 7523
-// §2.2): every call signs a new assertion with a fresh jti. Its claims have
-// a fixed size, so every body has the same length.
-type privateKeyJWT struct {
+// Errors of authTransport, which a push wraps in ErrRequestFailed.
+var (
+	errNoGetBody    = errors.New("authTransport: request without GetBody")
+	errBodyMismatch = errors.New("authTransport: GetBody differs from the body")
+	errCredentials  = errors.New("authTransport: par added credentials")
+	errClientID     = errors.New("authTransport: client_id missing or not the client's")
+)
+
+// authTransport stands in for the root package's AuthTransport: for every
+// attempt it reads the form through GetBody, checks that it is the body
+// being sent, that par put no credential in it or in the header and that
+// client_id is the client's, then adds a private_key_jwt client assertion
+// (RFC 7523 §2.2) with a fresh jti and sends the result with base.
+type authTransport struct {
+	base     http.RoundTripper
 	signer   *jose.Signer
 	audience string
+	static   string // when set, sent as the assertion instead of a fresh one
+	fail     error  // when set, returned instead of sending
 	calls    atomic.Int64
 }
 
-func newPrivateKeyJWT(t testing.TB, audience string) *privateKeyJWT {
+func newAuthTransport(t testing.TB, base http.RoundTripper, audience string) *authTransport {
 	t.Helper()
 	s, err := jose.NewSigner(key(t), jose.SignerOptions{KeyID: "client-key"})
 	require.NoError(t, err)
-	return &privateKeyJWT{signer: s, audience: audience}
+	return &authTransport{base: base, signer: s, audience: audience}
 }
 
-func (p *privateKeyJWT) Authenticate(form url.Values, header http.Header) error {
-	n := p.calls.Add(1)
+func (a *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	body, err := a.form(req)
+	if err != nil {
+		return nil, err
+	}
+	a.calls.Add(1)
+	if a.fail != nil {
+		return nil, a.fail
+	}
+	assertion := a.static
+	if assertion == "" {
+		if assertion, err = a.assertion(); err != nil {
+			return nil, err
+		}
+	}
+	body.Set("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+	body.Set("client_assertion", assertion)
+	b := []byte(body.Encode())
+	r2 := req.Clone(req.Context())
+	r2.Body = io.NopCloser(bytes.NewReader(b))
+	r2.ContentLength = int64(len(b))
+	r2.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+	return a.base.RoundTrip(r2)
+}
+
+// form reads and checks the form of req, and closes req.Body.
+func (a *authTransport) form(req *http.Request) (url.Values, error) {
+	defer req.Body.Close()
+	if req.GetBody == nil {
+		return nil, errNoGetBody
+	}
+	rc, err := req.GetBody()
+	if err != nil {
+		return nil, err
+	}
+	replay, err := io.ReadAll(rc)
+	if err != nil {
+		return nil, err
+	}
+	sent, err := io.ReadAll(req.Body)
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(replay, sent) || int64(len(sent)) != req.ContentLength {
+		return nil, errBodyMismatch
+	}
+	form, err := url.ParseQuery(string(sent))
+	if err != nil {
+		return nil, err
+	}
+	if hasCredentials(form, req.Header) {
+		return nil, errCredentials
+	}
+	if ids := form["client_id"]; len(ids) != 1 || ids[0] != clientID {
+		return nil, errClientID
+	}
+	return form, nil
+}
+
+func (a *authTransport) assertion() (string, error) {
 	var b [16]byte
 	if _, err := rand.Read(b[:]); err != nil {
-		return err
+		return "", err
 	}
-	tok, err := p.signer.SignJSON(map[string]any{
-		"iss": clientID, "sub": clientID, "aud": p.audience,
+	return a.signer.SignJSON(map[string]any{
+		"iss": clientID, "sub": clientID, "aud": a.audience,
 		"iat": t0.Unix(), "exp": t0.Add(time.Minute).Unix(),
 		"jti": base64.RawURLEncoding.EncodeToString(b[:]),
 	})
-	if err != nil {
-		return err
-	}
-	form.Set("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
-	form.Set("client_assertion", tok)
-	// A header marks which call authenticated the attempt: only the first
-	// call's header reaches the wire.
-	header.Set("X-Auth-Call", fmt.Sprint(n))
-	return nil
+}
+
+// hasCredentials reports whether a form or header carries client
+// credentials (RFC 6749 §2.3.1, RFC 7521 §4.2).
+func hasCredentials(form url.Values, h http.Header) bool {
+	return form.Has("client_secret") || form.Has("client_assertion") || form.Has("client_assertion_type") ||
+		h.Get("Authorization") != ""
 }
 
 // dpopLike is a fake DPoP transport: it adds a "DPoP" header naming the
@@ -185,11 +255,12 @@ func (s *parServer) seen() []attempt {
 	return append([]attempt(nil), s.attempts...)
 }
 
-func (s *parServer) config(auth par.ClientAuth) *par.Config {
+// config returns a Config for the server with its plain client: no
+// transport adds credentials.
+func (s *parServer) config() *par.Config {
 	return &par.Config{
 		Endpoint:          s.URL + "/as/par",
 		ClientID:          clientID,
-		ClientAuth:        auth,
 		HTTPClient:        s.Client(),
 		Now:               fixedNow,
 		InsecureAllowHTTP: s.TLS == nil,
@@ -224,5 +295,17 @@ func pushParams() url.Values {
 	}
 }
 
-// noAuth is the authentication of a public client.
-var noAuth = par.ClientAuthFunc(func(url.Values, http.Header) error { return nil })
+// authConfig returns a Config whose client authenticates every attempt
+// with a; dpop, when true, puts a dpopLike transport above it.
+func (s *parServer) authConfig(t testing.TB, withDPoP bool) (*par.Config, *authTransport, *dpopLike) {
+	t.Helper()
+	a := newAuthTransport(t, s.Client().Transport, s.URL)
+	c := s.config()
+	c.HTTPClient = &http.Client{Transport: a}
+	if !withDPoP {
+		return c, a, nil
+	}
+	d := &dpopLike{base: a}
+	c.HTTPClient = &http.Client{Transport: d}
+	return c, a, d
+}

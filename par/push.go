@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"sync"
 	"time"
 
 	"github.com/hardened-oauth/hardened/internal/httpx"
@@ -24,28 +23,29 @@ const (
 )
 
 // Config pushes authorization requests to one PAR endpoint for one client.
-// The zero value is not usable: Endpoint, ClientID and ClientAuth are
-// required, and [Config.Push] reports their absence. A Config is safe for
-// concurrent use if its ClientAuth and HTTPClient are; do not modify it
-// while a push runs.
+// The zero value is not usable: Endpoint and ClientID are required, and
+// [Config.Push] reports their absence with a [*ConfigError]. A Config is
+// safe for concurrent use if its HTTPClient is; do not modify it while a
+// push runs.
 type Config struct {
 	// Endpoint is the PAR endpoint URL, the authorization server's
 	// pushed_authorization_request_endpoint metadata (RFC 9126 §5). It
-	// must use https. Required.
+	// must be an absolute https URL without fragment or user information.
+	// Required.
 	Endpoint string
 	// ClientID is the client identifier, sent as client_id in every pushed
 	// request (RFC 9126 §2.1) and used in the authorization URL. Required.
 	ClientID string
-	// ClientAuth authenticates each attempt of the request (see
-	// [ClientAuth]). Required: a public client passes one that adds
-	// nothing.
-	ClientAuth ClientAuth
-	// HTTPClient sends the request; put a DPoP or mTLS transport in it.
-	// Nil means a client with the module's default timeouts. Its
+	// HTTPClient sends the request. Client authentication, DPoP and mTLS
+	// are its transport's business: a confidential client puts the root
+	// package's AuthTransport (listing Endpoint) in it, under a
+	// dpop.Transport if DPoP is used; this package adds no credential.
+	// Nil means the module's default client, with timeouts. Its
 	// CheckRedirect is ignored: redirects are never followed.
 	HTTPClient *http.Client
-	// Timeout bounds a whole push, retries included. Zero means
-	// [DefaultTimeout] (30 s). The context's deadline, if sooner, wins.
+	// Timeout bounds a whole push, retries by the client's transports
+	// included. Zero means [DefaultTimeout] (30 s). The context's
+	// deadline, if sooner, wins.
 	Timeout time.Duration
 	// MaxResponseBytes bounds the response body read. Zero means
 	// [DefaultMaxResponseBytes] (64 KiB).
@@ -59,11 +59,6 @@ type Config struct {
 	InsecureAllowHTTP bool
 }
 
-// defaultClient is shared by every Config without an HTTPClient, so that
-// pushes reuse connections instead of each building a transport whose idle
-// connections linger.
-var defaultClient = sync.OnceValue(httpx.DefaultClient)
-
 func (c *Config) now() time.Time {
 	if c.Now != nil {
 		return c.Now()
@@ -73,29 +68,38 @@ func (c *Config) now() time.Time {
 
 // check validates the configuration.
 func (c *Config) check() error {
+	bad := func(field, reason string) error { return &ConfigError{Field: field, Reason: reason} }
 	if c.ClientID == "" {
-		return fmt.Errorf("%w: ClientID is required", ErrInvalidConfig)
+		return bad("ClientID", "required")
 	}
-	if c.ClientAuth == nil {
-		return fmt.Errorf("%w: ClientAuth is required", ErrInvalidConfig)
+	if c.Endpoint == "" {
+		return bad("Endpoint", "required")
 	}
 	u, err := url.Parse(c.Endpoint)
-	if err != nil || u.Host == "" || u.Fragment != "" || u.User != nil {
-		return fmt.Errorf("%w: Endpoint must be an absolute URL without fragment or user info", ErrInvalidConfig)
+	if err != nil || !u.IsAbs() || u.Host == "" || u.Fragment != "" || u.User != nil {
+		return bad("Endpoint", "must be an absolute URL without fragment or user information")
 	}
 	if u.Scheme != "https" && !(c.InsecureAllowHTTP && u.Scheme == "http") {
-		return fmt.Errorf("%w: Endpoint must use https (RFC 9126 §2)", ErrInvalidConfig)
+		return bad("Endpoint", "must use https (RFC 9126 §2)")
 	}
-	if c.MaxResponseBytes < 0 || c.Timeout < 0 {
-		return fmt.Errorf("%w: negative limit", ErrInvalidConfig)
+	if c.Timeout < 0 {
+		return bad("Timeout", "must not be negative")
+	}
+	if c.MaxResponseBytes < 0 {
+		return bad("MaxResponseBytes", "must not be negative")
 	}
 	return nil
 }
 
 // Push sends the authorization request parameters params to the PAR
-// endpoint and returns the request_uri. params is not modified; client_id
-// is added. Errors wrap the package's sentinels; an answer other than 201
-// is an [*Error].
+// endpoint (RFC 9126 §2.1) and returns the request_uri. params is not
+// modified; client_id is added. Errors wrap the package's sentinels; an
+// answer other than 201 is an [*Error].
+//
+// The request is a POST of an application/x-www-form-urlencoded body with
+// GetBody set, so that a transport of [Config.HTTPClient] may read the form
+// and send it again: a dpop.Transport retrying after use_dpop_nonce, an
+// AuthTransport adding a fresh client assertion to every attempt.
 func (c *Config) Push(ctx context.Context, params url.Values) (*Response, error) {
 	if err := c.check(); err != nil {
 		return nil, err
@@ -104,11 +108,11 @@ func (c *Config) Push(ctx context.Context, params url.Values) (*Response, error)
 	if err != nil {
 		return nil, err
 	}
-	return c.push(ctx, form)
+	return c.push(ctx, []byte(form.Encode()))
 }
 
 // PushRequestObject pushes a request object (RFC 9126 §3): the form holds
-// client_id and request, and the client's authentication.
+// client_id and request only. Build it with the jar package.
 func (c *Config) PushRequestObject(ctx context.Context, requestObject string) (*Response, error) {
 	if requestObject == "" {
 		return nil, fmt.Errorf("%w: empty request object", ErrInvalidParameter)
@@ -116,8 +120,11 @@ func (c *Config) PushRequestObject(ctx context.Context, requestObject string) (*
 	return c.Push(ctx, url.Values{"request": {requestObject}})
 }
 
-// form validates params and returns the form to send, without client
-// authentication.
+// credentialParams are the client authentication parameters of RFC 6749
+// §2.3.1 and RFC 7521 §4.2: only the HTTP client's transport adds them.
+var credentialParams = []string{"client_secret", "client_assertion", "client_assertion_type"}
+
+// form validates params and returns the form to send.
 func (c *Config) form(params url.Values) (url.Values, error) {
 	form := make(url.Values, len(params)+1)
 	for name, all := range params {
@@ -134,11 +141,13 @@ func (c *Config) form(params url.Values) (url.Values, error) {
 		case name == "":
 			return nil, fmt.Errorf("%w: empty parameter name", ErrInvalidParameter)
 		case name == "request_uri":
-			return nil, ErrRequestURINotAllowed
+			return nil, fmt.Errorf("%w: request_uri must not be pushed (RFC 9126 §2.1)", ErrInvalidParameter)
+		case isCredential(name):
+			return nil, fmt.Errorf("%w: %s: client credentials are added by the HTTP client's transport", ErrInvalidParameter, name)
 		case len(vals) > 1 && name != "resource":
-			return nil, fmt.Errorf("%w: %q", ErrDuplicateParameter, truncate(name, 64))
+			return nil, fmt.Errorf("%w: %q given more than once", ErrInvalidParameter, truncate(name, 64))
 		case name == "client_id" && vals[0] != c.ClientID:
-			return nil, ErrClientIDMismatch
+			return nil, fmt.Errorf("%w: client_id differs from Config.ClientID", ErrInvalidParameter)
 		}
 		form[name] = vals
 	}
@@ -146,25 +155,16 @@ func (c *Config) form(params url.Values) (url.Values, error) {
 	return form, nil
 }
 
-// encode authenticates a copy of form and returns the request body.
-func (c *Config) encode(form url.Values, header http.Header) ([]byte, error) {
-	f := make(url.Values, len(form)+4)
-	for k, v := range form {
-		f[k] = append([]string(nil), v...)
+func isCredential(name string) bool {
+	for _, p := range credentialParams {
+		if name == p {
+			return true
+		}
 	}
-	if err := c.ClientAuth.Authenticate(f, header); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrClientAuth, err)
-	}
-	if f.Has("request_uri") {
-		return nil, ErrRequestURINotAllowed
-	}
-	if v := f["client_id"]; len(v) != 1 || v[0] != c.ClientID {
-		return nil, ErrClientIDMismatch
-	}
-	return []byte(f.Encode()), nil
+	return false
 }
 
-func (c *Config) push(ctx context.Context, form url.Values) (*Response, error) {
+func (c *Config) push(ctx context.Context, body []byte) (*Response, error) {
 	timeout := c.Timeout
 	if timeout == 0 {
 		timeout = DefaultTimeout
@@ -172,41 +172,19 @@ func (c *Config) push(ctx context.Context, form url.Values) (*Response, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	header := http.Header{}
-	body, err := c.encode(form, header)
-	if err != nil {
-		return nil, err
-	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.Endpoint, bytes.NewReader(body))
 	if err != nil {
-		return nil, fmt.Errorf("%w: Endpoint: %w", ErrInvalidConfig, err)
-	}
-	for k, v := range header {
-		req.Header[k] = v
+		return nil, &ConfigError{Field: "Endpoint", Reason: "cannot be requested"}
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
-	// Every retry (a DPoP nonce retry, or net/http's own) gets a body with
-	// fresh client authentication.
-	req.GetBody = func() (io.ReadCloser, error) {
-		b, err := c.encode(form, http.Header{})
-		if err != nil {
-			return nil, err
-		}
-		if len(b) != len(body) {
-			return nil, ErrBodyChanged
-		}
-		return io.NopCloser(bytes.NewReader(b)), nil
-	}
+	// The same body, without credentials, for every attempt: a transport
+	// that retries (DPoP nonce) or authenticates (a fresh assertion per
+	// attempt) reads it again.
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 
-	src := c.HTTPClient
-	if src == nil {
-		src = defaultClient()
-	}
-	hc := *src
-	hc.CheckRedirect = httpx.NoRedirect
 	sent := c.now()
-	resp, err := hc.Do(req)
+	resp, err := httpx.Client(c.HTTPClient).Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrRequestFailed, err)
 	}
@@ -223,6 +201,8 @@ func (c *Config) push(ctx context.Context, form url.Values) (*Response, error) {
 // answer: a [Response] for a valid 201, an [*Error] for any other status.
 func readResponse(resp *http.Response, limit int64, sent time.Time) (*Response, error) {
 	if resp.StatusCode != http.StatusCreated {
+		// A body cut at limit is still enough for the error code; an
+		// oversized description is refused by the parser.
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, limit))
 		return nil, newError(resp, b)
 	}

@@ -2,9 +2,9 @@ package par_test
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -29,20 +29,17 @@ func TestErrorResponses(t *testing.T) {
 			srv := newPARServer(t, func(w http.ResponseWriter, _ *http.Request) {
 				oauthError(w, http.StatusBadRequest, code, "The redirect_uri is not valid for the given client")
 			})
-			auth := newPrivateKeyJWT(t, srv.URL)
-			resp, err := srv.config(auth).Push(t.Context(), pushParams())
+			c, _, _ := srv.authConfig(t, false)
+			resp, err := c.Push(t.Context(), pushParams())
 			require.Nil(t, resp)
 			require.ErrorIs(t, err, par.ErrErrorResponse)
-			require.NotErrorIs(t, err, par.ErrRedirect)
 
 			var pe *par.Error
 			require.ErrorAs(t, err, &pe)
-			require.Equal(t, code, pe.ErrorCode)
-			require.Equal(t, "The redirect_uri is not valid for the given client", pe.ErrorDescription)
+			require.Equal(t, code, pe.Code)
+			require.Equal(t, "The redirect_uri is not valid for the given client", pe.Description)
 			require.Equal(t, http.StatusBadRequest, pe.Status)
-			require.Equal(t, http.StatusBadRequest, pe.Response.StatusCode)
-			require.Nil(t, pe.Response.Request, "the request carries credentials")
-			require.Contains(t, string(pe.Body), code)
+			require.Equal(t, "application/json", pe.Header.Get("Content-Type"))
 
 			var oe *oautherr.Error
 			require.ErrorAs(t, err, &oe)
@@ -93,10 +90,10 @@ func TestBadResponses(t *testing.T) {
 		}, err: []error{par.ErrErrorResponse}, status: 200},
 		{name: "302 redirect", answer: func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, "https://evil.example/par", http.StatusFound)
-		}, err: []error{par.ErrRedirect}, status: 302},
+		}, err: []error{par.ErrErrorResponse}, status: 302},
 		{name: "307 redirect", answer: func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, "/other", http.StatusTemporaryRedirect)
-		}, err: []error{par.ErrRedirect}, status: 307},
+		}, err: []error{par.ErrErrorResponse}, status: 307},
 		{name: "201 with 2 MB body", answer: func(w http.ResponseWriter, _ *http.Request) {
 			writeJSON(w, http.StatusCreated, `{"request_uri":"urn:ietf:params:oauth:request_uri:x","expires_in":60,"pad":"`+big+`"}`)
 		}, err: []error{par.ErrInvalidResponse, httpx.ErrBodyTooLarge}},
@@ -170,7 +167,7 @@ func TestBadResponses(t *testing.T) {
 			t.Parallel()
 			var other atomic.Int64
 			srv := newPlainPARServer(t, withOther(tc.answer, &other))
-			resp, err := srv.config(noAuth).Push(t.Context(), pushParams())
+			resp, err := srv.config().Push(t.Context(), pushParams())
 			require.Nil(t, resp)
 			for _, e := range tc.err {
 				require.ErrorIs(t, err, e)
@@ -183,8 +180,7 @@ func TestBadResponses(t *testing.T) {
 			}
 			require.ErrorAs(t, err, &pe)
 			require.Equal(t, tc.status, pe.Status)
-			require.Equal(t, tc.code, pe.ErrorCode)
-			require.LessOrEqual(t, len(pe.Body), 4<<10)
+			require.Equal(t, tc.code, pe.Code)
 			var oe *oautherr.Error
 			require.ErrorAs(t, err, &oe)
 			require.Equal(t, tc.status, oe.Status)
@@ -205,23 +201,56 @@ func withOther(h http.HandlerFunc, n *atomic.Int64) http.HandlerFunc {
 }
 
 // TestRedirectNotFollowedWithUserClient gives a client that would follow
-// redirects: the push still refuses to.
+// redirects, with a transport that adds credentials: the push refuses to
+// follow, and the redirect target sees nothing.
 func TestRedirectNotFollowedWithUserClient(t *testing.T) {
 	t.Parallel()
-	followed := make(chan struct{}, 1)
+	var followed atomic.Int64
 	target := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		followed <- struct{}{}
+		followed.Add(1)
 		created(w, r)
 	}))
 	t.Cleanup(target.Close)
-	srv := newPARServer(t, func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, target.URL, http.StatusTemporaryRedirect)
+	for _, status := range []int{http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+		t.Run(http.StatusText(status), func(t *testing.T) {
+			t.Parallel()
+			srv := newPARServer(t, func(w http.ResponseWriter, r *http.Request) {
+				http.Redirect(w, r, target.URL+"/par", status)
+			})
+			c, auth, _ := srv.authConfig(t, false)
+			hc := &http.Client{Transport: auth} // CheckRedirect nil: would follow
+			c.HTTPClient = hc
+			_, err := c.Push(t.Context(), pushParams())
+			require.ErrorIs(t, err, par.ErrErrorResponse)
+			var pe *par.Error
+			require.ErrorAs(t, err, &pe)
+			require.Equal(t, status, pe.Status)
+			require.Empty(t, pe.Code)
+			require.Equal(t, target.URL+"/par", pe.Header.Get("Location"))
+			require.Equal(t, int64(1), auth.calls.Load(), "one attempt, not resent")
+			require.Nil(t, hc.CheckRedirect, "the caller's client is not modified")
+		})
+	}
+	t.Cleanup(func() { require.Zero(t, followed.Load(), "redirects must not be followed") })
+}
+
+// TestErrorDescriptionSanitized checks that server text reaches the error
+// bounded and without control characters.
+func TestErrorDescriptionSanitized(t *testing.T) {
+	t.Parallel()
+	srv := newPlainPARServer(t, func(w http.ResponseWriter, _ *http.Request) {
+		oauthError(w, http.StatusBadRequest, "invalid_request", "line one\nline two\x1b[31m"+strings.Repeat("x", 4000))
 	})
-	c := srv.config(noAuth)
-	c.HTTPClient = &http.Client{Transport: srv.Client().Transport} // follows redirects by default
-	_, err := c.Push(t.Context(), pushParams())
-	require.ErrorIs(t, err, par.ErrRedirect)
-	require.Empty(t, followed)
+	_, err := srv.config().Push(t.Context(), pushParams())
+	var pe *par.Error
+	require.ErrorAs(t, err, &pe)
+	require.True(t, strings.HasPrefix(pe.Description, "line one\uFFFDline two\uFFFD[31m"))
+	require.LessOrEqual(t, len(pe.Description), oautherr.MaxDescription)
+	require.NotContains(t, err.Error(), "\n")
+	require.NotContains(t, err.Error(), "\x1b")
+	var oe *oautherr.Error
+	require.ErrorAs(t, err, &oe)
+	require.Equal(t, pe.Description, oe.Description)
 }
 
 func TestAcceptedResponses(t *testing.T) {
@@ -250,7 +279,7 @@ func TestAcceptedResponses(t *testing.T) {
 				w.WriteHeader(http.StatusCreated)
 				_, _ = w.Write([]byte(tc.json))
 			})
-			resp, err := srv.config(noAuth).Push(t.Context(), pushParams())
+			resp, err := srv.config().Push(t.Context(), pushParams())
 			require.NoError(t, err)
 			require.Equal(t, tc.uri, resp.RequestURI)
 			require.Equal(t, tc.exp, resp.ExpiresIn)
@@ -262,7 +291,7 @@ func TestAcceptedResponses(t *testing.T) {
 func TestMaxResponseBytes(t *testing.T) {
 	t.Parallel()
 	srv := newPlainPARServer(t, created)
-	c := srv.config(noAuth)
+	c := srv.config()
 	c.MaxResponseBytes = 16
 	_, err := c.Push(t.Context(), pushParams())
 	require.ErrorIs(t, err, par.ErrInvalidResponse)
@@ -277,24 +306,27 @@ func TestErrorText(t *testing.T) {
 		w.WriteHeader(http.StatusBadRequest)
 		_, _ = w.Write([]byte(r.PostForm.Encode()))
 	})
-	secret := par.ClientAuthFunc(func(f url.Values, _ http.Header) error {
-		f.Set("client_secret", "TOP-SECRET-VALUE")
-		return nil
-	})
-	_, err := srv.config(secret).Push(t.Context(), pushParams())
+	c, auth, _ := srv.authConfig(t, false)
+	auth.static = "TOP-SECRET-ASSERTION"
+	_, err := c.Push(t.Context(), pushParams())
 	var pe *par.Error
 	require.ErrorAs(t, err, &pe)
 	require.Equal(t, "par: PAR endpoint error (HTTP 400)", err.Error())
-	require.NotContains(t, err.Error(), "TOP-SECRET")
+	require.NotContains(t, fmt.Sprintf("%+v", pe), "TOP-SECRET")
 }
 
-// TestErrorZeroValue checks that an Error built by hand still unwraps.
+// TestErrorZeroValue checks that an Error built by hand still matches and
+// unwraps.
 func TestErrorZeroValue(t *testing.T) {
 	t.Parallel()
-	e := &par.Error{Status: 400, ErrorCode: "invalid_request"}
+	e := &par.Error{Status: 400, Code: "invalid_request", Description: "bad\nthing"}
 	require.ErrorIs(t, e, par.ErrErrorResponse)
 	require.ErrorIs(t, e, &oautherr.Error{Code: "invalid_request", Status: 400})
-	require.Equal(t, "par: PAR endpoint error invalid_request (HTTP 400)", e.Error())
+	require.Equal(t, "par: PAR endpoint error invalid_request (HTTP 400): \"bad\uFFFDthing\"", e.Error())
+	var oe *oautherr.Error
+	require.ErrorAs(t, e, &oe)
+	require.Equal(t, "bad\uFFFDthing", oe.Description)
+	require.Equal(t, "par: PAR endpoint redirected (HTTP 302)", (&par.Error{Status: 302}).Error())
 }
 
 func TestLongParameterName(t *testing.T) {
@@ -303,7 +335,7 @@ func TestLongParameterName(t *testing.T) {
 	p := pushParams()
 	long := strings.Repeat("n", 100)
 	p[long] = []string{"a", "b"}
-	_, err := srv.config(noAuth).Push(t.Context(), p)
-	require.ErrorIs(t, err, par.ErrDuplicateParameter)
+	_, err := srv.config().Push(t.Context(), p)
+	require.ErrorIs(t, err, par.ErrInvalidParameter)
 	require.NotContains(t, err.Error(), long)
 }

@@ -51,14 +51,14 @@ func loadRFC9126(t *testing.T) *rfc9126 {
 	return &v
 }
 
-// rfcAssertion is the client authentication of RFC 9126 §2.1: the
-// published client_assertion (a fixed value, so only for one attempt).
-func rfcAssertion(assertion string) par.ClientAuth {
-	return par.ClientAuthFunc(func(f url.Values, _ http.Header) error {
-		f.Set("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
-		f.Set("client_assertion", assertion)
-		return nil
-	})
+// rfcConfig returns a Config whose client's transport authenticates with
+// the published client_assertion of RFC 9126 §2.1 (a fixed value, so only
+// for one attempt).
+func rfcConfig(t *testing.T, srv *parServer, assertion string) *par.Config {
+	t.Helper()
+	c, auth, _ := srv.authConfig(t, false)
+	auth.static = assertion
+	return c
 }
 
 // rfcEndpoint answers like the RFC 9126 example server: it verifies the
@@ -97,7 +97,7 @@ func TestRFC9126Push(t *testing.T) {
 		}
 	}
 	srv := newPARServer(t, rfcEndpoint(t, v))
-	resp, err := srv.config(rfcAssertion(v.PARRequest.ClientAssertion)).Push(t.Context(), params)
+	resp, err := rfcConfig(t, srv, v.PARRequest.ClientAssertion).Push(t.Context(), params)
 	require.NoError(t, err)
 	require.Equal(t, "urn:ietf:params:oauth:request_uri:6esc_11ACC5bwc014ltc14eY22c", resp.RequestURI)
 	require.Equal(t, want, srv.seen()[0].form, "the body is the RFC's, up to parameter order")
@@ -113,7 +113,7 @@ func TestRFC9126PushRequestObject(t *testing.T) {
 	t.Parallel()
 	v := loadRFC9126(t)
 	srv := newPARServer(t, rfcEndpoint(t, v))
-	resp, err := srv.config(rfcAssertion(v.PARRequest.ClientAssertion)).PushRequestObject(t.Context(), v.WithRequestObject.RequestObject)
+	resp, err := rfcConfig(t, srv, v.PARRequest.ClientAssertion).PushRequestObject(t.Context(), v.WithRequestObject.RequestObject)
 	require.NoError(t, err)
 	require.Equal(t, "urn:ietf:params:oauth:request_uri:6esc_11ACC5bwc014ltc14eY22c", resp.RequestURI)
 	want, err := url.ParseQuery(v.WithRequestObject.Body)
@@ -123,10 +123,10 @@ func TestRFC9126PushRequestObject(t *testing.T) {
 	// A tampered request object is refused by the endpoint, as *par.Error.
 	bad := []byte(v.WithRequestObject.RequestObject)
 	bad[len(bad)-3] ^= 'A' ^ 'B'
-	_, err = srv.config(rfcAssertion(v.PARRequest.ClientAssertion)).PushRequestObject(t.Context(), string(bad))
+	_, err = rfcConfig(t, srv, v.PARRequest.ClientAssertion).PushRequestObject(t.Context(), string(bad))
 	var pe *par.Error
 	require.ErrorAs(t, err, &pe)
-	require.Equal(t, "invalid_request_object", pe.ErrorCode)
+	require.Equal(t, "invalid_request_object", pe.Code)
 }
 
 func TestAuthCodeURLKeepsQuery(t *testing.T) {
