@@ -14,6 +14,13 @@
 // The parser only reads; it checks syntax (strict JSON, canonical base64url
 // SHA-256 digests, a public JWK, an https jku) and leaves the policy (which
 // methods a verifier enforces) to dpop, mtlsbound and phantom.
+//
+// Member names are matched exactly, and a name that equals "cnf" or
+// "active" (in the claims) or a method name (in "cnf") only under case
+// folding is malformed rather than ignored or listed in Other:
+// encoding/json, which folds case, would read {"CNF":{...}} as a bound
+// token and {"JKT":"..."} as a jkt binding, so such a document means one
+// thing to this parser and another to the next.
 package cnf
 
 import (
@@ -22,7 +29,8 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"sort"
+	"slices"
+	"strings"
 
 	"github.com/hardened-oauth/hardened/internal/jose"
 	"github.com/hardened-oauth/hardened/internal/strictjson"
@@ -51,7 +59,8 @@ var (
 	// what RFC 7800 allows: not a JSON object, too large, a member of the
 	// wrong type, a digest that is not canonical base64url of 32 bytes, a
 	// private or unsupported "jwk", a "jku" that is not https or comes
-	// without "kid", an empty object.
+	// without "kid", an empty object, a duplicate member name or a case
+	// variant of a name this package reads.
 	ErrMalformed = errors.New("cnf: malformed confirmation")
 	// ErrInactive means the claims are an introspection response whose
 	// "active" member is not true.
@@ -116,7 +125,22 @@ func (c Confirmation) CertBound() bool { return c.X5TS256 != "" }
 
 var b64 = base64.RawURLEncoding.Strict()
 
-// Parse parses a "cnf" JSON object.
+// cnfSchema and claimsSchema name the members read here, so that a case
+// variant of one of them is strictjson.ErrCase.
+var (
+	cnfSchema = (*strictjson.Schema)(nil).With(MemberJKT, nil).With(MemberJWK, nil).
+			With(MemberX5TS256, nil).With(MemberKID, nil).With(MemberJKU, nil)
+	claimsSchema = (*strictjson.Schema)(nil).With("cnf", nil).With("active", nil)
+)
+
+// Parse parses a "cnf" JSON object of at most [MaxBytes]: "jkt" and
+// "x5t#S256" must be canonical unpadded base64url encodings of 32 bytes (so
+// that one digest has one spelling, and string equality of two parsed
+// digests is equality of the digests), "jwk" a public asymmetric JWK,
+// "kid" a non-empty string, "jku" an absolute https URL without user
+// information or fragment, given with "kid". Other members are listed in
+// [Confirmation.Other], sorted. Anything else, and an object with no
+// member, is [ErrMalformed], and the Confirmation is then zero.
 func Parse(raw []byte) (Confirmation, error) {
 	if len(raw) > MaxBytes {
 		return Confirmation{}, fmt.Errorf("%w: over %d bytes", ErrMalformed, MaxBytes)
@@ -130,7 +154,7 @@ func Parse(raw []byte) (Confirmation, error) {
 			bad = why
 		}
 	}
-	err := strictjson.EachMember(raw, nil, func(name, value []byte) error {
+	err := strictjson.EachMember(raw, cnfSchema, func(name, value []byte) error {
 		switch string(name) {
 		case MemberJKT:
 			v, err := strictjson.Unquote(value)
@@ -178,13 +202,17 @@ func Parse(raw []byte) (Confirmation, error) {
 	case !c.Bound():
 		return Confirmation{}, fmt.Errorf("%w: no confirmation method", ErrMalformed)
 	}
-	sort.Strings(c.Other)
+	slices.Sort(c.Other)
 	return c, nil
 }
 
 // FromClaims reads the "cnf" member of a JWT claims set or an RFC 7662
-// introspection response. A response whose "active" member is present and
-// not true is [ErrInactive]. No "cnf" member gives the zero Confirmation.
+// introspection response, one JSON object of at most [MaxClaimsBytes]. An
+// "active" member that is present and not the JSON value true is
+// [ErrInactive] (checked before "cnf"); an absent one is a JWT claims set.
+// No "cnf" member gives the zero Confirmation; a present one is read by
+// [Parse]. Claims that are not one strict JSON object, or that spell "cnf"
+// or "active" in another case, are [ErrMalformed].
 func FromClaims(claims []byte) (Confirmation, error) {
 	if len(claims) > MaxClaimsBytes {
 		return Confirmation{}, fmt.Errorf("%w: claims over %d bytes", ErrMalformed, MaxClaimsBytes)
@@ -194,7 +222,7 @@ func FromClaims(claims []byte) (Confirmation, error) {
 		seen     bool
 		inactive bool
 	)
-	err := strictjson.EachMember(claims, nil, func(name, value []byte) error {
+	err := strictjson.EachMember(claims, claimsSchema, func(name, value []byte) error {
 		switch string(name) {
 		case "cnf":
 			raw, seen = value, true
@@ -224,7 +252,12 @@ func canonicalDigest(s []byte) bool {
 	return err == nil && n == 32
 }
 
+// httpsURL reports whether s is an absolute https URL with a host name, no
+// user information and no fragment (not even an empty one).
 func httpsURL(s string) bool {
+	if strings.Contains(s, "#") {
+		return false
+	}
 	u, err := url.Parse(s)
-	return err == nil && u.Scheme == "https" && u.Host != "" && u.User == nil && u.Fragment == "" && u.Opaque == ""
+	return err == nil && u.Scheme == "https" && u.Hostname() != "" && u.User == nil && u.Opaque == ""
 }

@@ -1,0 +1,116 @@
+package cnf_test
+
+import (
+	"encoding/base64"
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/hardened-oauth/hardened/internal/cnf"
+	"github.com/hardened-oauth/hardened/internal/strictjson"
+)
+
+// seeds are the RFC examples of testdata/vectors.json and the negatives of
+// TestParse that matter most.
+func seeds(f *testing.F) [][]byte {
+	v := load(f)
+	return [][]byte{
+		cnfOf(f, v.JWK), cnfOf(f, v.KID), cnfOf(f, v.JKU), v.AppendixA,
+		cnfOf(f, v.MTLSClaims), cnfOf(f, v.DPoPClaims),
+		[]byte(`{"x5t#S256":"` + v.MTLSCanonical + `"}`),
+		[]byte(`{"jwk":` + privateJWK + `}`),
+		[]byte(`{"jwk":` + octJWK + `}`),
+		[]byte(`{"jku":"http://www.example.com/jwks","kid":"k"}`),
+		[]byte(`{"jku":"https://www.example.com/jwks"}`),
+		[]byte(`{"jkt":"` + jkt9449 + `","JKT":"` + jkt9449 + `"}`),
+		[]byte(`{"jwe":"a.b.c.d.e"}`),
+		[]byte(`{}`), []byte(`null`), []byte(`[]`),
+	}
+}
+
+// FuzzParse checks that Parse never panics, fails with ErrMalformed and a
+// zero Confirmation, and accepts only what it documents.
+func FuzzParse(f *testing.F) {
+	for _, s := range seeds(f) {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		c, err := cnf.Parse(raw)
+		if err != nil {
+			if !errors.Is(err, cnf.ErrMalformed) || c.Bound() || c.Other != nil {
+				t.Fatalf("error %v with %+v", err, c)
+			}
+			return
+		}
+		checkAccepted(t, raw, c)
+	})
+}
+
+// FuzzFromClaims is FuzzParse for a claims set around the cnf.
+func FuzzFromClaims(f *testing.F) {
+	v := load(f)
+	for _, s := range seeds(f) {
+		f.Add(append(append([]byte(`{"cnf":`), s...), '}'))
+	}
+	f.Add([]byte(v.MTLSIntrospect))
+	f.Add([]byte(v.DPoPIntrospect))
+	f.Add([]byte(`{"active":false}`))
+	f.Add([]byte(`{"Active":true}`))
+	f.Fuzz(func(t *testing.T, claims []byte) {
+		c, err := cnf.FromClaims(claims)
+		if err != nil {
+			if !errors.Is(err, cnf.ErrMalformed) && !errors.Is(err, cnf.ErrInactive) || c.Bound() {
+				t.Fatalf("error %v with %+v", err, c)
+			}
+			return
+		}
+		if strictjson.CheckObject(claims, nil) != nil {
+			t.Fatalf("accepted claims that are not one strict JSON object")
+		}
+		var raw []byte
+		_ = strictjson.EachMember(claims, nil, func(name, value []byte) error {
+			if string(name) == "cnf" {
+				raw = value
+			}
+			return nil
+		})
+		if raw == nil {
+			if c.Bound() {
+				t.Fatal("bound without cnf")
+			}
+			return
+		}
+		checkAccepted(t, raw, c)
+	})
+}
+
+// checkAccepted holds an accepted cnf to the documented rules.
+func checkAccepted(t *testing.T, raw []byte, c cnf.Confirmation) {
+	t.Helper()
+	if !c.Bound() || len(raw) > cnf.MaxBytes {
+		t.Fatalf("accepted %q as %+v", raw, c)
+	}
+	for _, d := range []string{c.JKT, c.X5TS256} {
+		if d == "" {
+			continue
+		}
+		b, err := base64.RawURLEncoding.Strict().DecodeString(d)
+		if err != nil || len(b) != 32 || base64.RawURLEncoding.EncodeToString(b) != d {
+			t.Fatalf("accepted non-canonical digest %q", d)
+		}
+	}
+	if c.JKU != "" && c.KID == "" {
+		t.Fatal("accepted jku without kid")
+	}
+	if !slices.IsSorted(c.Other) {
+		t.Fatalf("Other not sorted: %q", c.Other)
+	}
+	// Every member is accounted for exactly once.
+	n := 0
+	if err := strictjson.EachMember(raw, nil, func([]byte, []byte) error { n++; return nil }); err != nil {
+		t.Fatalf("accepted invalid JSON: %v", err)
+	}
+	if n != len(c.Methods()) {
+		t.Fatalf("%d members, methods %q", n, c.Methods())
+	}
+}
