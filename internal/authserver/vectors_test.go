@@ -51,6 +51,18 @@ type rfcVectors struct {
 		ClientID      string `json:"client_id"`
 		ClientSecret  string `json:"client_secret"`
 	} `json:"rfc7662_section_2_1_basic"`
+	AuthorizationDetails struct {
+		JSON string `json:"json"`
+	} `json:"rfc9396_section_2_authorization_details"`
+	ResourceRequest struct {
+		Query string `json:"query"`
+	} `json:"rfc8707_section_2_1_authorization_request"`
+	OIDCHashes struct {
+		AccessToken string `json:"access_token"`
+		ATHash      string `json:"at_hash"`
+		Code        string `json:"code"`
+		CHash       string `json:"c_hash"`
+	} `json:"oidc_core_appendix_a_hashes"`
 }
 
 func loadVectors(tb testing.TB) rfcVectors {
@@ -156,6 +168,62 @@ func TestRFC7662Basic(t *testing.T) {
 	require.True(t, ok)
 	require.Equal(t, v.Basic.ClientID, id)
 	require.Equal(t, v.Basic.ClientSecret, secret)
+}
+
+// TestOIDCHashes computes the at_hash and c_hash of OpenID Connect Core
+// Appendix A, and checks the hash function chosen for each algorithm.
+func TestOIDCHashes(t *testing.T) {
+	t.Parallel()
+	v := loadVectors(t).OIDCHashes
+	for _, alg := range []string{"RS256", "ES256", "PS256", "HS256", "none"} {
+		require.Equal(t, v.ATHash, halfHash(alg, v.AccessToken), alg)
+		require.Equal(t, v.CHash, halfHash(alg, v.Code), alg)
+	}
+	for _, tt := range []struct {
+		alg  string
+		size int // bytes of the half hash
+	}{{"ES384", 24}, {"PS384", 24}, {"ES512", 32}, {"EdDSA", 32}} {
+		raw, err := b64.DecodeString(halfHash(tt.alg, v.AccessToken))
+		require.NoError(t, err)
+		require.Len(t, raw, tt.size, tt.alg)
+	}
+}
+
+// TestRFC9396Example accepts the authorization_details of RFC 9396 §2 and
+// returns them compact, and enforces a client's type list.
+func TestRFC9396Example(t *testing.T) {
+	t.Parallel()
+	v := loadVectors(t).AuthorizationDetails
+	anyType := &client{}
+	got, e := parseDetails(anyType, []byte(v.JSON))
+	require.Nil(t, e)
+	require.JSONEq(t, v.JSON, string(got))
+	restricted := &client{Client: Client{AuthorizationDetailsTypes: []string{"account_information"}}}
+	_, e = parseDetails(restricted, []byte(v.JSON))
+	requireCode(t, e, codeInvalidDetails) // payment_initiation is not allowed
+	both := &client{Client: Client{AuthorizationDetailsTypes: []string{"account_information", "payment_initiation"}}}
+	_, e = parseDetails(both, []byte(v.JSON))
+	require.Nil(t, e)
+	narrowed, e := narrowDetails(got, []byte(`[{"locations":["https://example.com/accounts"],"type":"account_information",`+
+		`"actions":["list_accounts","read_balances","read_transactions"]}]`))
+	require.Nil(t, e, "member order does not matter")
+	require.Contains(t, string(narrowed), "account_information")
+	_, e = narrowDetails(got, []byte(`[{"type":"account_information","actions":["list_accounts"]}]`))
+	requireCode(t, e, codeInvalidDetails)
+}
+
+// TestRFC8707Example reads the two resource parameters of RFC 8707 §2.1.
+func TestRFC8707Example(t *testing.T) {
+	t.Parallel()
+	v := loadVectors(t).ResourceRequest
+	q, err := url.ParseQuery(v.Query)
+	require.NoError(t, err)
+	require.Nil(t, noRepeats(q, repeatable...))
+	got, e := (&Server{}).checkResources(&client{}, q["resource"])
+	require.Nil(t, e)
+	require.Equal(t, []string{"https://cal.example.com/", "https://contacts.example.com/"}, got)
+	q.Add("state", "again")
+	requireCode(t, noRepeats(q, repeatable...), codeInvalidRequest)
 }
 
 func TestNormalizeHTU(t *testing.T) {
