@@ -87,25 +87,33 @@ func dateClaim(name string, v []byte) (*jose.NumericDate, error) {
 	return &d, nil
 }
 
-// checkClaims applies JARM §2.4 steps 2 to 4, and the iat/nbf checks.
+// checkClaims applies JARM §2.4 steps 2 to 4, the iat/nbf checks and the
+// lifetime bound.
 func (d *Decoder) checkClaims(c *claims, now time.Time) error {
 	if c.iss == "" {
-		return fmt.Errorf("%w: no iss claim", ErrMissingIssuer)
+		return fmt.Errorf("%w: no iss claim", ErrIssuerMismatch)
 	}
 	if subtle.ConstantTimeCompare([]byte(c.iss), []byte(d.issuer)) != 1 {
 		return ErrIssuerMismatch
 	}
 	if len(c.aud) == 0 {
-		return ErrMissingAudience
+		return fmt.Errorf("%w: no aud claim", ErrAudienceMismatch)
 	}
 	if !c.aud.Contains(d.clientID) {
 		return ErrAudienceMismatch
 	}
 	if c.exp == nil {
-		return ErrMissingExpiry
+		return fmt.Errorf("%w: no exp claim", ErrLifetimeTooLong)
 	}
-	if !now.Before(c.exp.Time().Add(d.skew)) {
+	exp := c.exp.Time()
+	if !now.Before(exp.Add(d.skew)) {
 		return ErrExpired
+	}
+	if exp.After(now.Add(d.maxLifetime + d.skew)) {
+		return fmt.Errorf("%w: exp more than %s ahead", ErrLifetimeTooLong, d.maxLifetime)
+	}
+	if c.iat != nil && exp.Sub(c.iat.Time()) > d.maxLifetime {
+		return fmt.Errorf("%w: exp - iat over %s", ErrLifetimeTooLong, d.maxLifetime)
 	}
 	if c.nbf != nil && now.Add(d.skew).Before(c.nbf.Time()) {
 		return fmt.Errorf("%w: nbf in the future", ErrNotYetValid)

@@ -8,7 +8,6 @@ import (
 	"crypto/rsa"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"time"
 
@@ -33,6 +32,10 @@ const (
 const (
 	// DefaultSkew is the clock skew tolerated on exp, iat and nbf.
 	DefaultSkew = 10 * time.Second
+	// DefaultMaxLifetime bounds how long a response may live: JARM §2.1
+	// (https://openid.net/specs/oauth-v2-jarm.html#section-2.1) says of
+	// "exp": "A maximum JWT lifetime of 10 minutes is RECOMMENDED."
+	DefaultMaxLifetime = 10 * time.Minute
 	// DefaultMaxResponseBytes bounds the "response" parameter.
 	DefaultMaxResponseBytes = 16 << 10
 	// DefaultMaxBodyBytes bounds a form post body, a redirect URL and a
@@ -82,13 +85,15 @@ type Config struct {
 	// Decoder verifies JARM responses.
 	ClientID string
 
-	// JWKSURL is the server's jwks_uri (https only). Its keys are fetched on
-	// first use, cached for an hour, and refetched when a response names an
-	// unknown kid (at most once every 30 s); the last good set is kept when
-	// a fetch fails. It cannot be combined with Keys or JWKS.
+	// JWKSURL is the server's jwks_uri, an absolute https URL. Its keys
+	// are fetched on first use, cached for an hour, and refetched when a
+	// response names an unknown kid (at most once every 30 s); the last
+	// good set is kept when a fetch fails. A redirect is never followed:
+	// a 3xx is a failed fetch. It cannot be combined with Keys or JWKS.
 	JWKSURL string
-	// HTTPClient fetches JWKSURL. Nil means a client with timeouts that
-	// does not follow redirects.
+	// HTTPClient fetches JWKSURL. Nil means the module's default client
+	// with timeouts. A caller's client is used through a copy that never
+	// follows redirects; its Transport, Jar and Timeout are kept.
 	HTTPClient *http.Client
 	// Keys are static verification keys. They may be combined with JWKS.
 	Keys []VerificationKey
@@ -97,15 +102,20 @@ type Config struct {
 	JWKS []byte
 
 	// Algorithms is the JWS "alg" allow-list. Nil means
-	// ServerSigningAlgorithms ∩ {ES256, PS256, EdDSA}, or {ES256, PS256,
-	// EdDSA} when ServerSigningAlgorithms is nil. RS256 (the JARM default
-	// when a client registered no authorization_signed_response_alg) is
-	// accepted only when listed here.
+	// AuthorizationSigningAlgValuesSupported ∩ {ES256, PS256, EdDSA}, or
+	// {ES256, PS256, EdDSA} when that is nil. RS256 (the JARM default when
+	// a client registered no authorization_signed_response_alg) is
+	// accepted only when listed here. "none" and HS* cannot be listed.
 	Algorithms []string
-	// ServerSigningAlgorithms is the server metadata's
-	// authorization_signing_alg_values_supported, used to narrow the
-	// default allow-list. An empty intersection is an error.
-	ServerSigningAlgorithms []string
+	// AuthorizationSigningAlgValuesSupported is the server metadata value
+	// authorization_signing_alg_values_supported (JARM §4), copied as is.
+	// It only narrows the default of Algorithms; an empty intersection is
+	// an error.
+	AuthorizationSigningAlgValuesSupported []string
+	// AuthorizationResponseIssParameterSupported is the server metadata
+	// value authorization_response_iss_parameter_supported (RFC 9207 §3).
+	// When true, a plain response without "iss" is refused.
+	AuthorizationResponseIssParameterSupported bool
 
 	// DecryptionKeys are the client's keys for encrypted responses. When
 	// set, every response must be encrypted (a JWE whose content is the
@@ -117,11 +127,6 @@ type Config struct {
 	// ContentEncryptions is the JWE "enc" allow-list. Nil means A128GCM,
 	// A192GCM, A256GCM, A128CBC-HS256, A192CBC-HS384 and A256CBC-HS512.
 	ContentEncryptions []string
-
-	// IssuerParameterSupported is the server metadata's
-	// authorization_response_iss_parameter_supported (RFC 9207 §3). When
-	// true, a plain response without "iss" is refused.
-	IssuerParameterSupported bool
 
 	// InsecureAllowPlainResponses admits plain responses although the
 	// Decoder has verification keys, which otherwise means JARM is
@@ -136,12 +141,17 @@ type Config struct {
 	// Skew is the clock skew tolerated on exp, iat and nbf. Zero means
 	// DefaultSkew (10 s); negative is an error.
 	Skew time.Duration
+	// MaxLifetime bounds a response's lifetime: "exp" may lie at most
+	// MaxLifetime (plus Skew) after now, and, when "iat" is present, at
+	// most MaxLifetime after "iat". Zero means DefaultMaxLifetime
+	// (10 minutes, JARM §2.1); negative is an error.
+	MaxLifetime time.Duration
 	// MaxResponseBytes bounds the "response" parameter. Zero means
 	// DefaultMaxResponseBytes (16 KiB); at most 64 KiB.
 	MaxResponseBytes int
-	// MaxBodyBytes bounds a form post body, and the URL and fragment given
-	// to DecodeURL and DecodeFragment. Zero means DefaultMaxBodyBytes
-	// (64 KiB).
+	// MaxBodyBytes bounds a form post body, and the URL, query and
+	// fragment given to DecodeURL, DecodeFragment and DecodeRequest. Zero
+	// means DefaultMaxBodyBytes (64 KiB); negative is an error.
 	MaxBodyBytes int64
 	// Now returns the current time. Nil means time.Now.
 	Now func() time.Time
@@ -161,27 +171,29 @@ type Decoder struct {
 	issParam     bool
 	allowNoState bool
 	skew         time.Duration
+	maxLifetime  time.Duration
 	maxResp      int
 	maxBody      int64
 	now          func() time.Time
 }
 
 // NewDecoder checks cfg and returns a Decoder. It does not fetch JWKSURL;
-// call [Decoder.Refresh] to fail early at start-up. Errors wrap
-// [ErrInvalidConfig].
+// call [Decoder.Refresh] to fail early at start-up. A configuration error
+// is a [*ConfigError], wrapping [ErrInvalidConfig].
 func NewDecoder(cfg Config) (*Decoder, error) {
-	bad := func(format string, a ...any) (*Decoder, error) {
-		return nil, fmt.Errorf("%w: "+format, append([]any{ErrInvalidConfig}, a...)...)
+	bad := func(field, reason string) (*Decoder, error) {
+		return nil, &ConfigError{Field: field, Reason: reason}
 	}
 	if cfg.Issuer == "" {
-		return bad("Issuer is required")
+		return bad("Issuer", "required")
 	}
 	d := &Decoder{
 		issuer:       cfg.Issuer,
 		clientID:     cfg.ClientID,
-		issParam:     cfg.IssuerParameterSupported,
+		issParam:     cfg.AuthorizationResponseIssParameterSupported,
 		allowNoState: cfg.InsecureAllowNoState,
 		skew:         cfg.Skew,
+		maxLifetime:  cfg.MaxLifetime,
 		maxResp:      cfg.MaxResponseBytes,
 		maxBody:      cfg.MaxBodyBytes,
 		now:          cfg.Now,
@@ -191,19 +203,25 @@ func NewDecoder(cfg Config) (*Decoder, error) {
 	}
 	switch {
 	case d.skew < 0:
-		return bad("negative Skew")
+		return bad("Skew", "negative")
 	case d.skew == 0:
 		d.skew = DefaultSkew
 	}
 	switch {
+	case d.maxLifetime < 0:
+		return bad("MaxLifetime", "negative")
+	case d.maxLifetime == 0:
+		d.maxLifetime = DefaultMaxLifetime
+	}
+	switch {
 	case d.maxResp < 0 || d.maxResp > jose.MaxTokenSize:
-		return bad("MaxResponseBytes out of range")
+		return bad("MaxResponseBytes", fmt.Sprintf("must be between 0 and %d", jose.MaxTokenSize))
 	case d.maxResp == 0:
 		d.maxResp = DefaultMaxResponseBytes
 	}
 	switch {
 	case d.maxBody < 0:
-		return bad("negative MaxBodyBytes")
+		return bad("MaxBodyBytes", "negative")
 	case d.maxBody == 0:
 		d.maxBody = DefaultMaxBodyBytes
 	}
@@ -211,11 +229,10 @@ func NewDecoder(cfg Config) (*Decoder, error) {
 	static := len(cfg.Keys) > 0 || cfg.JWKS != nil
 	switch {
 	case cfg.JWKSURL != "" && static:
-		return bad("JWKSURL cannot be combined with Keys or JWKS")
+		return bad("JWKSURL", "cannot be combined with Keys or JWKS")
 	case cfg.JWKSURL != "":
-		u, err := url.Parse(cfg.JWKSURL)
-		if err != nil || u.Scheme != "https" || u.Host == "" {
-			return bad("JWKSURL must be an absolute https URL")
+		if jose.CheckJWKSURL(cfg.JWKSURL) != nil {
+			return bad("JWKSURL", "must be an absolute https URL without user information")
 		}
 		d.remote = &jose.RemoteKeySet{URL: cfg.JWKSURL, Client: cfg.HTTPClient, Now: d.now}
 		d.keys = d.remote
@@ -229,9 +246,9 @@ func NewDecoder(cfg Config) (*Decoder, error) {
 
 	if d.keys != nil {
 		if cfg.ClientID == "" {
-			return bad("ClientID is required to verify JARM responses")
+			return bad("ClientID", "required to verify JARM responses")
 		}
-		algs, err := signingAlgorithms(cfg.Algorithms, cfg.ServerSigningAlgorithms)
+		algs, err := signingAlgorithms(cfg.Algorithms, cfg.AuthorizationSigningAlgValuesSupported)
 		if err != nil {
 			return nil, err
 		}
@@ -241,14 +258,14 @@ func NewDecoder(cfg Config) (*Decoder, error) {
 
 	if len(cfg.DecryptionKeys) > 0 {
 		if d.keys == nil {
-			return bad("DecryptionKeys need verification keys: encrypted responses are signed too")
+			return bad("DecryptionKeys", "need verification keys (JWKSURL, Keys or JWKS): encrypted responses are signed too")
 		}
 		if cfg.InsecureAllowPlainResponses {
-			return bad("InsecureAllowPlainResponses cannot be combined with DecryptionKeys")
+			return bad("InsecureAllowPlainResponses", "cannot be combined with DecryptionKeys")
 		}
 		for i, k := range cfg.DecryptionKeys {
-			if err := checkDecryptionKey(k.Key); err != nil {
-				return bad("DecryptionKeys[%d]: %w", i, err)
+			if reason := checkDecryptionKey(k.Key); reason != "" {
+				return bad(fmt.Sprintf("DecryptionKeys[%d].Key", i), reason)
 			}
 			d.dec = append(d.dec, jose.DecryptionKey{KeyID: k.KeyID, Key: k.Key})
 		}
@@ -269,10 +286,10 @@ func staticKeys(keys []VerificationKey, set []byte) (jose.StaticKeys, error) {
 	for i, k := range keys {
 		j, err := jose.NewJWK(k.Key)
 		if err != nil {
-			return nil, fmt.Errorf("%w: Keys[%d]: %w", ErrInvalidConfig, i, err)
+			return nil, &ConfigError{Field: fmt.Sprintf("Keys[%d].Key", i), Reason: "unsupported key: want an ECDSA P-256/P-384/P-521, Ed25519 or RSA (2048 bits or more) public key"}
 		}
 		if k.Algorithm != "" && !jose.Supported(k.Algorithm) {
-			return nil, fmt.Errorf("%w: Keys[%d]: unsupported algorithm %q", ErrInvalidConfig, i, k.Algorithm)
+			return nil, &ConfigError{Field: fmt.Sprintf("Keys[%d].Algorithm", i), Reason: "unsupported algorithm"}
 		}
 		j.KeyID, j.Algorithm, j.Use = k.KeyID, k.Algorithm, "sig"
 		out = append(out, j)
@@ -280,12 +297,12 @@ func staticKeys(keys []VerificationKey, set []byte) (jose.StaticKeys, error) {
 	if set != nil {
 		parsed, err := jose.ParseJWKSet(set)
 		if err != nil {
-			return nil, fmt.Errorf("%w: JWKS: %w", ErrInvalidConfig, err)
+			return nil, &ConfigError{Field: "JWKS", Reason: "not a usable JWK Set of public keys"}
 		}
 		out = append(out, parsed...)
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("%w: no usable verification key", ErrInvalidConfig)
+		return nil, &ConfigError{Field: "JWKS", Reason: "no usable verification key"}
 	}
 	return out, nil
 }
@@ -294,7 +311,7 @@ func staticKeys(keys []VerificationKey, set []byte) (jose.StaticKeys, error) {
 func signingAlgorithms(explicit, server []string) ([]string, error) {
 	if len(explicit) > 0 {
 		if err := jose.CheckAlgorithms(explicit); err != nil {
-			return nil, fmt.Errorf("%w: Algorithms: %w", ErrInvalidConfig, err)
+			return nil, &ConfigError{Field: "Algorithms", Reason: "lists an algorithm that is not supported (\"none\" and HS* never are)"}
 		}
 		return slices.Clone(explicit), nil
 	}
@@ -308,7 +325,7 @@ func signingAlgorithms(explicit, server []string) ([]string, error) {
 		}
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("%w: the server advertises none of ES256, PS256, EdDSA; list the algorithm in Algorithms to accept it", ErrInvalidConfig)
+		return nil, &ConfigError{Field: "AuthorizationSigningAlgValuesSupported", Reason: "the server advertises none of ES256, PS256, EdDSA; list the algorithm in Algorithms to accept it"}
 	}
 	return out, nil
 }
@@ -320,26 +337,27 @@ func subsetOf(field string, list, all []string) ([]string, error) {
 	}
 	for _, a := range list {
 		if !slices.Contains(all, a) {
-			return nil, fmt.Errorf("%w: %s: unsupported algorithm %q", ErrInvalidConfig, field, a)
+			return nil, &ConfigError{Field: field, Reason: "lists an unsupported algorithm"}
 		}
 	}
 	return slices.Clone(list), nil
 }
 
-func checkDecryptionKey(k crypto.PrivateKey) error {
+// checkDecryptionKey returns why k cannot decrypt responses, or "".
+func checkDecryptionKey(k crypto.PrivateKey) string {
 	switch v := k.(type) {
 	case *rsa.PrivateKey:
 		if v != nil && v.N != nil && v.N.BitLen() >= jose.MinRSABits {
-			return nil
+			return ""
 		}
-		return fmt.Errorf("RSA key under %d bits", jose.MinRSABits)
+		return fmt.Sprintf("RSA key under %d bits", jose.MinRSABits)
 	case *ecdsa.PrivateKey:
 		if v != nil && (v.Curve == elliptic.P256() || v.Curve == elliptic.P384() || v.Curve == elliptic.P521()) {
-			return nil
+			return ""
 		}
-		return fmt.Errorf("EC key not on P-256, P-384 or P-521")
+		return "EC key not on P-256, P-384 or P-521"
 	}
-	return fmt.Errorf("unsupported key type %T", k)
+	return "unsupported key type: want an *rsa.PrivateKey or an *ecdsa.PrivateKey"
 }
 
 // Algorithms returns the JWS "alg" allow-list in use (nil for a Decoder

@@ -46,7 +46,7 @@ func TestNewDecoderRejects(t *testing.T) {
 		{"JWKS without usable keys", base(func(c *jarm.Config) { c.Keys = nil; c.JWKS = []byte(`{"keys":[{"kty":"oct","k":"AAAA"}]}`) })},
 		{"alg none", base(func(c *jarm.Config) { c.Algorithms = []string{"none"} })},
 		{"alg HS256", base(func(c *jarm.Config) { c.Algorithms = []string{"ES256", "HS256"} })},
-		{"server advertises RS256 only", base(func(c *jarm.Config) { c.ServerSigningAlgorithms = []string{"RS256"} })},
+		{"server advertises RS256 only", base(func(c *jarm.Config) { c.AuthorizationSigningAlgValuesSupported = []string{"RS256"} })},
 		{"decryption keys without verification keys", jarm.Config{Issuer: testIssuer, ClientID: testClientID, DecryptionKeys: []jarm.DecryptionKey{{Key: clientEC()}}}},
 		{"Ed25519 decryption key", base(func(c *jarm.Config) { c.DecryptionKeys = []jarm.DecryptionKey{{Key: ed}} })},
 		{"small RSA decryption key", base(func(c *jarm.Config) { c.DecryptionKeys = []jarm.DecryptionKey{{Key: small}} })},
@@ -90,7 +90,7 @@ func TestAlgorithmDefaults(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			d := staticDecoder(t, func(c *jarm.Config) { c.Algorithms, c.ServerSigningAlgorithms = tc.explicit, tc.server })
+			d := staticDecoder(t, func(c *jarm.Config) { c.Algorithms, c.AuthorizationSigningAlgValuesSupported = tc.explicit, tc.server })
 			require.Equal(t, tc.want, d.Algorithms())
 			require.True(t, d.JARMRequired())
 		})
@@ -121,7 +121,7 @@ func TestStaticKeySources(t *testing.T) {
 			c.Algorithms = []string{jose.RS256, jose.PS256}
 		})
 		_, err := d.Decode(ctx, url.Values{"response": {signJose(t, asRSA(), jose.RS256, "rsa1", claims(nil))}}, testState)
-		require.ErrorIs(t, err, jarm.ErrUnknownKey)
+		require.ErrorIs(t, err, jarm.ErrInvalidSignature)
 		r, err := d.Decode(ctx, url.Values{"response": {signJose(t, asRSA(), jose.PS256, "rsa1", claims(nil))}}, testState)
 		require.NoError(t, err)
 		require.Equal(t, testCode, r.Code)
@@ -132,6 +132,6 @@ func TestStaticKeySources(t *testing.T) {
 		require.NoError(t, err)
 		d := staticDecoder(t, func(c *jarm.Config) { c.Keys, c.JWKS = nil, encSet })
 		_, err = d.Decode(ctx, url.Values{"response": {tok}}, testState)
-		require.ErrorIs(t, err, jarm.ErrUnknownKey)
+		require.ErrorIs(t, err, jarm.ErrInvalidSignature)
 	})
 }

@@ -7,10 +7,11 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hardened-oauth/hardened/internal/jose"
-	"github.com/hardened-oauth/hardened/internal/oautherr"
 )
 
 // Response is a validated authorization response.
@@ -41,8 +42,8 @@ var responseParams = []string{
 	"access_token", "token_type", "expires_in", "scope", "id_token", "session_state",
 }
 
-// maxErrorField bounds error_description and error_uri kept in an
-// AuthorizationError.
+// maxErrorField bounds "error" and "error_uri"; error_description is
+// bounded by oautherr.Sanitize.
 const maxErrorField = 1024
 
 // Decode validates an authorization response given as its parameters
@@ -50,7 +51,10 @@ const maxErrorField = 1024
 // "response" is present it is processed as JARM; otherwise as a plain
 // response under RFC 9207, unless JARM is required. expectedState is the
 // state sent in the authorization request; it is compared in constant
-// time.
+// time. ctx bounds a fetch of the server's keys.
+//
+// params must come from a strict parse: r.URL.Query() silently drops
+// malformed pairs, so prefer [Decoder.DecodeRequest] in a handler.
 //
 // On success it returns the code. An error response that passed the checks
 // is an [*AuthorizationError]; every other failure wraps a sentinel of this
@@ -66,7 +70,7 @@ func (d *Decoder) Decode(ctx context.Context, params url.Values, expectedState s
 	if ok {
 		for _, name := range responseParams {
 			if _, found := params[name]; found {
-				return nil, fmt.Errorf("%w: %q beside response", ErrMixedResponse, name)
+				return nil, fmt.Errorf("%w: parameter %q beside response", ErrMalformed, name)
 			}
 		}
 		return d.decodeJWT(ctx, jwt, expectedState)
@@ -108,7 +112,7 @@ func (d *Decoder) decodePlain(params url.Values, expectedState string) (*Respons
 			return nil, fmt.Errorf("%w: iss parameter (RFC 9207)", ErrIssuerMismatch)
 		}
 	case d.issParam:
-		return nil, fmt.Errorf("%w: no iss parameter although the server advertises it (RFC 9207)", ErrMissingIssuer)
+		return nil, fmt.Errorf("%w: no iss parameter although the server advertises it (RFC 9207)", ErrIssuerMismatch)
 	}
 	if err := d.checkState(state, has[1], expectedState); err != nil {
 		return nil, err
@@ -119,7 +123,7 @@ func (d *Decoder) decodePlain(params url.Values, expectedState string) (*Respons
 // decodeJWT validates a JARM response (JARM §2.4).
 func (d *Decoder) decodeJWT(ctx context.Context, token, expectedState string) (*Response, error) {
 	if d.keys == nil {
-		return nil, fmt.Errorf("%w: no verification keys for a JARM response", ErrInvalidConfig)
+		return nil, fmt.Errorf("%w: a JARM response, but the Decoder has no verification keys (JWKSURL, Keys or JWKS)", ErrMalformed)
 	}
 	if len(token) > d.maxResp {
 		return nil, fmt.Errorf("%w: response over %d bytes", ErrTooLarge, d.maxResp)
@@ -183,7 +187,7 @@ func (d *Decoder) checkState(got string, present bool, want string) error {
 		}
 		return nil
 	case !present:
-		return ErrMissingState
+		return fmt.Errorf("%w: no state in the response", ErrStateMismatch)
 	case subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1:
 		return ErrStateMismatch
 	}
@@ -195,19 +199,14 @@ func (d *Decoder) checkState(got string, present bool, want string) error {
 func (d *Decoder) result(iss, state, code string, hasCode, hasErr bool, errCode, desc, uri string, jarm bool) (*Response, error) {
 	switch {
 	case hasErr && hasCode:
-		return nil, fmt.Errorf("%w: both code and error", ErrMissingCode)
+		return nil, fmt.Errorf("%w: both code and error", ErrMalformed)
 	case hasErr:
 		if !validErrorCode(errCode) {
 			return nil, fmt.Errorf("%w: invalid error code", ErrMalformed)
 		}
-		return nil, &AuthorizationError{
-			Err:    &oautherr.Error{Code: errCode, Description: truncate(desc, maxErrorField), URI: truncate(uri, maxErrorField)},
-			Issuer: iss,
-			State:  state,
-			JARM:   jarm,
-		}
+		return nil, newAuthorizationError(errCode, desc, uri, state, iss, jarm)
 	case !hasCode || code == "":
-		return nil, ErrMissingCode
+		return nil, fmt.Errorf("%w: neither code nor error", ErrMalformed)
 	}
 	return &Response{Code: code, State: state, Issuer: iss, JARM: jarm}, nil
 }
@@ -227,11 +226,21 @@ func validErrorCode(s string) bool {
 	return true
 }
 
+// validErrorURI reports whether s is a usable RFC 6749 §4.1.2.1
+// "error_uri": %x21 / %x23-5B / %x5D-7E, bounded.
+func validErrorURI(s string) bool {
+	return s != "" && !strings.ContainsRune(s, ' ') && validErrorCode(s)
+}
+
+// truncate cuts s to at most n bytes without splitting a UTF-8 sequence.
 func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
+	if len(s) <= n {
+		return s
 	}
-	return s
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // joseError maps a parsing error of internal/jose to this package's
@@ -261,7 +270,7 @@ func decryptError(err error) error {
 func verifyError(err error) error {
 	switch {
 	case errors.Is(err, jose.ErrNoMatchingKey):
-		return fmt.Errorf("%w: %w", ErrUnknownKey, err)
+		return fmt.Errorf("%w: no matching key: %w", ErrInvalidSignature, err)
 	case errors.Is(err, jose.ErrInvalidSignature):
 		return fmt.Errorf("%w: %w", ErrInvalidSignature, err)
 	case errors.Is(err, jose.ErrAlgorithmNotAllowed):

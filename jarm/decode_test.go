@@ -40,7 +40,7 @@ var modes = []struct {
 	{"form_post.jwt", func(d *jarm.Decoder, jwt, state string) (*jarm.Response, error) {
 		r := httptest.NewRequest(http.MethodPost, "https://client.example.com/cb", strings.NewReader("response="+url.QueryEscape(jwt)))
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=UTF-8")
-		return d.DecodeFormPost(httptest.NewRecorder(), r, state)
+		return d.DecodeRequest(context.Background(), r, state)
 	}},
 }
 
@@ -142,8 +142,8 @@ func TestDecodeErrorResponse(t *testing.T) {
 			require.True(t, ae.JARM)
 			require.Equal(t, testIssuer, ae.Issuer)
 			require.Equal(t, testState, ae.State)
-			require.Equal(t, "user said no", ae.Err.Description)
-			require.Equal(t, "https://as.example.com/e", ae.Err.URI)
+			require.Equal(t, "user said no", ae.Description)
+			require.Equal(t, "https://as.example.com/e", ae.URI)
 			var oe *oautherr.Error
 			require.ErrorAs(t, err, &oe)
 			require.Equal(t, "access_denied", oe.Code)

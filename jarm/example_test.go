@@ -73,12 +73,12 @@ func ExampleDecoder_DecodeURL() {
 
 	// The client, configured from the server's metadata.
 	d, err := jarm.NewDecoder(jarm.Config{
-		Issuer:                   "https://as.example.com",
-		ClientID:                 "s6BhdRkqt3",
-		JWKSURL:                  as.URL + "/jwks",
-		HTTPClient:               as.Client(), // trusts the test server's certificate
-		ServerSigningAlgorithms:  []string{"ES256", "PS256", "RS256"},
-		IssuerParameterSupported: true,
+		Issuer:                                 "https://as.example.com",
+		ClientID:                               "s6BhdRkqt3",
+		JWKSURL:                                as.URL + "/jwks",
+		HTTPClient:                             as.Client(), // trusts the test server's certificate
+		AuthorizationSigningAlgValuesSupported: []string{"ES256", "PS256", "RS256"},
+		AuthorizationResponseIssParameterSupported: true,
 	})
 	if err != nil {
 		fmt.Println(err)
@@ -116,7 +116,7 @@ func ExampleDecoder_DecodeURL() {
 	_, err = d.Decode(context.Background(), url.Values{"response": {jwt}}, "S8NJ7uqk5fY4EjNvP")
 	var ae *jarm.AuthorizationError
 	if errors.As(err, &ae) {
-		fmt.Println("error:", ae.Err.Code)
+		fmt.Println("error:", ae.Code)
 	}
 	// Output:
 	// code: PyyFaux2o7Q0YfXBU32jhw
@@ -125,10 +125,11 @@ func ExampleDecoder_DecodeURL() {
 	// error: access_denied
 }
 
-// A client's redirect endpoint receives a form_post.jwt response, POSTed by
-// the browser, and decodes it with a static key of the authorization
-// server.
-func ExampleDecoder_DecodeFormPost() {
+// A client's redirect endpoint decodes whatever response mode the server
+// used: here form_post.jwt, POSTed by the browser (JARM §2.3.3), then
+// query.jwt (JARM §2.3.1). The Decoder has a static key of the
+// authorization server.
+func ExampleDecoder_DecodeRequest() {
 	asKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	d, err := jarm.NewDecoder(jarm.Config{
 		Issuer:   "https://as.example.com",
@@ -143,18 +144,16 @@ func ExampleDecoder_DecodeFormPost() {
 	// The client's redirect endpoint.
 	client := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		state := "af0ifjsldkj" // from the user's session
-		resp, err := d.DecodeFormPost(w, r, state)
+		resp, err := d.DecodeRequest(r.Context(), r, state)
 		if err != nil {
 			http.Error(w, "invalid authorization response", jarm.HTTPStatus(err))
 			return
 		}
 		// Exchange resp.Code at the token endpoint here.
-		fmt.Fprintf(w, "code: %s\nstate: %s\n", resp.Code, resp.State)
+		fmt.Fprintf(w, "%s code: %s\n", r.Method, resp.Code)
 	}))
 	defer client.Close()
 
-	// The browser submits the form the authorization server returned
-	// (JARM §2.3.3).
 	jwt, _ := asSign(asKey, "as-key-1", map[string]any{
 		"iss":   "https://as.example.com",
 		"aud":   "s6BhdRkqt3",
@@ -162,35 +161,43 @@ func ExampleDecoder_DecodeFormPost() {
 		"code":  "SplxlOBeZQQYbYS6WxSbIA",
 		"state": "af0ifjsldkj",
 	})
-	res, err := http.PostForm(client.URL+"/cb", url.Values{"response": {jwt}})
-	if err != nil {
-		fmt.Println(err)
-		return
+	show := func(res *http.Response, err error) {
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		if res.StatusCode != http.StatusOK {
+			fmt.Println("status:", res.StatusCode)
+			return
+		}
+		fmt.Print(string(body))
 	}
-	defer res.Body.Close()
-	body, _ := io.ReadAll(res.Body)
-	fmt.Print(string(body))
+	show(http.PostForm(client.URL+"/cb", url.Values{"response": {jwt}}))
+	show(http.Get(client.URL + "/cb?response=" + url.QueryEscape(jwt)))
 
-	// A browser navigating to the endpoint with GET is refused.
-	res, err = http.Get(client.URL + "/cb?response=" + url.QueryEscape(jwt))
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	res.Body.Close()
-	fmt.Println("GET:", res.StatusCode)
+	// A response whose exp lies a year ahead is refused (JARM §2.1).
+	long, _ := asSign(asKey, "as-key-1", map[string]any{
+		"iss":   "https://as.example.com",
+		"aud":   "s6BhdRkqt3",
+		"exp":   time.Now().AddDate(1, 0, 0).Unix(),
+		"code":  "SplxlOBeZQQYbYS6WxSbIA",
+		"state": "af0ifjsldkj",
+	})
+	show(http.Get(client.URL + "/cb?response=" + url.QueryEscape(long)))
 	// Output:
-	// code: SplxlOBeZQQYbYS6WxSbIA
-	// state: af0ifjsldkj
-	// GET: 405
+	// POST code: SplxlOBeZQQYbYS6WxSbIA
+	// GET code: SplxlOBeZQQYbYS6WxSbIA
+	// status: 400
 }
 
 // A client of a server without JARM checks the RFC 9207 "iss" parameter
 // (RFC 9207 §2.1 example response).
 func ExampleDecoder_Decode_issuerIdentification() {
 	d, err := jarm.NewDecoder(jarm.Config{
-		Issuer:                   "https://honest.as.example",
-		IssuerParameterSupported: true, // authorization_response_iss_parameter_supported
+		Issuer: "https://honest.as.example",
+		AuthorizationResponseIssParameterSupported: true, // authorization_response_iss_parameter_supported
 	})
 	if err != nil {
 		fmt.Println(err)

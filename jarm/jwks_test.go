@@ -2,9 +2,13 @@ package jarm_test
 
 import (
 	"context"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -69,12 +73,12 @@ func TestRemoteUnknownKidAfterRefresh(t *testing.T) {
 	// then fails.
 	c.Add(31 * time.Second)
 	_, err = decodeQuery(d, signedAt(t, c, "k9", nil))
-	require.ErrorIs(t, err, jarm.ErrUnknownKey)
+	require.ErrorIs(t, err, jarm.ErrInvalidSignature)
 	require.EqualValues(t, 2, srv.hits.Load(), "the unknown kid must trigger a refresh")
 
 	// Within the rate limit, another unknown kid does not refetch.
 	_, err = decodeQuery(d, signedAt(t, c, "k8", nil))
-	require.ErrorIs(t, err, jarm.ErrUnknownKey)
+	require.ErrorIs(t, err, jarm.ErrInvalidSignature)
 	require.EqualValues(t, 2, srv.hits.Load())
 
 	// Known keys keep working from the cache.
@@ -175,4 +179,81 @@ func TestConcurrentDecode(t *testing.T) {
 		require.NoError(t, err)
 	}
 	require.EqualValues(t, 1, srv.hits.Load(), "concurrent first uses share one fetch")
+}
+
+// callerClient returns a client such as a caller passes in
+// Config.HTTPClient: the default redirect policy (follow up to ten),
+// trusting the httptest certificate (issued for 127.0.0.1 and
+// *.example.com), and resolving every *.example.com name to 127.0.0.1 so
+// that another host can be served on loopback.
+func callerClient(srv *httptest.Server) *http.Client {
+	tr := srv.Client().Transport.(*http.Transport).Clone()
+	var d net.Dialer
+	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if host, port, err := net.SplitHostPort(addr); err == nil && strings.HasSuffix(host, ".example.com") {
+			addr = net.JoinHostPort("127.0.0.1", port)
+		}
+		return d.DialContext(ctx, network, addr)
+	}
+	return &http.Client{Transport: tr}
+}
+
+// TestRemoteRedirectAttack: the AS's jwks_uri answers with a redirect to a
+// server that publishes the attacker's key under the AS's kid, and the
+// attacker forges a response signed with it. Whatever HTTP client the
+// caller configured (here one that follows redirects), the redirect is not
+// followed, the forged response is refused with a typed error, and the
+// attacker's server is never reached.
+func TestRemoteRedirectAttack(t *testing.T) {
+	t.Parallel()
+	attacker := mustEC(ellipticP256())
+	attackerSet := func() []byte {
+		b, err := jose.MarshalJWKSet([]*jose.JWK{jwk(attacker.Public(), "k1")})
+		require.NoError(t, err)
+		return b
+	}()
+	var plainHits atomic.Int32
+	plainHTTP := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		plainHits.Add(1)
+		_, _ = w.Write(attackerSet)
+	}))
+	t.Cleanup(plainHTTP.Close)
+	otherHost := newJWKSServer(t, jwk(attacker.Public(), "k1"))
+
+	cases := []struct {
+		name   string
+		target string
+		status int
+		hits   func() int32
+	}{
+		{"302 to http", plainHTTP.URL + "/jwks", http.StatusFound, plainHits.Load},
+		{"301 to another host", strings.Replace(otherHost.URL, "127.0.0.1", "attacker.example.com", 1) + "/jwks", http.StatusMovedPermanently, otherHost.hits.Load},
+		{"307 to another origin", otherHost.URL + "/jwks", http.StatusTemporaryRedirect, otherHost.hits.Load},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			before := tc.hits()
+			as := httptest.NewTLSServer(http.RedirectHandler(tc.target, tc.status))
+			t.Cleanup(as.Close)
+			hc := callerClient(as)
+			require.Nil(t, hc.CheckRedirect, "the caller's client follows redirects")
+			d, err := jarm.NewDecoder(jarm.Config{
+				Issuer:     testIssuer,
+				ClientID:   testClientID,
+				JWKSURL:    strings.Replace(as.URL, "127.0.0.1", "as.example.com", 1) + "/jwks",
+				HTTPClient: hc,
+				Now:        fixedNow,
+			})
+			require.NoError(t, err)
+
+			forged := signJose(t, attacker, jose.ES256, "k1", claims(nil))
+			r, err := decodeQuery(d, forged)
+			require.Nil(t, r)
+			require.ErrorIs(t, err, jarm.ErrKeySetUnavailable)
+			require.Equal(t, http.StatusServiceUnavailable, jarm.HTTPStatus(err))
+			require.ErrorIs(t, d.Refresh(context.Background()), jarm.ErrKeySetUnavailable)
+			require.Equal(t, before, tc.hits(), "the attacker's server is never reached")
+			require.Nil(t, hc.CheckRedirect, "the caller's client is left as it was")
+		})
+	}
 }

@@ -4,13 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"golang.org/x/oauth2"
+
+	"github.com/hardened-oauth/hardened/internal/httpx"
 )
 
 // ResponseModeOption returns the authorization request parameter
@@ -23,8 +24,9 @@ func ResponseModeOption(mode string) oauth2.AuthCodeOption {
 
 // DecodeURL validates the response carried by a redirect URL (query.jwt,
 // jwt, or a plain query or fragment response). The parameters are read from
-// the query, or from the fragment when the query holds none; parameters in
-// both are [ErrMixedResponse]. See [Decoder.Decode].
+// the query, or from the fragment when the query holds none; response
+// parameters in both are [ErrMalformed]. This is the call for a headless
+// client that stops at the redirect. See [Decoder.Decode].
 func (d *Decoder) DecodeURL(ctx context.Context, redirectURL string, expectedState string) (*Response, error) {
 	if int64(len(redirectURL)) > d.maxBody {
 		return nil, fmt.Errorf("%w: URL over %d bytes", ErrTooLarge, d.maxBody)
@@ -45,7 +47,7 @@ func (d *Decoder) DecodeURL(ctx context.Context, redirectURL string, expectedSta
 		}
 		switch qa, fa := hasResponseParams(q), hasResponseParams(f); {
 		case qa && fa:
-			return nil, fmt.Errorf("%w: parameters in both query and fragment", ErrMixedResponse)
+			return nil, fmt.Errorf("%w: parameters in both query and fragment", ErrMalformed)
 		case fa:
 			params = f
 		}
@@ -68,51 +70,69 @@ func (d *Decoder) DecodeFragment(ctx context.Context, fragment string, expectedS
 	return d.Decode(ctx, params, expectedState)
 }
 
-// DecodeFormPost validates a form_post.jwt (or plain form_post) response
-// received by an HTTP handler. It refuses a method other than POST
-// ([ErrMethodNotAllowed]), a Content-Type other than
-// application/x-www-form-urlencoded ([ErrUnsupportedMediaType]), a body over
-// Config.MaxBodyBytes ([ErrTooLarge], read through http.MaxBytesReader, so
-// the server closes the connection), and response parameters in the URL
-// query ([ErrMixedResponse]). The request context bounds key fetches. If a
-// middleware already parsed the body into r.PostForm, that is used. See
-// [Decoder.Decode] and [HTTPStatus].
-func (d *Decoder) DecodeFormPost(w http.ResponseWriter, r *http.Request, expectedState string) (*Response, error) {
-	if r.Method != http.MethodPost {
+// DecodeRequest validates the authorization response that reached the
+// client's redirect endpoint: it is the one call of a redirect handler,
+// whatever the response mode.
+//
+//   - GET: query.jwt, jwt, or a plain query response, read from the
+//     request URL's query (parsed strictly, unlike r.URL.Query).
+//   - POST: form_post.jwt or a plain form_post response, read from the
+//     application/x-www-form-urlencoded body (else
+//     [ErrUnsupportedMediaType]), bounded by Config.MaxBodyBytes
+//     ([ErrTooLarge]); response parameters in the URL as well are
+//     [ErrMalformed]. If a middleware already parsed the body into
+//     r.PostForm, that is used.
+//   - any other method: [ErrMethodNotAllowed].
+//
+// A fragment never reaches the server: for fragment.jwt, see
+// [Decoder.DecodeFragment]. ctx bounds a fetch of the server's keys (pass
+// r.Context() in a handler). See [Decoder.Decode] and [HTTPStatus].
+func (d *Decoder) DecodeRequest(ctx context.Context, r *http.Request, expectedState string) (*Response, error) {
+	if r == nil || r.URL == nil {
+		return nil, fmt.Errorf("%w: no request", ErrMalformed)
+	}
+	post := r.Method == http.MethodPost
+	if !post && r.Method != http.MethodGet && r.Method != "" { // "" is GET for a client request
 		return nil, ErrMethodNotAllowed
 	}
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != "application/x-www-form-urlencoded" {
-		return nil, ErrUnsupportedMediaType
+	if int64(len(r.URL.RawQuery)) > d.maxBody {
+		return nil, fmt.Errorf("%w: query over %d bytes", ErrTooLarge, d.maxBody)
 	}
 	q, err := parseForm(r.URL.RawQuery)
 	if err != nil {
 		return nil, err
 	}
+	if !post {
+		return d.Decode(ctx, q, expectedState)
+	}
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/x-www-form-urlencoded" {
+		return nil, ErrUnsupportedMediaType
+	}
 	if hasResponseParams(q) {
-		return nil, fmt.Errorf("%w: parameters in the URL of a form post", ErrMixedResponse)
+		return nil, fmt.Errorf("%w: parameters in the URL of a form post", ErrMalformed)
 	}
 	params := r.PostForm
 	if params == nil {
 		if r.Body == nil {
 			return nil, fmt.Errorf("%w: empty body", ErrMalformed)
 		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, d.maxBody))
-		if err != nil {
-			if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-				return nil, fmt.Errorf("%w: body over %d bytes", ErrTooLarge, d.maxBody)
-			}
-			return nil, fmt.Errorf("%w: reading body: %w", ErrMalformed, err)
+		body, err := httpx.ReadBody(r.Body, d.maxBody)
+		switch {
+		case errors.Is(err, httpx.ErrBodyTooLarge):
+			return nil, fmt.Errorf("%w: body over %d bytes", ErrTooLarge, d.maxBody)
+		case err != nil:
+			return nil, fmt.Errorf("%w: reading body", ErrMalformed)
 		}
 		if params, err = parseForm(string(body)); err != nil {
 			return nil, err
 		}
 	}
-	return d.Decode(r.Context(), params, expectedState)
+	return d.Decode(ctx, params, expectedState)
 }
 
 // HTTPStatus suggests the status a redirect endpoint answers with after a
-// failed Decode: 405 for [ErrMethodNotAllowed], 415 for
+// failed decode: 405 for [ErrMethodNotAllowed], 415 for
 // [ErrUnsupportedMediaType], 413 for [ErrTooLarge], 503 for
 // [ErrKeySetUnavailable], 500 for [ErrInvalidConfig] and
 // [ErrNoExpectedState], 400 for everything else (including an

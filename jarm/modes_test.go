@@ -13,11 +13,10 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/oauth2"
 
-	"github.com/hardened-oauth/hardened/internal/oautherr"
 	"github.com/hardened-oauth/hardened/jarm"
 )
 
-func TestDecodeFormPostRejects(t *testing.T) {
+func TestDecodeRequestRejects(t *testing.T) {
 	t.Parallel()
 	tok := signStdlib(t, asEC(), "ec1", claims(nil))
 	body := "response=" + tok
@@ -31,16 +30,23 @@ func TestDecodeFormPostRejects(t *testing.T) {
 		err    error
 		status int
 	}{
-		{name: "GET", method: http.MethodGet, ctype: "application/x-www-form-urlencoded", body: body, err: jarm.ErrMethodNotAllowed, status: 405},
+		{name: "GET reads the query, not a body", method: http.MethodGet, ctype: "application/x-www-form-urlencoded", body: body, err: jarm.ErrPlainResponse, status: 400},
 		{name: "PUT", method: http.MethodPut, ctype: "application/x-www-form-urlencoded", body: body, err: jarm.ErrMethodNotAllowed, status: 405},
+		{name: "HEAD", method: http.MethodHead, target: "/cb?response=" + tok, err: jarm.ErrMethodNotAllowed, status: 405},
+		{name: "PUT with a bad query", method: http.MethodPut, target: "/cb?response=%zz", err: jarm.ErrMethodNotAllowed, status: 405},
+		{name: "GET with a query over the limit", method: http.MethodGet, target: "/cb?response=" + strings.Repeat("a", 3<<10),
+			edit: func(c *jarm.Config) { c.MaxBodyBytes = 2 << 10 }, err: jarm.ErrTooLarge, status: 413},
+		{name: "GET with a bad query encoding", method: http.MethodGet, target: "/cb?response=%zz", err: jarm.ErrMalformed, status: 400},
+		{name: "GET with a repeated response", method: http.MethodGet, target: "/cb?response=" + tok + "&response=" + tok, err: jarm.ErrMalformed, status: 400},
+		{name: "GET with state beside response", method: http.MethodGet, target: "/cb?response=" + tok + "&state=" + testState, err: jarm.ErrMalformed, status: 400},
 		{name: "JSON body", method: http.MethodPost, ctype: "application/json", body: `{"response":"x"}`, err: jarm.ErrUnsupportedMediaType, status: 415},
 		{name: "multipart body", method: http.MethodPost, ctype: "multipart/form-data; boundary=x", body: body, err: jarm.ErrUnsupportedMediaType, status: 415},
 		{name: "no content type", method: http.MethodPost, body: body, err: jarm.ErrUnsupportedMediaType, status: 415},
 		{name: "body over the limit", method: http.MethodPost, ctype: "application/x-www-form-urlencoded", body: body + "&pad=" + strings.Repeat("a", 2<<10),
 			edit: func(c *jarm.Config) { c.MaxBodyBytes = 2 << 10 }, err: jarm.ErrTooLarge, status: 413},
-		{name: "response in the URL too", method: http.MethodPost, target: "/cb?response=" + tok, ctype: "application/x-www-form-urlencoded", body: body, err: jarm.ErrMixedResponse, status: 400},
-		{name: "state in the URL", method: http.MethodPost, target: "/cb?state=" + testState, ctype: "application/x-www-form-urlencoded", body: body, err: jarm.ErrMixedResponse, status: 400},
-		{name: "code beside response in the body", method: http.MethodPost, ctype: "application/x-www-form-urlencoded", body: body + "&code=x", err: jarm.ErrMixedResponse, status: 400},
+		{name: "response in the URL too", method: http.MethodPost, target: "/cb?response=" + tok, ctype: "application/x-www-form-urlencoded", body: body, err: jarm.ErrMalformed, status: 400},
+		{name: "state in the URL", method: http.MethodPost, target: "/cb?state=" + testState, ctype: "application/x-www-form-urlencoded", body: body, err: jarm.ErrMalformed, status: 400},
+		{name: "code beside response in the body", method: http.MethodPost, ctype: "application/x-www-form-urlencoded", body: body + "&code=x", err: jarm.ErrMalformed, status: 400},
 		{name: "bad form encoding", method: http.MethodPost, ctype: "application/x-www-form-urlencoded", body: "response=%zz", err: jarm.ErrMalformed, status: 400},
 		{name: "empty body", method: http.MethodPost, ctype: "application/x-www-form-urlencoded", err: jarm.ErrPlainResponse, status: 400},
 	}
@@ -56,7 +62,7 @@ func TestDecodeFormPostRejects(t *testing.T) {
 			if tc.ctype != "" {
 				r.Header.Set("Content-Type", tc.ctype)
 			}
-			resp, err := d.DecodeFormPost(httptest.NewRecorder(), r, testState)
+			resp, err := d.DecodeRequest(context.Background(), r, testState)
 			require.ErrorIs(t, err, tc.err)
 			require.Nil(t, resp)
 			require.Equal(t, tc.status, jarm.HTTPStatus(err))
@@ -64,25 +70,25 @@ func TestDecodeFormPostRejects(t *testing.T) {
 	}
 }
 
-func TestDecodeFormPostParsedForm(t *testing.T) {
+func TestDecodeRequestParsedForm(t *testing.T) {
 	t.Parallel()
 	d := staticDecoder(t, nil)
 	r := httptest.NewRequest(http.MethodPost, "/cb", strings.NewReader("response="+signStdlib(t, asEC(), "ec1", claims(nil))))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	require.NoError(t, r.ParseForm()) // as a middleware might
-	resp, err := d.DecodeFormPost(httptest.NewRecorder(), r, testState)
+	resp, err := d.DecodeRequest(context.Background(), r, testState)
 	require.NoError(t, err)
 	require.Equal(t, testCode, resp.Code)
 }
 
-// TestDecodeFormPostServer runs form_post.jwt over a real HTTP server: the
-// handler decodes, answers with the status HTTPStatus suggests, and the body
-// limit holds on the wire.
-func TestDecodeFormPostServer(t *testing.T) {
+// TestDecodeRequestServer runs form_post.jwt and query.jwt over a real HTTP
+// server: the handler decodes, answers with the status HTTPStatus suggests,
+// and the body limit holds on the wire.
+func TestDecodeRequestServer(t *testing.T) {
 	t.Parallel()
 	d := staticDecoder(t, func(c *jarm.Config) { c.MaxBodyBytes = 4 << 10 })
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		resp, err := d.DecodeFormPost(w, r, testState)
+		resp, err := d.DecodeRequest(r.Context(), r, testState)
 		if err != nil {
 			http.Error(w, "invalid authorization response", jarm.HTTPStatus(err))
 			return
@@ -101,18 +107,35 @@ func TestDecodeFormPostServer(t *testing.T) {
 		{"oversized", url.Values{"response": {strings.Repeat("a", 8<<10)}}, 413, ""},
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			resp, err := srv.Client().PostForm(srv.URL+"/cb", tc.form)
-			require.NoError(t, err)
-			defer resp.Body.Close()
-			b, err := io.ReadAll(resp.Body)
-			require.NoError(t, err)
-			require.Equal(t, tc.status, resp.StatusCode)
-			if tc.body != "" {
-				require.Equal(t, tc.body, string(b))
-			}
-		})
+		for _, method := range []string{http.MethodPost, http.MethodGet, http.MethodPut} {
+			t.Run(tc.name+"/"+method, func(t *testing.T) {
+				t.Parallel()
+				var resp *http.Response
+				var err error
+				switch method {
+				case http.MethodPost:
+					resp, err = srv.Client().PostForm(srv.URL+"/cb", tc.form)
+				case http.MethodGet:
+					resp, err = srv.Client().Get(srv.URL + "/cb?" + tc.form.Encode())
+				default:
+					req, rerr := http.NewRequest(method, srv.URL+"/cb?"+tc.form.Encode(), nil)
+					require.NoError(t, rerr)
+					resp, err = srv.Client().Do(req)
+				}
+				require.NoError(t, err)
+				defer resp.Body.Close()
+				b, err := io.ReadAll(resp.Body)
+				require.NoError(t, err)
+				if method == http.MethodPut {
+					require.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
+					return
+				}
+				require.Equal(t, tc.status, resp.StatusCode)
+				if tc.body != "" {
+					require.Equal(t, tc.body, string(b))
+				}
+			})
+		}
 	}
 }
 
@@ -128,10 +151,10 @@ func TestDecodeURLAndFragmentRejects(t *testing.T) {
 	}{
 		{"query and fragment", func() (*jarm.Response, error) {
 			return d.DecodeURL(ctx, "https://c.example/cb?response="+tok+"#response="+tok, testState)
-		}, jarm.ErrMixedResponse},
+		}, jarm.ErrMalformed},
 		{"response in query, state in fragment", func() (*jarm.Response, error) {
 			return d.DecodeURL(ctx, "https://c.example/cb?response="+tok+"#state="+testState, testState)
-		}, jarm.ErrMixedResponse},
+		}, jarm.ErrMalformed},
 		{"URL over the limit", func() (*jarm.Response, error) {
 			return d.DecodeURL(ctx, "https://c.example/cb?response="+strings.Repeat("a", 5<<10), testState)
 		}, jarm.ErrTooLarge},
@@ -147,7 +170,7 @@ func TestDecodeURLAndFragmentRejects(t *testing.T) {
 		}, jarm.ErrTooLarge},
 		{"fragment with state beside response", func() (*jarm.Response, error) {
 			return d.DecodeFragment(ctx, "#response="+tok+"&state="+testState, testState)
-		}, jarm.ErrMixedResponse},
+		}, jarm.ErrMalformed},
 		{"fragment with bad encoding", func() (*jarm.Response, error) { return d.DecodeFragment(ctx, "response=%", testState) }, jarm.ErrMalformed},
 		{"plain fragment", func() (*jarm.Response, error) {
 			return d.DecodeFragment(ctx, "code=x&state="+testState, testState)
@@ -188,7 +211,7 @@ func TestHTTPStatus(t *testing.T) {
 		{"config", jarm.ErrInvalidConfig, 500},
 		{"no expected state", jarm.ErrNoExpectedState, 500},
 		{"signature", jarm.ErrInvalidSignature, 400},
-		{"authorization error", &jarm.AuthorizationError{Err: &oautherr.Error{Code: "access_denied"}}, 400},
+		{"authorization error", &jarm.AuthorizationError{Code: "access_denied"}, 400},
 		{"other", errors.New("x"), 400},
 	}
 	for _, tc := range cases {
@@ -197,11 +220,4 @@ func TestHTTPStatus(t *testing.T) {
 			require.Equal(t, tc.want, jarm.HTTPStatus(tc.err))
 		})
 	}
-}
-
-func TestAuthorizationErrorNilErr(t *testing.T) {
-	t.Parallel()
-	e := &jarm.AuthorizationError{}
-	require.ErrorIs(t, e, jarm.ErrAuthorization)
-	require.Equal(t, jarm.ErrAuthorization.Error(), e.Error())
 }

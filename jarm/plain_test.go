@@ -48,7 +48,7 @@ func stateOf(t testing.TB, location string) string {
 
 func plainDecoder(t testing.TB, issuer string, issSupported bool) *jarm.Decoder {
 	t.Helper()
-	d, err := jarm.NewDecoder(jarm.Config{Issuer: issuer, IssuerParameterSupported: issSupported, Now: fixedNow})
+	d, err := jarm.NewDecoder(jarm.Config{Issuer: issuer, AuthorizationResponseIssParameterSupported: issSupported, Now: fixedNow})
 	require.NoError(t, err)
 	require.False(t, d.JARMRequired())
 	return d
@@ -116,7 +116,7 @@ func TestPlain(t *testing.T) {
 		{name: "iss present", supported: true, params: ok, issuer: iss},
 		{name: "iss present, not advertised", params: ok, issuer: iss},
 		{name: "iss omitted, not advertised", params: with(map[string][]string{"iss": nil})},
-		{name: "iss omitted, advertised", supported: true, params: with(map[string][]string{"iss": nil}), err: jarm.ErrMissingIssuer},
+		{name: "iss omitted, advertised", supported: true, params: with(map[string][]string{"iss": nil}), err: jarm.ErrIssuerMismatch},
 		{name: "iss mismatch", params: with(map[string][]string{"iss": {"https://attacker.example"}}), err: jarm.ErrIssuerMismatch},
 		{name: "iss with a trailing slash", params: with(map[string][]string{"iss": {iss + "/"}}), err: jarm.ErrIssuerMismatch},
 		{name: "iss differing in case", params: with(map[string][]string{"iss": {strings.ToUpper(iss)}}), err: jarm.ErrIssuerMismatch},
@@ -125,13 +125,13 @@ func TestPlain(t *testing.T) {
 		{name: "code repeated", params: with(map[string][]string{"code": {"a", "b"}}), err: jarm.ErrMalformed},
 		{name: "state repeated", params: with(map[string][]string{"state": {testState, testState}}), err: jarm.ErrMalformed},
 		{name: "wrong state", params: ok, state: "other", err: jarm.ErrStateMismatch},
-		{name: "missing state", params: with(map[string][]string{"state": nil}), err: jarm.ErrMissingState},
-		{name: "missing code", params: with(map[string][]string{"code": nil}), err: jarm.ErrMissingCode},
-		{name: "code and error", params: with(map[string][]string{"error": {"access_denied"}}), err: jarm.ErrMissingCode},
+		{name: "missing state", params: with(map[string][]string{"state": nil}), err: jarm.ErrStateMismatch},
+		{name: "missing code", params: with(map[string][]string{"code": nil}), err: jarm.ErrMalformed},
+		{name: "code and error", params: with(map[string][]string{"error": {"access_denied"}}), err: jarm.ErrMalformed},
 		{name: "error with a bad code", params: with(map[string][]string{"code": nil, "error": {"a\x01"}}), err: jarm.ErrMalformed},
 		{name: "error with wrong iss", params: with(map[string][]string{"code": nil, "error": {"access_denied"}, "iss": {"https://attacker.example"}}), err: jarm.ErrIssuerMismatch},
 		{name: "error with wrong state", params: with(map[string][]string{"code": nil, "error": {"access_denied"}}), state: "other", err: jarm.ErrStateMismatch},
-		{name: "JARM response to a decoder without keys", params: url.Values{"response": {"a.b.c"}}, err: jarm.ErrInvalidConfig},
+		{name: "JARM response to a decoder without keys", params: url.Values{"response": {"a.b.c"}}, err: jarm.ErrMalformed},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -160,14 +160,14 @@ func TestPlainAllowedBesideJARM(t *testing.T) {
 	t.Parallel()
 	d := staticDecoder(t, func(c *jarm.Config) {
 		c.InsecureAllowPlainResponses = true
-		c.IssuerParameterSupported = true
+		c.AuthorizationResponseIssParameterSupported = true
 	})
 	require.False(t, d.JARMRequired())
 	r, err := d.Decode(context.Background(), url.Values{"code": {testCode}, "state": {testState}, "iss": {testIssuer}}, testState)
 	require.NoError(t, err)
 	require.False(t, r.JARM)
 	_, err = d.Decode(context.Background(), url.Values{"code": {testCode}, "state": {testState}}, testState)
-	require.ErrorIs(t, err, jarm.ErrMissingIssuer)
+	require.ErrorIs(t, err, jarm.ErrIssuerMismatch)
 	// JARM responses still verify.
 	r, err = d.Decode(context.Background(), url.Values{"response": {signStdlib(t, asEC(), "ec1", claims(nil))}}, testState)
 	require.NoError(t, err)

@@ -3,6 +3,7 @@ package jarm_test
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -44,21 +45,21 @@ func TestReject(t *testing.T) {
 		err    error
 	}{
 		// Claims (JARM §2.4 steps 2-4).
-		{name: "missing iss", tok: es(map[string]any{"iss": nil}), err: jarm.ErrMissingIssuer},
-		{name: "empty iss", tok: es(map[string]any{"iss": ""}), err: jarm.ErrMissingIssuer},
+		{name: "missing iss", tok: es(map[string]any{"iss": nil}), err: jarm.ErrIssuerMismatch},
+		{name: "empty iss", tok: es(map[string]any{"iss": ""}), err: jarm.ErrIssuerMismatch},
 		{name: "wrong iss", tok: es(map[string]any{"iss": "https://attacker.example.com"}), err: jarm.ErrIssuerMismatch},
 		{name: "iss differing by a trailing slash", tok: es(map[string]any{"iss": testIssuer + "/"}), err: jarm.ErrIssuerMismatch},
 		{name: "iss not a string", tok: es(map[string]any{"iss": 1}), err: jarm.ErrMalformed},
-		{name: "missing aud", tok: es(map[string]any{"aud": nil}), err: jarm.ErrMissingAudience},
-		{name: "empty aud array", tok: es(map[string]any{"aud": []string{}}), err: jarm.ErrMissingAudience},
+		{name: "missing aud", tok: es(map[string]any{"aud": nil}), err: jarm.ErrAudienceMismatch},
+		{name: "empty aud array", tok: es(map[string]any{"aud": []string{}}), err: jarm.ErrAudienceMismatch},
 		{name: "wrong aud", tok: es(map[string]any{"aud": "client-2"}), err: jarm.ErrAudienceMismatch},
 		{name: "wrong aud array", tok: es(map[string]any{"aud": []string{"client-2", "client-3"}}), err: jarm.ErrAudienceMismatch},
 		{name: "aud array with a number", tok: es(map[string]any{"aud": []any{testClientID, 1}}), err: jarm.ErrMalformed},
-		{name: "missing exp", tok: es(map[string]any{"exp": nil}), err: jarm.ErrMissingExpiry},
+		{name: "missing exp", tok: es(map[string]any{"exp": nil}), err: jarm.ErrLifetimeTooLong},
 		{name: "expired exp", tok: es(map[string]any{"exp": testNow.Add(-time.Minute).Unix()}), err: jarm.ErrExpired},
 		{name: "exp at the skew boundary", tok: es(map[string]any{"exp": testNow.Add(-jarm.DefaultSkew).Unix()}), err: jarm.ErrExpired},
 		{name: "exp as a string", tok: es(map[string]any{"exp": "2000000000"}), err: jarm.ErrMalformed},
-		{name: "exp null", tok: es(map[string]any{"exp": nil, "x": 1}), err: jarm.ErrMissingExpiry},
+		{name: "exp null", tok: es(map[string]any{"exp": nil, "x": 1}), err: jarm.ErrLifetimeTooLong},
 		{name: "iat in the future", tok: es(map[string]any{"iat": future}), err: jarm.ErrNotYetValid},
 		{name: "nbf in the future", tok: es(map[string]any{"nbf": future}), err: jarm.ErrNotYetValid},
 		{name: "tight skew", tok: es(map[string]any{"exp": testNow.Add(-2 * time.Second).Unix()}),
@@ -70,7 +71,7 @@ func TestReject(t *testing.T) {
 		}, err: jarm.ErrInvalidSignature},
 		{name: "tampered payload", tok: func(t testing.TB) string {
 			p := strings.Split(signJose(t, asEC(), jose.ES256, "ec1", claims(nil)), ".")
-			p[1] = b64(`{"iss":"` + testIssuer + `","aud":"` + testClientID + `","exp":2000000000,"code":"evil","state":"` + testState + `"}`)
+			p[1] = b64(fmt.Sprintf(`{"iss":%q,"aud":%q,"exp":%d,"code":"evil","state":%q}`, testIssuer, testClientID, testNow.Add(time.Minute).Unix(), testState))
 			return strings.Join(p, ".")
 		}, err: jarm.ErrInvalidSignature},
 		{name: "signature of 63 bytes", tok: func(t testing.TB) string {
@@ -102,9 +103,9 @@ func TestReject(t *testing.T) {
 			return signJose(t, mustEC(ellipticP384()), jose.ES384, "ec1", claims(nil))
 		}, err: jarm.ErrAlgorithmNotAllowed},
 		{name: "PS256 outside the server's list", tok: func(t testing.TB) string { return signJose(t, asRSA(), jose.PS256, "rsa1", claims(nil)) },
-			edit: func(c *jarm.Config) { c.ServerSigningAlgorithms = []string{"ES256", "RS256"} }, err: jarm.ErrAlgorithmNotAllowed},
-		{name: "alg does not fit the key of its kid", tok: func(t testing.TB) string { return signJose(t, asEC(), jose.ES256, "rsa1", claims(nil)) }, err: jarm.ErrUnknownKey},
-		{name: "unknown kid", tok: func(t testing.TB) string { return signJose(t, asEC(), jose.ES256, "nope", claims(nil)) }, err: jarm.ErrUnknownKey},
+			edit: func(c *jarm.Config) { c.AuthorizationSigningAlgValuesSupported = []string{"ES256", "RS256"} }, err: jarm.ErrAlgorithmNotAllowed},
+		{name: "alg does not fit the key of its kid", tok: func(t testing.TB) string { return signJose(t, asEC(), jose.ES256, "rsa1", claims(nil)) }, err: jarm.ErrInvalidSignature},
+		{name: "unknown kid", tok: func(t testing.TB) string { return signJose(t, asEC(), jose.ES256, "nope", claims(nil)) }, err: jarm.ErrInvalidSignature},
 		{name: "crit header", tok: func(t testing.TB) string {
 			return rawES256(t, `{"alg":"ES256","kid":"ec1","crit":["exp"]}`, `{}`)
 		}, err: jarm.ErrMalformed},
@@ -112,15 +113,15 @@ func TestReject(t *testing.T) {
 		// Authorization response parameters.
 		{name: "wrong state", tok: es(nil), state: "another-state", err: jarm.ErrStateMismatch},
 		{name: "state differing in length", tok: es(nil), state: testState + "x", err: jarm.ErrStateMismatch},
-		{name: "missing state", tok: es(map[string]any{"state": nil}), err: jarm.ErrMissingState},
+		{name: "missing state", tok: es(map[string]any{"state": nil}), err: jarm.ErrStateMismatch},
 		{name: "state not a string", tok: es(map[string]any{"state": []string{testState}}), err: jarm.ErrMalformed},
-		{name: "no code", tok: es(map[string]any{"code": nil}), err: jarm.ErrMissingCode},
-		{name: "empty code", tok: es(map[string]any{"code": ""}), err: jarm.ErrMissingCode},
+		{name: "no code", tok: es(map[string]any{"code": nil}), err: jarm.ErrMalformed},
+		{name: "empty code", tok: es(map[string]any{"code": ""}), err: jarm.ErrMalformed},
 		{name: "code not a string", tok: es(map[string]any{"code": 12345}), err: jarm.ErrMalformed},
-		{name: "code and error", tok: es(map[string]any{"error": "access_denied"}), err: jarm.ErrMissingCode},
+		{name: "code and error", tok: es(map[string]any{"error": "access_denied"}), err: jarm.ErrMalformed},
 		{name: "invalid error code", tok: es(map[string]any{"code": nil, "error": "bad\"code"}), err: jarm.ErrMalformed},
 		{name: "empty error code", tok: es(map[string]any{"code": nil, "error": ""}), err: jarm.ErrMalformed},
-		{name: "token response (no code)", tok: es(map[string]any{"code": nil, "access_token": "at", "token_type": "bearer"}), err: jarm.ErrMissingCode},
+		{name: "token response (no code)", tok: es(map[string]any{"code": nil, "access_token": "at", "token_type": "bearer"}), err: jarm.ErrMalformed},
 
 		// Payload and encoding.
 		{name: "repeated iss member", tok: func(t testing.TB) string {
@@ -156,10 +157,10 @@ func TestReject(t *testing.T) {
 
 		// Parameters around the JWT.
 		{name: "repeated response parameter", tok: es(nil), params: func(tok string) url.Values { return url.Values{"response": {tok, tok}} }, err: jarm.ErrMalformed},
-		{name: "code beside response", tok: es(nil), params: func(tok string) url.Values { return url.Values{"response": {tok}, "code": {"x"}} }, err: jarm.ErrMixedResponse},
-		{name: "state beside response", tok: es(nil), params: func(tok string) url.Values { return url.Values{"response": {tok}, "state": {testState}} }, err: jarm.ErrMixedResponse},
-		{name: "iss beside response", tok: es(nil), params: func(tok string) url.Values { return url.Values{"response": {tok}, "iss": {testIssuer}} }, err: jarm.ErrMixedResponse},
-		{name: "error beside response", tok: es(nil), params: func(tok string) url.Values { return url.Values{"response": {tok}, "error": {"access_denied"}} }, err: jarm.ErrMixedResponse},
+		{name: "code beside response", tok: es(nil), params: func(tok string) url.Values { return url.Values{"response": {tok}, "code": {"x"}} }, err: jarm.ErrMalformed},
+		{name: "state beside response", tok: es(nil), params: func(tok string) url.Values { return url.Values{"response": {tok}, "state": {testState}} }, err: jarm.ErrMalformed},
+		{name: "iss beside response", tok: es(nil), params: func(tok string) url.Values { return url.Values{"response": {tok}, "iss": {testIssuer}} }, err: jarm.ErrMalformed},
+		{name: "error beside response", tok: es(nil), params: func(tok string) url.Values { return url.Values{"response": {tok}, "error": {"access_denied"}} }, err: jarm.ErrMalformed},
 		{name: "plain response where JARM is required", tok: es(nil), params: func(string) url.Values {
 			return url.Values{"code": {testCode}, "state": {testState}, "iss": {testIssuer}}
 		}, err: jarm.ErrPlainResponse},
