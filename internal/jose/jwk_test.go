@@ -64,6 +64,7 @@ func TestThumbprintInputs(t *testing.T) {
 		t.Parallel()
 		_, err := Thumbprint(struct{}{})
 		require.ErrorIs(t, err, ErrUnsupportedKey)
+		//lint:ignore SA1019 an invalid key can only be built from raw coordinates
 		_, err = Thumbprint(&ecdsa.PublicKey{Curve: ecP256().Curve, X: big.NewInt(1), Y: big.NewInt(1)})
 		require.ErrorIs(t, err, ErrUnsupportedKey, "a point off the curve has no thumbprint")
 	})
@@ -120,6 +121,7 @@ func TestNewJWK(t *testing.T) {
 		{"RSA 1024", rsa1024().Public(), ErrUnsupportedKey},
 		{"RSA without modulus", &rsa.PublicKey{E: 65537}, ErrUnsupportedKey},
 		{"RSA even exponent", &rsa.PublicKey{N: rsa2048().N, E: 65536}, ErrUnsupportedKey},
+		//lint:ignore SA1019 an invalid key can only be built from raw coordinates
 		{"EC point off the curve", &ecdsa.PublicKey{Curve: ecP256().Curve, X: big.NewInt(3), Y: big.NewInt(4)}, ErrUnsupportedKey},
 		{"EC key without curve", &ecdsa.PublicKey{}, ErrUnsupportedKey},
 		{"nil EC key", (*ecdsa.PublicKey)(nil), ErrUnsupportedKey},
