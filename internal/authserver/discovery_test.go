@@ -56,12 +56,20 @@ func TestDiscovery(t *testing.T) {
 				"authorization_encryption_enc_values_supported":  []any{"A256GCM"},
 				"dpop_signing_alg_values_supported":              []any{"ES256", "PS256", "EdDSA"},
 				"introspection_signing_alg_values_supported":     []any{"ES256"},
+				"id_token_signing_alg_values_supported":          []any{"ES256"},
+				"subject_types_supported":                        []any{"public"},
+				"claims_parameter_supported":                     false,
 				"token_endpoint_auth_methods_supported": []any{"private_key_jwt", "client_secret_basic", "client_secret_post",
 					"tls_client_auth", "self_signed_tls_client_auth", "none"},
 			}
 			for k, v := range want {
 				require.Equal(t, v, md[k], k)
 			}
+			require.Contains(t, md["scopes_supported"], "openid")
+			for _, c := range []string{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "c_hash", "azp"} {
+				require.Contains(t, md["claims_supported"], c)
+			}
+			require.NotContains(t, md, "authorization_details_types_supported", "no client restricts the types")
 			aliases, ok := md["mtls_endpoint_aliases"].(map[string]any)
 			require.True(t, ok)
 			a := e.srv.MTLSEndpoints()
