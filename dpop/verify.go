@@ -3,16 +3,11 @@ package dpop
 import (
 	"context"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
-	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/big"
 	"net/http"
 	"net/url"
 	"strings"
@@ -121,7 +116,7 @@ type Verifier struct {
 	algsParam string
 	base      string // normalized scheme://host[/prefix] without trailing slash
 	mem       MemoryStore
-	keys      keyCache
+	keys      jose.KeyCache
 }
 
 // Binding is what a proof sent to a resource server must match: the access
@@ -291,13 +286,6 @@ func (v *Verifier) VerifyProof(ctx context.Context, proof, method, uri string, b
 	return v.verify(ctx, proof, method, uri, b)
 }
 
-// proofHeader is what the verifier keeps of a proof's header.
-type proofHeader struct {
-	alg string
-	key crypto.PublicKey
-	jkt string
-}
-
 // proofClaims holds a proof's claims as slices of the decoded payload.
 // Parsers return it by value, never through a pointer, so that the decoded
 // segments can stay on the verifier's stack.
@@ -318,53 +306,17 @@ func (v *Verifier) verify(ctx context.Context, proof, method, uri string, b *Bin
 	if b != nil && b.AccessToken == "" {
 		return nil, fmt.Errorf("%w: Binding.AccessToken is required", ErrInvalidConfig)
 	}
-	d1 := strings.IndexByte(proof, '.')
-	d2 := -1
-	if d1 >= 0 {
-		if d2 = strings.IndexByte(proof[d1+1:], '.'); d2 >= 0 {
-			d2 += d1 + 1
-		}
-	}
-	if d1 <= 0 || d2 < 0 || d2 == d1+1 || d2 == len(proof)-1 {
-		return nil, invalid(ErrMalformedProof, "not a compact JWS")
-	}
-	if strings.IndexByte(proof[d2+1:], '.') >= 0 {
-		if strings.Count(proof, ".") == 4 {
-			return nil, invalid(ErrMalformedProof, "a JWE is not a DPoP proof")
-		}
-		return nil, invalid(ErrMalformedProof, "not a compact JWS")
-	}
-	raw := []byte(proof)
 	// One buffer for the three decoded segments, on the stack when it fits
 	// (a proof with a P-256 key needs about 450 bytes).
 	var stack [1536]byte
-	var buf []byte
-	if n := b64.DecodedLen(d1) + b64.DecodedLen(d2-d1-1) + b64.DecodedLen(len(proof)-d2-1); n <= len(stack) {
-		buf = stack[:n]
-	} else {
-		buf = make([]byte, n)
-	}
-	hn, err := b64.Decode(buf, raw[:d1])
+	header, payload, sig, signed, err := jose.DecodeCompact(proof, stack[:0])
 	if err != nil {
-		return nil, invalid(ErrMalformedProof, "header is not base64url")
+		return nil, invalidCause(ErrMalformedProof, "not a compact JWS", err)
 	}
-	header := buf[:hn:hn]
-	rest := buf[hn:]
-	pn, err := b64.Decode(rest, raw[d1+1:d2])
+	raw := []byte(proof)
+	ph, err := jose.ParseDPoPHeader(header, v.algs, &v.keys)
 	if err != nil {
-		return nil, invalid(ErrMalformedProof, "payload is not base64url")
-	}
-	payload := rest[:pn:pn]
-	rest = rest[pn:]
-	sn, err := b64.Decode(rest, raw[d2+1:])
-	if err != nil || sn == 0 {
-		return nil, invalid(ErrMalformedProof, "signature is not base64url")
-	}
-	sig := rest[:sn]
-
-	ph, perr := v.parseHeader(header)
-	if perr != nil {
-		return nil, perr
+		return nil, headerError(err)
 	}
 	p, perr := parseClaims(payload)
 	if perr != nil {
@@ -407,7 +359,7 @@ func (v *Verifier) verify(ctx context.Context, proof, method, uri string, b *Bin
 	}
 
 	// Signature (check 6).
-	if err := jose.VerifySignature(ph.alg, v.algs, ph.key, raw[:d2], sig); err != nil {
+	if err := jose.VerifySignature(ph.Alg, v.algs, ph.Key, raw[:signed], sig); err != nil {
 		switch {
 		case errors.Is(err, jose.ErrInvalidSignature):
 			return nil, invalid(ErrProofSignature, "signature does not verify")
@@ -423,7 +375,7 @@ func (v *Verifier) verify(ctx context.Context, proof, method, uri string, b *Bin
 		if !b.Confirmation.Bound() {
 			return nil, badToken(ErrNoBinding, "access token is not DPoP-bound")
 		}
-		if !b.Confirmation.Matches(ph.jkt) {
+		if !b.Confirmation.Matches(ph.JKT) {
 			return nil, badToken(ErrKeyBinding, "Invalid DPoP key binding")
 		}
 	}
@@ -431,7 +383,7 @@ func (v *Verifier) verify(ctx context.Context, proof, method, uri string, b *Bin
 	// Replay (§11.1), last: only a proof that passed everything uses up
 	// its jti.
 	var kb [64 + maxJTI]byte
-	sum := sha256.Sum256(append(append(append(kb[:0], ph.jkt...), 0), p.jti.v...))
+	sum := sha256.Sum256(append(append(append(kb[:0], ph.JKT...), 0), p.jti.v...))
 	fresh, err := v.store().CheckAndStore(ctx, b64.EncodeToString(sum[:]), iat.Add(maxAge+skew))
 	if err != nil {
 		if errors.Is(err, ErrReplayStore) {
@@ -446,9 +398,9 @@ func (v *Verifier) verify(ctx context.Context, proof, method, uri string, b *Bin
 	// the payload unless they held JSON escapes.
 	ps := string(payload)
 	out := &Proof{
-		JKT:             ph.jkt,
-		Key:             ph.key,
-		Algorithm:       ph.alg,
+		JKT:             ph.JKT,
+		Key:             ph.Key,
+		Algorithm:       ph.Alg,
 		ID:              p.jti.in(ps),
 		Method:          method,
 		URI:             p.htu.in(ps),
@@ -491,329 +443,19 @@ func sameURI(htu, uri string) bool {
 	return err == nil && a == b
 }
 
-// isProofType reports whether typ is "dpop+jwt", case-insensitively, with
-// or without the "application/" prefix RFC 7515 §4.1.9 allows.
-func isProofType(typ []byte) bool {
-	if len(typ) == len("application/")+len(ProofType) && strings.EqualFold(string(typ[:len("application/")]), "application/") {
-		typ = typ[len("application/"):]
-	}
-	return strings.EqualFold(string(typ), ProofType)
-}
-
-// signatureAlgorithms are the algorithm names algName knows.
-var signatureAlgorithms = [...]string{
-	jose.ES256, jose.ES384, jose.ES512,
-	jose.PS256, jose.PS384, jose.PS512,
-	jose.RS256, jose.RS384, jose.RS512,
-	jose.EdDSA,
-}
-
-// algName maps a header's alg to the package constant, without allocating
-// (the compiler compares string(a) without converting it).
-func algName(a []byte) string {
-	for _, n := range signatureAlgorithms {
-		if string(a) == n {
-			return n
-		}
-	}
-	return ""
-}
-
-// jwkMembers are the members of a proof's "jwk" header.
-type jwkMembers struct {
-	kty, crv, x, y, n, e []byte
-	private              bool
-}
-
-// jwkMember returns the index of a jwk member this package reads, or -1.
-func jwkMember(name []byte) int {
-	switch string(name) {
-	case "kty":
-		return 0
-	case "crv":
-		return 1
-	case "x":
-		return 2
-	case "y":
-		return 3
-	case "n":
-		return 4
-	case "e":
-		return 5
-	}
-	return -1
-}
-
-func (v *Verifier) parseHeader(header []byte) (ph proofHeader, perr *ProofError) {
-	var (
-		typ, alg       []byte
-		hasTyp, hasAlg bool
-		hasJWK, crit   bool
-		jwe, typeErr   bool
-		jwk            jwkMembers
-	)
-	// The reader rejects repeated names (case variants included), so each
-	// member below is read at most once.
-	r := strictjson.NewReader(header)
-	err := r.Enter()
-	for err == nil {
-		var name []byte
-		var more bool
-		if name, more, err = r.Next(); err != nil || !more {
-			break
-		}
-		switch string(name) {
-		case "typ":
-			hasTyp = true
-			if r.Kind() != '"' {
-				typeErr = true
-				err = r.Skip()
-				break
-			}
-			typ, err = r.Str()
-		case "alg":
-			hasAlg = true
-			alg, err = r.Str()
-		case "jwk":
-			hasJWK = true
-			jwk, err = readJWK(&r)
-		case "crit":
-			crit = true
-			err = r.Skip()
-		case "enc", "zip":
-			jwe = true
-			err = r.Skip()
-		default:
-			err = r.Skip()
-		}
-	}
-	if err == nil {
-		err = r.End()
-	}
+// headerError maps an error of jose.ParseDPoPHeader to the proof error.
+func headerError(err error) *ProofError {
 	switch {
-	case errors.Is(err, strictjson.ErrDuplicate):
-		return ph, invalid(ErrMalformedProof, "duplicate header parameter")
-	case err != nil:
-		return ph, invalid(ErrMalformedProof, "header is not a JSON object")
-	case jwe:
-		return ph, invalid(ErrMalformedProof, "JWE header parameters in a JWS")
-	case crit:
-		return ph, invalid(ErrMalformedProof, "unsupported critical header parameter")
-	case !hasTyp || typeErr || !isProofType(typ):
-		return ph, invalid(ErrProofType, "typ is not dpop+jwt")
-	case !hasAlg:
-		return ph, invalid(ErrProofAlgorithm, "missing alg")
+	case errors.Is(err, jose.ErrType):
+		return invalidCause(ErrProofType, "typ is not dpop+jwt", err)
+	case errors.Is(err, jose.ErrAlgorithmNotAllowed):
+		return invalidCause(ErrProofAlgorithm, "alg not allowed", err)
+	case errors.Is(err, jose.ErrPrivateKey):
+		return invalidCause(ErrProofKey, "jwk contains private key material", err)
+	case errors.Is(err, jose.ErrUnsupportedKey), errors.Is(err, jose.ErrKeyMismatch):
+		return invalidCause(ErrProofKey, "missing, unsupported or invalid jwk", err)
 	}
-	ph.alg = algName(alg)
-	if ph.alg == "" || !contains(v.algs, ph.alg) {
-		return ph, invalid(ErrProofAlgorithm, "alg not allowed")
-	}
-	if !hasJWK {
-		return ph, invalid(ErrProofKey, "missing jwk header")
-	}
-	if jwk.private {
-		return ph, invalid(ErrProofKey, "jwk contains private key material")
-	}
-	key, jkt, err := v.keys.publicKey(&jwk)
-	if err != nil {
-		return ph, invalidCause(ErrProofKey, "unsupported or invalid jwk", err)
-	}
-	ph.key, ph.jkt = key, jkt
-	return ph, nil
-}
-
-// readJWK reads the jwk object's members. It returns them by value (not
-// through a pointer) so that the decoded header can stay on the caller's
-// stack.
-func readJWK(r *strictjson.Reader) (j jwkMembers, err error) {
-	if err := r.Enter(); err != nil {
-		return j, err
-	}
-	for {
-		name, more, err := r.Next()
-		if err != nil || !more {
-			return j, err
-		}
-		idx := jwkMember(name)
-		if idx < 0 {
-			switch string(name) {
-			case "d", "p", "q", "dp", "dq", "qi", "oth", "k":
-				j.private = true
-			}
-			if err := r.Skip(); err != nil {
-				return j, err
-			}
-			continue
-		}
-		v, err := r.Str()
-		if err != nil {
-			return j, err
-		}
-		switch idx {
-		case 0:
-			j.kty = v
-		case 1:
-			j.crv = v
-		case 2:
-			j.x = v
-		case 3:
-			j.y = v
-		case 4:
-			j.n = v
-		case 5:
-			j.e = v
-		}
-	}
-}
-
-var errKey = errors.New("invalid key")
-
-// keyCacheSize bounds the verifier's cache of parsed proof keys.
-const keyCacheSize = 1024
-
-// keyCache maps the RFC 7638 canonical JSON of a proof key to the parsed
-// key and its thumbprint. Clients sign many proofs with one key, so this
-// saves the point decoding and a hash per proof. Only keys that parsed and
-// validated are cached; the cache is emptied when full.
-type keyCache struct {
-	mu sync.RWMutex
-	m  map[string]cachedKey
-}
-
-type cachedKey struct {
-	key crypto.PublicKey
-	jkt string
-}
-
-// publicKey returns the key of a proof's jwk and its thumbprint.
-func (kc *keyCache) publicKey(j *jwkMembers) (crypto.PublicKey, string, error) {
-	var tp [128]byte
-	c, ok := j.canonical(tp[:0])
-	if !ok {
-		return nil, "", errKey
-	}
-	kc.mu.RLock()
-	e, hit := kc.m[string(c)]
-	kc.mu.RUnlock()
-	if hit {
-		return e.key, e.jkt, nil
-	}
-	key, err := j.parse()
-	if err != nil {
-		return nil, "", err
-	}
-	sum := sha256.Sum256(c)
-	e = cachedKey{key: key, jkt: b64.EncodeToString(sum[:])}
-	kc.mu.Lock()
-	if kc.m == nil || len(kc.m) >= keyCacheSize {
-		kc.m = make(map[string]cachedKey)
-	}
-	kc.m[string(c)] = e
-	kc.mu.Unlock()
-	return e.key, e.jkt, nil
-}
-
-// canonical appends the RFC 7638 §3 canonical JSON of the key's required
-// members, as they appear: parse accepts them only when they are the
-// canonical base64url of the key (strict decoding, exact lengths, no
-// leading zero), so the thumbprint needs no re-encoding. Member values
-// holding characters that need JSON escaping fail parse, so writing them
-// raw here is safe.
-func (j *jwkMembers) canonical(c []byte) ([]byte, bool) {
-	// Only base64url characters (crv names included): the concatenation
-	// below is then unambiguous, so distinct keys have distinct entries.
-	for _, m := range [...][]byte{j.crv, j.x, j.y, j.n, j.e} {
-		for _, ch := range m {
-			if !(ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || ch == '-' || ch == '_') {
-				return nil, false
-			}
-		}
-	}
-	switch string(j.kty) {
-	case "EC":
-		c = append(c, `{"crv":"`...)
-		c = append(c, j.crv...)
-		c = append(c, `","kty":"EC","x":"`...)
-		c = append(c, j.x...)
-		c = append(c, `","y":"`...)
-		c = append(c, j.y...)
-	case "OKP":
-		c = append(c, `{"crv":"`...)
-		c = append(c, j.crv...)
-		c = append(c, `","kty":"OKP","x":"`...)
-		c = append(c, j.x...)
-	case "RSA":
-		c = append(c, `{"e":"`...)
-		c = append(c, j.e...)
-		c = append(c, `","kty":"RSA","n":"`...)
-		c = append(c, j.n...)
-	default:
-		return nil, false
-	}
-	return append(c, `"}`...), true
-}
-
-// parse builds and validates the public key.
-func (j *jwkMembers) parse() (crypto.PublicKey, error) {
-	switch string(j.kty) {
-	case "EC":
-		var curve elliptic.Curve
-		var size int
-		switch string(j.crv) {
-		case "P-256":
-			curve, size = elliptic.P256(), 32
-		case "P-384":
-			curve, size = elliptic.P384(), 48
-		case "P-521":
-			curve, size = elliptic.P521(), 66
-		default:
-			return nil, errKey
-		}
-		var pt [1 + 2*66]byte
-		pt[0] = 4
-		if b64.DecodedLen(len(j.x)) != size || b64.DecodedLen(len(j.y)) != size {
-			return nil, errKey
-		}
-		if n, err := b64.Decode(pt[1:1+size], j.x); err != nil || n != size {
-			return nil, errKey
-		}
-		if n, err := b64.Decode(pt[1+size:1+2*size], j.y); err != nil || n != size {
-			return nil, errKey
-		}
-		k, err := ecdsa.ParseUncompressedPublicKey(curve, pt[:1+2*size])
-		if err != nil {
-			return nil, errKey
-		}
-		return k, nil
-	case "OKP":
-		if string(j.crv) != "Ed25519" || b64.DecodedLen(len(j.x)) != ed25519.PublicKeySize {
-			return nil, errKey
-		}
-		k := make(ed25519.PublicKey, ed25519.PublicKeySize)
-		if n, err := b64.Decode(k, j.x); err != nil || n != ed25519.PublicKeySize {
-			return nil, errKey
-		}
-		return k, nil
-	case "RSA":
-		n, err1 := b64.DecodeString(string(j.n))
-		e, err2 := b64.DecodeString(string(j.e))
-		if err1 != nil || err2 != nil || len(n) == 0 || n[0] == 0 || len(e) == 0 || len(e) > 4 || e[0] == 0 {
-			return nil, errKey
-		}
-		ev := 0
-		for _, x := range e {
-			ev = ev<<8 | int(x)
-		}
-		if ev < 3 || ev%2 == 0 {
-			return nil, errKey
-		}
-		k := &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: ev}
-		if bits := k.N.BitLen(); bits < jose.MinRSABits || bits > jose.MaxRSABits {
-			return nil, errKey
-		}
-		return k, nil
-	}
-	return nil, errKey
+	return invalidCause(ErrMalformedProof, "malformed proof header", err)
 }
 
 // String claims of a proof.
