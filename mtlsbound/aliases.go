@@ -64,7 +64,7 @@ func (a Aliases) Resolve(name, endpoint string) string {
 // generic. JSON null is treated as absent and returns nil.
 func ParseAliases(member json.RawMessage) (Aliases, error) {
 	if len(member) > maxAliasesBytes {
-		return nil, fmt.Errorf("%w: %w", ErrMalformedMetadata, ErrTooLarge)
+		return nil, fmt.Errorf("%w: over %d bytes", ErrMalformedMetadata, maxAliasesBytes)
 	}
 	switch strictjson.Kind(member) {
 	case 'n':
@@ -79,7 +79,7 @@ func ParseAliases(member json.RawMessage) (Aliases, error) {
 	out := Aliases{}
 	err := strictjson.EachMember(member, nil, func(name, v []byte) error {
 		if len(out) == maxAliases {
-			return fmt.Errorf("%w: over %d members", ErrTooLarge, maxAliases)
+			return fmt.Errorf("over %d members", maxAliases)
 		}
 		if strictjson.Kind(v) != '"' {
 			return errors.New("a value is not a string")

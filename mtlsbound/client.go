@@ -10,15 +10,15 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net/http"
-	"os"
 	"slices"
 	"time"
 
 	"github.com/hardened-oauth/hardened/internal/httpx"
 )
 
-// maxPEMFile bounds a certificate or key file read by [LoadKeyPair].
-const maxPEMFile = 1 << 20
+// DefaultTLSHandshakeTimeout is the TLS handshake timeout of a [Client]
+// whose TLSHandshakeTimeout is zero: 10 s, the module's default.
+const DefaultTLSHandshakeTimeout = 10 * time.Second
 
 // Client builds the HTTP client side of mutual TLS: a transport that
 // presents a client certificate to the authorization server (for
@@ -32,13 +32,22 @@ const maxPEMFile = 1 << 20
 // Client (or one with the same Certificate) for the token endpoint and the
 // resource server.
 //
+// A transport that presents a certificate cannot be the module's shared
+// one, so each call of [Client.Transport] returns a new transport with the
+// module's default settings (those every nil Base of the module uses:
+// dial, TLS handshake and response header timeouts, TLS 1.2 or later with
+// the BCP 195 cipher suites) plus the certificate. Build it once and reuse
+// it, so that connections are pooled.
+//
 // The zero value is not usable: Certificate is required.
 type Client struct {
 	// Certificate is the client certificate chain, leaf first, and its
 	// private key. PrivateKey may be any crypto.Signer whose public key is
 	// the leaf's (an RSA, ECDSA or Ed25519 key), so keys held in an HSM, a
 	// TPM or a KMS work; an RSA signer must support PSS for TLS 1.3. Leaf
-	// is filled in when nil. Required; see [KeyPair] and [LoadKeyPair].
+	// is filled in when nil. Required. Build it with tls.X509KeyPair or
+	// tls.LoadX509KeyPair, or from DER certificates and a signer (the root
+	// package's LoadPrivateKey reads key files).
 	Certificate tls.Certificate
 
 	// RootCAs verifies the servers' certificates. Nil means the system
@@ -46,51 +55,50 @@ type Client struct {
 	RootCAs *x509.CertPool
 
 	// MinVersion is the lowest TLS version offered. Zero means TLS 1.2;
-	// lower values are refused with [ErrInvalidConfig].
+	// lower values are [ErrInvalidConfig].
 	MinVersion uint16
 
 	// Timeout bounds a whole exchange made with the client returned by
-	// [Client.HTTPClient]. Zero means httpx.DefaultTimeout (30 s).
+	// [Client.HTTPClient]. Zero means 30 s, the module's default.
 	Timeout time.Duration
+
+	// TLSHandshakeTimeout bounds the TLS handshake of each new connection,
+	// which includes the client's signature with Certificate's key (slow
+	// on some HSMs and KMSs). Zero means [DefaultTLSHandshakeTimeout].
+	TLSHandshakeTimeout time.Duration
 }
 
-// TLSConfig returns a new tls.Config that presents c.Certificate. The
-// certificate is presented whenever the server asks for one, even when the
-// server's list of acceptable CAs does not name its issuer (crypto/tls
-// would otherwise send no certificate, and the token would silently not be
-// bound; with self-signed certificates that is the common case).
+// TLSConfig returns a new tls.Config that presents c.Certificate, built on
+// the module's default TLS settings (TLS 1.2 or later, and for TLS 1.2
+// only the ECDHE AES-GCM suites BCP 195 recommends). The certificate is
+// presented whenever the server asks for one, even when the server's list
+// of acceptable CAs does not name its issuer (crypto/tls would otherwise
+// send no certificate, and the token would silently not be bound; with
+// self-signed certificates that is the common case).
 func (c *Client) TLSConfig() (*tls.Config, error) {
-	if c == nil {
-		return nil, fmt.Errorf("%w: nil Client", ErrInvalidConfig)
+	if err := c.validate(); err != nil {
+		return nil, err
 	}
 	cert, err := checkCertificate(c.Certificate)
 	if err != nil {
 		return nil, err
 	}
-	minVersion := c.MinVersion
-	if minVersion == 0 {
-		minVersion = tls.VersionTLS12
+	conf := httpx.DefaultTLSConfig()
+	if c.MinVersion != 0 {
+		conf.MinVersion = c.MinVersion
 	}
-	if minVersion < tls.VersionTLS12 {
-		return nil, fmt.Errorf("%w: MinVersion below TLS 1.2", ErrInvalidConfig)
+	conf.RootCAs = c.RootCAs
+	conf.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+		return &cert, nil
 	}
-	if c.Timeout < 0 {
-		return nil, fmt.Errorf("%w: negative Timeout", ErrInvalidConfig)
-	}
-	return &tls.Config{
-		MinVersion: minVersion,
-		RootCAs:    c.RootCAs,
-		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
-			return &cert, nil
-		},
-	}, nil
+	return conf, nil
 }
 
-// Transport returns a new transport with the timeouts of
-// httpx.DefaultTransport (10 s dial, TLS handshake and response header)
-// and the TLS configuration of [Client.TLSConfig]. It is an
-// http.RoundTripper to put under oauth2.Transport, a DPoP transport or a
-// client-authentication transport.
+// Transport returns a new transport with the module's default settings
+// (10 s dial and response header timeouts, idle connection limits), the
+// TLS handshake timeout of c.TLSHandshakeTimeout and the TLS configuration
+// of [Client.TLSConfig]. It is an http.RoundTripper to put under
+// oauth2.Transport, a DPoP transport or a client-authentication transport.
 func (c *Client) Transport() (*http.Transport, error) {
 	conf, err := c.TLSConfig()
 	if err != nil {
@@ -98,6 +106,10 @@ func (c *Client) Transport() (*http.Transport, error) {
 	}
 	t := httpx.DefaultTransport()
 	t.TLSClientConfig = conf
+	t.TLSHandshakeTimeout = c.TLSHandshakeTimeout
+	if t.TLSHandshakeTimeout == 0 {
+		t.TLSHandshakeTimeout = DefaultTLSHandshakeTimeout
+	}
 	return t, nil
 }
 
@@ -116,71 +128,48 @@ func (c *Client) HTTPClient() (*http.Client, error) {
 	return &http.Client{Transport: t, Timeout: timeout, CheckRedirect: httpx.NoRedirect}, nil
 }
 
-// KeyPair parses a PEM certificate chain (leaf first) and its PEM private
-// key, checks that they belong together, and fills in Leaf. Errors wrap
-// [ErrInvalidCertificate] and never contain key material.
-func KeyPair(certPEM, keyPEM []byte) (tls.Certificate, error) {
-	cert, err := tls.X509KeyPair(certPEM, keyPEM)
-	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("%w: %w", ErrInvalidCertificate, err)
+func (c *Client) validate() error {
+	switch {
+	case c == nil:
+		return configError("Client", "nil *Client")
+	case c.MinVersion != 0 && c.MinVersion < tls.VersionTLS12:
+		return configError("Client.MinVersion", "below TLS 1.2")
+	case c.Timeout < 0:
+		return configError("Client.Timeout", "negative")
+	case c.TLSHandshakeTimeout < 0:
+		return configError("Client.TLSHandshakeTimeout", "negative")
 	}
-	return checkCertificate(cert)
-}
-
-// LoadKeyPair reads a PEM certificate chain and a PEM private key from
-// files (each at most 1 MiB) and returns [KeyPair] of their contents.
-func LoadKeyPair(certFile, keyFile string) (tls.Certificate, error) {
-	certPEM, err := readFile(certFile)
-	if err != nil {
-		return tls.Certificate{}, err
-	}
-	keyPEM, err := readFile(keyFile)
-	if err != nil {
-		return tls.Certificate{}, err
-	}
-	return KeyPair(certPEM, keyPEM)
-}
-
-func readFile(name string) ([]byte, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidCertificate, err)
-	}
-	defer f.Close()
-	b, err := httpx.ReadBody(f, maxPEMFile)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", ErrInvalidCertificate, name, err)
-	}
-	return b, nil
+	return nil
 }
 
 // checkCertificate validates a client certificate and returns a copy with
-// Leaf set.
+// Leaf set. Its errors name no key material.
 func checkCertificate(in tls.Certificate) (tls.Certificate, error) {
+	const field = "Client.Certificate"
 	if len(in.Certificate) == 0 {
-		return tls.Certificate{}, fmt.Errorf("%w: no certificate", ErrInvalidCertificate)
+		return tls.Certificate{}, configError(field, "no certificate")
 	}
 	signer, ok := in.PrivateKey.(crypto.Signer)
 	if !ok || signer == nil {
-		return tls.Certificate{}, fmt.Errorf("%w: private key is not a crypto.Signer", ErrInvalidCertificate)
+		return tls.Certificate{}, configError(field, "PrivateKey is not a crypto.Signer")
 	}
 	leaf := in.Leaf
 	if leaf == nil {
 		var err error
 		if leaf, err = x509.ParseCertificate(in.Certificate[0]); err != nil {
-			return tls.Certificate{}, fmt.Errorf("%w: %w", ErrInvalidCertificate, err)
+			return tls.Certificate{}, configError(field, "Certificate[0] is not a DER certificate")
 		}
 	} else if !bytes.Equal(leaf.Raw, in.Certificate[0]) {
-		return tls.Certificate{}, fmt.Errorf("%w: Leaf is not Certificate[0]", ErrInvalidCertificate)
+		return tls.Certificate{}, configError(field, "Leaf is not Certificate[0]")
 	}
 	switch leaf.PublicKey.(type) {
 	case *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey:
 	default:
-		return tls.Certificate{}, fmt.Errorf("%w: unsupported public key type %T", ErrInvalidCertificate, leaf.PublicKey)
+		return tls.Certificate{}, configError(field, fmt.Sprintf("unsupported public key type %T", leaf.PublicKey))
 	}
 	pub, ok := signer.Public().(interface{ Equal(crypto.PublicKey) bool })
 	if !ok || !pub.Equal(leaf.PublicKey) {
-		return tls.Certificate{}, fmt.Errorf("%w: private key does not match the certificate", ErrInvalidCertificate)
+		return tls.Certificate{}, configError(field, "PrivateKey does not match the leaf certificate")
 	}
 	out := in
 	out.Certificate = slices.Clone(in.Certificate)

@@ -10,9 +10,8 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"io"
+	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -81,11 +80,6 @@ func TestClientPresentsCertificate(t *testing.T) {
 	require.NoError(t, err)
 
 	pemCert := newCert(t, "pem")
-	fileCert := newCert(t, "file")
-	dir := t.TempDir()
-	certFile, keyFile := filepath.Join(dir, "client.crt"), filepath.Join(dir, "client.key")
-	require.NoError(t, os.WriteFile(certFile, fileCert.CertPEM, 0o600))
-	require.NoError(t, os.WriteFile(keyFile, fileCert.KeyPEM, 0o600))
 
 	tests := []struct {
 		name   string
@@ -93,15 +87,10 @@ func TestClientPresentsCertificate(t *testing.T) {
 		want   *x509.Certificate
 		signer *opaqueSigner
 	}{
-		{name: "PEM bytes", want: pemCert.Leaf, cert: func(t *testing.T) tls.Certificate {
-			c, err := mtlsbound.KeyPair(pemCert.CertPEM, pemCert.KeyPEM)
+		{name: "PEM bytes through crypto/tls, Leaf nil", want: pemCert.Leaf, cert: func(t *testing.T) tls.Certificate {
+			c, err := tls.X509KeyPair(pemCert.CertPEM, pemCert.KeyPEM)
 			require.NoError(t, err)
-			require.Equal(t, pemCert.Leaf.Raw, c.Leaf.Raw)
-			return c
-		}},
-		{name: "PEM files", want: fileCert.Leaf, cert: func(t *testing.T) tls.Certificate {
-			c, err := mtlsbound.LoadKeyPair(certFile, keyFile)
-			require.NoError(t, err)
+			c.Leaf = nil
 			return c
 		}},
 		{name: "hardware ECDSA signer", want: ecCert.Leaf, signer: ecHW, cert: func(*testing.T) tls.Certificate {
@@ -144,51 +133,34 @@ func TestClientInvalid(t *testing.T) {
 	t.Parallel()
 	a := newCert(t, "a")
 	b := newCert(t, "b")
-	dir := t.TempDir()
-	big := filepath.Join(dir, "big.pem")
-	require.NoError(t, os.WriteFile(big, []byte(strings.Repeat("A", 1<<20+1)), 0o600))
-	keyFile := filepath.Join(dir, "a.key")
-	require.NoError(t, os.WriteFile(keyFile, a.KeyPEM, 0o600))
-
 	tests := []struct {
-		name    string
-		client  func() (*http.Client, error)
-		wantErr []error
+		name   string
+		client *mtlsbound.Client
+		field  string
 	}{
-		{name: "nil client", client: func() (*http.Client, error) { return (*mtlsbound.Client)(nil).HTTPClient() }, wantErr: []error{mtlsbound.ErrInvalidConfig}},
-		{name: "zero value", client: (&mtlsbound.Client{}).HTTPClient, wantErr: []error{mtlsbound.ErrInvalidCertificate}},
-		{name: "no private key", client: (&mtlsbound.Client{Certificate: tls.Certificate{Certificate: a.TLS.Certificate}}).HTTPClient, wantErr: []error{mtlsbound.ErrInvalidCertificate}},
-		{name: "private key not a signer", client: (&mtlsbound.Client{Certificate: tls.Certificate{Certificate: a.TLS.Certificate, PrivateKey: "key"}}).HTTPClient, wantErr: []error{mtlsbound.ErrInvalidCertificate}},
-		{name: "key of another certificate", client: (&mtlsbound.Client{Certificate: tls.Certificate{Certificate: a.TLS.Certificate, PrivateKey: b.TLS.PrivateKey}}).HTTPClient, wantErr: []error{mtlsbound.ErrInvalidCertificate}},
-		{name: "Leaf is not Certificate[0]", client: (&mtlsbound.Client{Certificate: tls.Certificate{Certificate: a.TLS.Certificate, PrivateKey: a.TLS.PrivateKey, Leaf: b.Leaf}}).HTTPClient, wantErr: []error{mtlsbound.ErrInvalidCertificate}},
-		{name: "garbage DER", client: (&mtlsbound.Client{Certificate: tls.Certificate{Certificate: [][]byte{[]byte("x")}, PrivateKey: a.TLS.PrivateKey}}).HTTPClient, wantErr: []error{mtlsbound.ErrInvalidCertificate}},
-		{name: "TLS 1.1", client: (&mtlsbound.Client{Certificate: a.TLS, MinVersion: tls.VersionTLS11}).HTTPClient, wantErr: []error{mtlsbound.ErrInvalidConfig}},
-		{name: "negative timeout", client: (&mtlsbound.Client{Certificate: a.TLS, Timeout: -time.Second}).HTTPClient, wantErr: []error{mtlsbound.ErrInvalidConfig}},
-		{name: "PEM of another key", client: func() (*http.Client, error) {
-			_, err := mtlsbound.KeyPair(a.CertPEM, b.KeyPEM)
-			return nil, err
-		}, wantErr: []error{mtlsbound.ErrInvalidCertificate}},
-		{name: "PEM garbage", client: func() (*http.Client, error) {
-			_, err := mtlsbound.KeyPair([]byte("x"), []byte("y"))
-			return nil, err
-		}, wantErr: []error{mtlsbound.ErrInvalidCertificate}},
-		{name: "missing file", client: func() (*http.Client, error) {
-			_, err := mtlsbound.LoadKeyPair(filepath.Join(dir, "missing.pem"), keyFile)
-			return nil, err
-		}, wantErr: []error{mtlsbound.ErrInvalidCertificate, os.ErrNotExist}},
-		{name: "oversized file", client: func() (*http.Client, error) {
-			_, err := mtlsbound.LoadKeyPair(big, keyFile)
-			return nil, err
-		}, wantErr: []error{mtlsbound.ErrInvalidCertificate, httpx.ErrBodyTooLarge}},
+		{name: "nil client", client: nil, field: "Client"},
+		{name: "zero value", client: &mtlsbound.Client{}, field: "Client.Certificate"},
+		{name: "no private key", client: &mtlsbound.Client{Certificate: tls.Certificate{Certificate: a.TLS.Certificate}}, field: "Client.Certificate"},
+		{name: "private key not a signer", client: &mtlsbound.Client{Certificate: tls.Certificate{Certificate: a.TLS.Certificate, PrivateKey: "key"}}, field: "Client.Certificate"},
+		{name: "key of another certificate", client: &mtlsbound.Client{Certificate: tls.Certificate{Certificate: a.TLS.Certificate, PrivateKey: b.TLS.PrivateKey}}, field: "Client.Certificate"},
+		{name: "Leaf is not Certificate[0]", client: &mtlsbound.Client{Certificate: tls.Certificate{Certificate: a.TLS.Certificate, PrivateKey: a.TLS.PrivateKey, Leaf: b.Leaf}}, field: "Client.Certificate"},
+		{name: "garbage DER", client: &mtlsbound.Client{Certificate: tls.Certificate{Certificate: [][]byte{[]byte("x")}, PrivateKey: a.TLS.PrivateKey}}, field: "Client.Certificate"},
+		{name: "TLS 1.1", client: &mtlsbound.Client{Certificate: a.TLS, MinVersion: tls.VersionTLS11}, field: "Client.MinVersion"},
+		{name: "negative timeout", client: &mtlsbound.Client{Certificate: a.TLS, Timeout: -time.Second}, field: "Client.Timeout"},
+		{name: "negative handshake timeout", client: &mtlsbound.Client{Certificate: a.TLS, TLSHandshakeTimeout: -time.Second}, field: "Client.TLSHandshakeTimeout"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			c, err := tc.client()
-			require.Nil(t, c)
-			for _, want := range tc.wantErr {
-				require.ErrorIs(t, err, want)
-			}
+			hc, err := tc.client.HTTPClient()
+			require.Nil(t, hc)
+			requireConfigError(t, err, tc.field)
+			tr, err := tc.client.Transport()
+			require.Nil(t, tr)
+			requireConfigError(t, err, tc.field)
+			conf, err := tc.client.TLSConfig()
+			require.Nil(t, conf)
+			requireConfigError(t, err, tc.field)
 		})
 	}
 }
@@ -205,13 +177,26 @@ func TestClientSettings(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, uint16(tls.VersionTLS13), conf13.MinVersion)
 
+	// The module's default TLS settings: BCP 195 suites for TLS 1.2.
+	require.Equal(t, httpx.DefaultTLSConfig().CipherSuites, conf.CipherSuites)
+	require.NotNil(t, conf.GetClientCertificate)
+
 	tr, err := (&mtlsbound.Client{Certificate: a.TLS}).Transport()
 	require.NoError(t, err)
 	def := httpx.DefaultTransport()
+	require.Equal(t, mtlsbound.DefaultTLSHandshakeTimeout, tr.TLSHandshakeTimeout)
 	require.Equal(t, def.TLSHandshakeTimeout, tr.TLSHandshakeTimeout)
+	require.NotNil(t, tr.DialContext)
+	require.NotNil(t, tr.Proxy)
+	require.True(t, tr.ForceAttemptHTTP2)
+	require.Equal(t, def.MaxIdleConns, tr.MaxIdleConns)
 	require.Equal(t, def.ResponseHeaderTimeout, tr.ResponseHeaderTimeout)
 	require.Equal(t, def.IdleConnTimeout, tr.IdleConnTimeout)
 	require.Equal(t, def.ExpectContinueTimeout, tr.ExpectContinueTimeout)
+
+	tr, err = (&mtlsbound.Client{Certificate: a.TLS, TLSHandshakeTimeout: 42 * time.Second}).Transport()
+	require.NoError(t, err)
+	require.Equal(t, 42*time.Second, tr.TLSHandshakeTimeout)
 
 	hc, err := (&mtlsbound.Client{Certificate: a.TLS}).HTTPClient()
 	require.NoError(t, err)
@@ -248,4 +233,38 @@ func TestClientSystemRoots(t *testing.T) {
 	_, err = hc.Get(srv.URL)
 	var unknown x509.UnknownAuthorityError
 	require.ErrorAs(t, err, &unknown)
+}
+
+// TestClientHandshakeTimeout: a server that accepts connections and never
+// answers the handshake costs TLSHandshakeTimeout, not the whole Timeout.
+func TestClientHandshakeTimeout(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		var held []net.Conn
+		defer func() {
+			for _, c := range held {
+				_ = c.Close()
+			}
+		}()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c) // never speaks TLS
+		}
+	}()
+	a := newCert(t, "a")
+	hc, err := (&mtlsbound.Client{Certificate: a.TLS, TLSHandshakeTimeout: 200 * time.Millisecond}).HTTPClient()
+	require.NoError(t, err)
+	t.Cleanup(hc.CloseIdleConnections)
+	start := time.Now()
+	_, err = hc.Get("https://" + ln.Addr().String() + "/")
+	var ne net.Error
+	require.ErrorAs(t, err, &ne)
+	require.True(t, ne.Timeout())
+	require.Less(t, time.Since(start), 10*time.Second)
 }

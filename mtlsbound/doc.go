@@ -4,45 +4,51 @@
 //
 // # Client side
 //
-// [Client] turns a certificate and key ([KeyPair] from PEM bytes,
-// [LoadKeyPair] from files, or any tls.Certificate whose PrivateKey is a
+// [Client] turns a tls.Certificate (whose PrivateKey may be any
 // crypto.Signer, so hardware keys work) into a tls.Config, an
-// *http.Transport and an *http.Client that present it, with TLS 1.2 at
-// least, the module's timeouts and no redirects. Tokens the authorization
-// server issues over that connection come back bound to the certificate;
-// nothing else changes for the caller (the token type stays "Bearer").
+// *http.Transport and an *http.Client that present it, with the module's
+// default TLS settings and timeouts and no redirects. Tokens the
+// authorization server issues over that connection come back bound to the
+// certificate; nothing else changes for the caller (the token type stays
+// "Bearer").
 //
 // [Aliases] holds the server's mtls_endpoint_aliases (RFC 8705 §5) and
 // [Aliases.Resolve] picks the alias of an endpoint when one is published.
 //
 // # Server side
 //
-// [Thumbprint] computes a certificate's x5t#S256. [ParseConfirmation],
-// [ConfirmationFromClaims] and [ConfirmationFromIntrospection] read a
-// token's "cnf" (RFC 8705 §3.1 and §3.2); [Confirmation.Verify] compares
-// it with a presented certificate in constant time. [Verifier] puts it
+// [Thumbprint] computes a certificate's x5t#S256. [ParseConfirmation] and
+// [ConfirmationFromClaims] read a token's "cnf" (RFC 8705 §3.1 and §3.2)
+// into a [Confirmation], the same shape as dpop's. [Verifier] puts it
 // together for a resource server: [Verifier.Wrap] is net/http middleware
-// that takes the Bearer token, verifies it with a user-supplied function
-// (JWT validation or introspection), checks the binding against the
-// client certificate of the TLS connection or of a trusted proxy's header,
-// and hands the [Result] to the next handler through [FromContext].
+// that takes the access token, verifies it with a user-supplied function
+// (JWT validation or introspection), checks the binding against the client
+// certificate of the TLS connection or of a trusted proxy's header, and
+// hands the [Result] to the next handler through [FromContext].
+// [Verifier.Check] is the binding check alone, for a gateway that verified
+// the token itself.
 //
 // # Decisions
 //
+//   - One cnf parser. "cnf" is read by the module's one RFC 7800 parser,
+//     shared with dpop and the gateway, so that every component sees the
+//     same methods in the same document.
 //   - Canonical thumbprints only. An x5t#S256 is accepted only in its one
 //     canonical spelling: 43 unpadded base64url characters whose unused low
-//     bits are zero. The decoded bytes are then compared. A lenient decoder
-//     would map several strings to one digest; RFC 8705 §3.1's example value
-//     ("...dg2", canonically "...dg0") is such a non-canonical string and is
-//     rejected with [ErrMalformedConfirmation].
-//   - Unbound tokens (no "cnf") are refused by default ([ErrNoBinding]), as a
+//     bits are zero. A lenient decoder would map several strings to one
+//     digest; RFC 8705 §3.1's example value ("...dg2", canonically
+//     "...dg0") is such a non-canonical string and is rejected with
+//     [ErrMalformedConfirmation].
+//   - Unbound tokens (no "cnf") are refused by default ([ErrUnbound]), as a
 //     FAPI 2.0 resource server requires; [Verifier.InsecureAllowUnbound]
 //     admits them as plain bearer tokens.
-//   - A "cnf" naming any confirmation method other than x5t#S256 (DPoP's jkt,
-//     jwk, kid...) is refused with [ErrUnsupportedConfirmation], alone or
-//     beside x5t#S256, even with InsecureAllowUnbound: this package cannot
-//     check that method and will not let a token bound to it pass as a
-//     bearer or mTLS-only token.
+//   - Every method in "cnf" must be checked by someone. x5t#S256 is checked
+//     here; "jkt" and "jwk" pass only when listed in
+//     [Verifier.CheckedElsewhere] (a dpop.Verifier checks them for the same
+//     request); "kid", "jku" and unregistered members such as "jwe" are
+//     always refused with [ErrUnsupportedConfirmation], even with
+//     InsecureAllowUnbound: a token bound to a method nobody checks would
+//     otherwise pass as a bearer token.
 //   - The binding check compares thumbprints only. Whether an expired,
 //     self-signed or untrusted certificate may connect at all is the TLS
 //     layer's policy (tls.Config.ClientAuth, VerifyPeerCertificate, or the
@@ -55,9 +61,13 @@
 //   - The verifier checks no time itself (token expiry is the Token
 //     function's job, certificate validity the TLS layer's), so it has no Now
 //     field.
+//   - Key files are read by the root package (LoadPrivateKey), or by
+//     crypto/tls for a certificate and key pair; this package takes a
+//     tls.Certificate.
 //   - JSON from tokens and metadata is read member by member through the
-//     module's strict JSON policy (internal/strictjson): names match exactly
-//     (not with encoding/json's case folding), and two names of one object
-//     equal under case folding, invalid UTF-8 or deep nesting are errors,
-//     so "cnf" cannot be smuggled under a second spelling.
+//     module's strict JSON policy: names match exactly (not with
+//     encoding/json's case folding), and two names of one object equal
+//     under case folding, a case variant of "cnf", "active" or a method
+//     name, invalid UTF-8 or deep nesting are errors, so "cnf" cannot be
+//     smuggled under a second spelling.
 package mtlsbound

@@ -72,7 +72,7 @@ func (as *testAS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		"exp":       now.Add(5 * time.Minute).Unix(),
 		"jti":       rand.Text(),
 		// RFC 8705 §3.1: bound to the certificate of this TLS connection.
-		"cnf": map[string]string{mtlsbound.MethodX5tS256: mtlsbound.Thumbprint(r.TLS.PeerCertificates[0])},
+		"cnf": map[string]string{"x5t#S256": mtlsbound.Thumbprint(r.TLS.PeerCertificates[0])},
 	})
 	if err != nil {
 		fail(http.StatusInternalServerError, "server_error")
@@ -195,7 +195,7 @@ func TestDoneWhen(t *testing.T) {
 	require.NoError(t, err)
 	conf, err := mtlsbound.ConfirmationFromClaims(claims)
 	require.NoError(t, err)
-	require.Equal(t, mtlsbound.Thumbprint(certA.Leaf), conf.Thumbprint())
+	require.Equal(t, mtlsbound.Thumbprint(certA.Leaf), conf.X5TS256)
 
 	// The AS authenticates the client by its certificate too.
 	_, err = cc.Token(context.WithValue(t.Context(), oauth2.HTTPClient, hcB))
@@ -212,7 +212,7 @@ func TestDoneWhen(t *testing.T) {
 		wantErr    error
 	}{
 		{name: "same certificate", base: hcA, wantStatus: http.StatusOK},
-		{name: "other certificate", base: hcB, wantStatus: http.StatusUnauthorized, wantErr: mtlsbound.ErrCertificateMismatch},
+		{name: "other certificate", base: hcB, wantStatus: http.StatusUnauthorized, wantErr: mtlsbound.ErrBindingMismatch},
 		{name: "no certificate", base: plain, wantStatus: http.StatusUnauthorized, wantErr: mtlsbound.ErrNoCertificate},
 	}
 	for _, tc := range tests {

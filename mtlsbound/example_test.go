@@ -42,19 +42,48 @@ func ExampleParseConfirmation() {
 
 	// RFC 8705 Appendix A, Figure 5.
 	conf, err := mtlsbound.ParseConfirmation([]byte(`{"x5t#S256":"A4DtL2JmUMhAsvJj5tKyn64SqzmuXbMrJa0n761y5v0"}`))
-	fmt.Println(err, conf.Verify(cert) == nil)
+	fmt.Println(err, conf.X5TS256 == mtlsbound.Thumbprint(cert))
 
 	// RFC 8705 §3.1's example value is not canonical base64url.
 	_, err = mtlsbound.ParseConfirmation([]byte(`{"x5t#S256":"bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2"}`))
 	fmt.Println(errors.Is(err, mtlsbound.ErrMalformedConfirmation))
 
-	// A DPoP-bound token is not something this package can check.
-	_, err = mtlsbound.ParseConfirmation([]byte(`{"jkt":"0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}`))
-	fmt.Println(errors.Is(err, mtlsbound.ErrUnsupportedConfirmation))
+	// Parsing reads every method; a Verifier decides which it accepts.
+	conf, err = mtlsbound.ParseConfirmation([]byte(`{"jkt":"0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I","jwe":"a.b.c.d.e"}`))
+	fmt.Println(err, conf.JKT, conf.Other)
 	// Output:
 	// <nil> true
 	// true
+	// <nil> 0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I [jwe]
+}
+
+// A gateway that verified a token itself checks a token bound both to a
+// DPoP key and to a certificate: the dpop verifier checks jkt, this one
+// x5t#S256.
+func ExampleVerifier_Check() {
+	block, _ := pem.Decode([]byte(appendixA))
+	cert, _ := x509.ParseCertificate(block.Bytes)
+	claims := json.RawMessage(`{"sub":"client","cnf":{
+	  "jkt":"0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I",
+	  "x5t#S256":"A4DtL2JmUMhAsvJj5tKyn64SqzmuXbMrJa0n761y5v0"}}`)
+	r := httptest.NewRequest("GET", "https://rs.example/data", nil)
+	r.TLS = &tls.ConnectionState{PeerCertificates: []*x509.Certificate{cert}}
+
+	_, err := (&mtlsbound.Verifier{}).Check(r, "opaque-token", claims)
+	fmt.Println(errors.Is(err, mtlsbound.ErrUnsupportedConfirmation))
+
+	res, err := (&mtlsbound.Verifier{CheckedElsewhere: []string{"jkt"}}).Check(r, "opaque-token", claims)
+	fmt.Println(err, res.Bound, res.Thumbprint)
+	// Output:
 	// true
+	// <nil> true A4DtL2JmUMhAsvJj5tKyn64SqzmuXbMrJa0n761y5v0
+}
+
+func ExampleConfigError() {
+	_, err := (&mtlsbound.Verifier{CheckedElsewhere: []string{"kid"}}).Check(httptest.NewRequest("GET", "/", nil), "t", nil)
+	var ce *mtlsbound.ConfigError
+	fmt.Println(errors.Is(err, mtlsbound.ErrInvalidConfig), errors.As(err, &ce) && ce.Field == "Verifier.CheckedElsewhere")
+	// Output: true true
 }
 
 func ExampleAliases_Resolve() {

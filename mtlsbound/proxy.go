@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -58,11 +59,11 @@ func (f HeaderFormat) String() string {
 // decoded text must be exactly one "CERTIFICATE" PEM block without
 // headers, surrounded by nothing but whitespace, holding one DER
 // certificate with no trailing data; anything else, including a second
-// certificate, wraps [ErrMalformedHeader]. Values longer than
-// [DefaultMaxProxyHeaderBytes] wrap [ErrTooLarge] as well.
+// certificate, wraps [ErrMalformedHeader], as does a value longer than
+// [DefaultMaxProxyHeaderBytes].
 func ParseEscapedPEM(value string) (*x509.Certificate, error) {
 	if len(value) > DefaultMaxProxyHeaderBytes {
-		return nil, fmt.Errorf("%w: %w", ErrMalformedHeader, ErrTooLarge)
+		return nil, errHeaderTooLarge
 	}
 	return parseEscapedPEM(value)
 }
@@ -78,6 +79,8 @@ func parseEscapedPEM(value string) (*x509.Certificate, error) {
 	}
 	return parsePEMCertificate([]byte(raw))
 }
+
+var errHeaderTooLarge = fmt.Errorf("%w: over %d bytes", ErrMalformedHeader, DefaultMaxProxyHeaderBytes)
 
 var pemBegin = []byte("-----BEGIN CERTIFICATE-----")
 
@@ -110,11 +113,12 @@ func parsePEMCertificate(data []byte) (*x509.Certificate, error) {
 // must parse: empty elements, empty or duplicate Cert/Hash/By keys in an
 // element, unterminated quotes or text after a closing quote wrap
 // [ErrMalformedHeader], as does a Cert that [ParseEscapedPEM] would
-// reject or a Hash that does not match it. An empty value, or a last
-// element without Cert, returns [ErrNoCertificate].
+// reject, a Hash that does not match it, or a value longer than
+// [DefaultMaxProxyHeaderBytes]. An empty value, or a last element without
+// Cert, returns [ErrNoCertificate].
 func ParseXFCC(value string) (*x509.Certificate, error) {
 	if len(value) > DefaultMaxProxyHeaderBytes {
-		return nil, fmt.Errorf("%w: %w", ErrMalformedHeader, ErrTooLarge)
+		return nil, errHeaderTooLarge
 	}
 	return parseXFCC(value)
 }
@@ -141,7 +145,7 @@ func parseXFCC(value string) (*x509.Certificate, error) {
 	}
 	cert, err := parseEscapedPEM(last.cert)
 	if err != nil {
-		if err == ErrNoCertificate {
+		if errors.Is(err, ErrNoCertificate) {
 			return nil, fmt.Errorf("%w: empty Cert", ErrMalformedHeader)
 		}
 		return nil, err

@@ -51,7 +51,7 @@ func TestParseEscapedPEM(t *testing.T) {
 		{name: "private key block", value: nginxEscape(string(a.KeyPEM)), wantErr: []error{mtlsbound.ErrMalformedHeader}},
 		{name: "PEM headers", value: nginxEscape(string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Headers: map[string]string{"Proc-Type": "4,ENCRYPTED"}, Bytes: a.Leaf.Raw}))), wantErr: []error{mtlsbound.ErrMalformedHeader}},
 		{name: "raw base64 DER", value: strings.Join(strings.Split(pemA, "\n")[1:4], ""), wantErr: []error{mtlsbound.ErrMalformedHeader}},
-		{name: "too large", value: strings.Repeat("A", mtlsbound.DefaultMaxProxyHeaderBytes+1), wantErr: []error{mtlsbound.ErrMalformedHeader, mtlsbound.ErrTooLarge}},
+		{name: "too large", value: strings.Repeat("A", mtlsbound.DefaultMaxProxyHeaderBytes+1), wantErr: []error{mtlsbound.ErrMalformedHeader}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -116,7 +116,7 @@ func TestParseXFCC(t *testing.T) {
 		{name: "quote inside bare value", value: `By=a"b;Cert="` + certA + `"`, wantErr: []error{mtlsbound.ErrMalformedHeader}},
 		{name: "key without value", value: `Cert`, wantErr: []error{mtlsbound.ErrMalformedHeader}},
 		{name: "empty key", value: `="x"`, wantErr: []error{mtlsbound.ErrMalformedHeader}},
-		{name: "too large", value: strings.Repeat("A", mtlsbound.DefaultMaxProxyHeaderBytes+1), wantErr: []error{mtlsbound.ErrMalformedHeader, mtlsbound.ErrTooLarge}},
+		{name: "too large", value: strings.Repeat("A", mtlsbound.DefaultMaxProxyHeaderBytes+1), wantErr: []error{mtlsbound.ErrMalformedHeader}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -171,7 +171,7 @@ func TestPresentedCertificate(t *testing.T) {
 		{name: "trusted, no header: proxy's TLS cert not used", verifier: &base, remote: "10.1.2.3:1", tlsPeer: proxyCert.Leaf, wantErr: []error{mtlsbound.ErrNoCertificate}},
 		{name: "trusted, empty header", verifier: &base, remote: "10.1.2.3:1", headers: []string{""}, wantErr: []error{mtlsbound.ErrNoCertificate}},
 		{name: "trusted, repeated header", verifier: &base, remote: "10.1.2.3:1", headers: []string{escA, escA}, wantErr: []error{mtlsbound.ErrMalformedHeader}},
-		{name: "trusted, header over the limit", verifier: &mtlsbound.Verifier{ProxyHeader: header, ProxyFormat: mtlsbound.HeaderEscapedPEM, TrustedProxies: base.TrustedProxies, MaxProxyHeaderBytes: 256}, remote: "10.1.2.3:1", headers: []string{escA}, wantErr: []error{mtlsbound.ErrMalformedHeader, mtlsbound.ErrTooLarge}},
+		{name: "trusted, header over the limit", verifier: &mtlsbound.Verifier{ProxyHeader: header, ProxyFormat: mtlsbound.HeaderEscapedPEM, TrustedProxies: base.TrustedProxies, MaxProxyHeaderBytes: 256}, remote: "10.1.2.3:1", headers: []string{escA}, wantErr: []error{mtlsbound.ErrMalformedHeader}},
 		{name: "untrusted header ignored, TLS cert used", verifier: &base, remote: "192.0.2.1:1", headers: []string{escA}, tlsPeer: proxyCert.Leaf, want: proxyCert.Leaf},
 		{name: "untrusted header ignored, no TLS cert", verifier: &base, remote: "192.0.2.1:1", headers: []string{escA}, wantErr: []error{mtlsbound.ErrNoCertificate, mtlsbound.ErrUntrustedProxy}},
 		{name: "untrusted malformed header ignored", verifier: &base, remote: "192.0.2.1:1", headers: []string{"%zz"}, tlsPeer: a.Leaf, want: a.Leaf},
@@ -214,29 +214,38 @@ func TestVerifierConfig(t *testing.T) {
 	tests := []struct {
 		name     string
 		verifier *mtlsbound.Verifier
+		field    string
 	}{
-		{name: "nil verifier", verifier: nil},
-		{name: "header without format", verifier: &mtlsbound.Verifier{ProxyHeader: "X", TrustedProxies: prefixes}},
-		{name: "header with unknown format", verifier: &mtlsbound.Verifier{ProxyHeader: "X", ProxyFormat: 9, TrustedProxies: prefixes}},
-		{name: "header without trusted proxies", verifier: &mtlsbound.Verifier{ProxyHeader: "X", ProxyFormat: mtlsbound.HeaderXFCC}},
-		{name: "trusted proxies without header", verifier: &mtlsbound.Verifier{TrustedProxies: prefixes}},
-		{name: "format without header", verifier: &mtlsbound.Verifier{ProxyFormat: mtlsbound.HeaderXFCC}},
-		{name: "invalid prefix", verifier: &mtlsbound.Verifier{ProxyHeader: "X", ProxyFormat: mtlsbound.HeaderXFCC, TrustedProxies: []netip.Prefix{{}}}},
-		{name: "IPv4-mapped prefix", verifier: &mtlsbound.Verifier{ProxyHeader: "X", ProxyFormat: mtlsbound.HeaderXFCC, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("::ffff:10.0.0.0/104")}}},
-		{name: "negative header limit", verifier: &mtlsbound.Verifier{MaxProxyHeaderBytes: -1}},
-		{name: "Authorization as proxy header", verifier: &mtlsbound.Verifier{ProxyHeader: "authorization", ProxyFormat: mtlsbound.HeaderEscapedPEM, TrustedProxies: prefixes}},
+		{name: "nil verifier", verifier: nil, field: "Verifier"},
+		{name: "header without format", verifier: &mtlsbound.Verifier{ProxyHeader: "X", TrustedProxies: prefixes}, field: "Verifier.ProxyFormat"},
+		{name: "header with unknown format", verifier: &mtlsbound.Verifier{ProxyHeader: "X", ProxyFormat: 9, TrustedProxies: prefixes}, field: "Verifier.ProxyFormat"},
+		{name: "header without trusted proxies", verifier: &mtlsbound.Verifier{ProxyHeader: "X", ProxyFormat: mtlsbound.HeaderXFCC}, field: "Verifier.TrustedProxies"},
+		{name: "trusted proxies without header", verifier: &mtlsbound.Verifier{TrustedProxies: prefixes}, field: "Verifier.TrustedProxies"},
+		{name: "format without header", verifier: &mtlsbound.Verifier{ProxyFormat: mtlsbound.HeaderXFCC}, field: "Verifier.ProxyFormat"},
+		{name: "invalid prefix", verifier: &mtlsbound.Verifier{ProxyHeader: "X", ProxyFormat: mtlsbound.HeaderXFCC, TrustedProxies: []netip.Prefix{{}}}, field: "Verifier.TrustedProxies"},
+		{name: "IPv4-mapped prefix", verifier: &mtlsbound.Verifier{ProxyHeader: "X", ProxyFormat: mtlsbound.HeaderXFCC, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("::ffff:10.0.0.0/104")}}, field: "Verifier.TrustedProxies"},
+		{name: "negative header limit", verifier: &mtlsbound.Verifier{MaxProxyHeaderBytes: -1}, field: "Verifier.MaxProxyHeaderBytes"},
+		{name: "Authorization as proxy header", verifier: &mtlsbound.Verifier{ProxyHeader: "authorization", ProxyFormat: mtlsbound.HeaderEscapedPEM, TrustedProxies: prefixes}, field: "Verifier.ProxyHeader"},
+		{name: "own method checked elsewhere", verifier: &mtlsbound.Verifier{CheckedElsewhere: []string{"x5t#S256"}}, field: "Verifier.CheckedElsewhere"},
+		{name: "kid checked elsewhere", verifier: &mtlsbound.Verifier{CheckedElsewhere: []string{"jkt", "kid"}}, field: "Verifier.CheckedElsewhere"},
+		{name: "case variant checked elsewhere", verifier: &mtlsbound.Verifier{CheckedElsewhere: []string{"JKT"}}, field: "Verifier.CheckedElsewhere"},
+		{name: "empty name checked elsewhere", verifier: &mtlsbound.Verifier{CheckedElsewhere: []string{""}}, field: "Verifier.CheckedElsewhere"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			r := httptest.NewRequest("GET", "https://rs.example/", nil)
 			_, err := tc.verifier.PresentedCertificate(r)
-			require.ErrorIs(t, err, mtlsbound.ErrInvalidConfig)
-			_, err = tc.verifier.Check(r, []byte(`{}`))
-			require.ErrorIs(t, err, mtlsbound.ErrInvalidConfig)
+			requireConfigError(t, err, tc.field)
+			_, err = tc.verifier.Check(r, "t", []byte(`{}`))
+			requireConfigError(t, err, tc.field)
 			r.Header.Set("Authorization", "Bearer x")
 			_, err = tc.verifier.Verify(r)
-			require.ErrorIs(t, err, mtlsbound.ErrInvalidConfig)
+			if tc.verifier != nil && tc.verifier.Token == nil {
+				requireConfigError(t, err, "Verifier.Token")
+			} else {
+				requireConfigError(t, err, tc.field)
+			}
 		})
 	}
 	t.Run("Verify needs Token", func(t *testing.T) {
@@ -244,8 +253,26 @@ func TestVerifierConfig(t *testing.T) {
 		r := httptest.NewRequest("GET", "https://rs.example/", nil)
 		r.Header.Set("Authorization", "Bearer x")
 		_, err := (&mtlsbound.Verifier{}).Verify(r)
-		require.ErrorIs(t, err, mtlsbound.ErrInvalidConfig)
+		requireConfigError(t, err, "Verifier.Token")
 	})
+	t.Run("jkt and jwk may be listed", func(t *testing.T) {
+		t.Parallel()
+		r := httptest.NewRequest("GET", "https://rs.example/", nil)
+		_, err := (&mtlsbound.Verifier{CheckedElsewhere: []string{"jkt", "jwk"}}).PresentedCertificate(r)
+		require.ErrorIs(t, err, mtlsbound.ErrNoCertificate)
+	})
+}
+
+// requireConfigError asserts that err is a *ConfigError for field that
+// wraps ErrInvalidConfig.
+func requireConfigError(t *testing.T, err error, field string) {
+	t.Helper()
+	require.ErrorIs(t, err, mtlsbound.ErrInvalidConfig)
+	var ce *mtlsbound.ConfigError
+	require.ErrorAs(t, err, &ce)
+	require.Equal(t, field, ce.Field)
+	require.NotEmpty(t, ce.Reason)
+	require.Equal(t, "mtlsbound: invalid configuration: "+ce.Field+": "+ce.Reason, ce.Error())
 }
 
 func TestHeaderFormatString(t *testing.T) {

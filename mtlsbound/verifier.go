@@ -14,13 +14,22 @@ import (
 	"github.com/hardened-oauth/hardened/internal/oautherr"
 )
 
+// Names of confirmation methods, as listed in [Verifier.CheckedElsewhere].
+const (
+	methodJKT     = "jkt"
+	methodJWK     = "jwk"
+	methodX5TS256 = "x5t#S256"
+)
+
 // Verifier checks, on a resource server, that a request's access token is
 // bound to the client certificate the request presents (RFC 8705 §3,
 // https://datatracker.ietf.org/doc/html/rfc8705#section-3), and rejects it
 // with 401 invalid_token when it is not.
 //
-// A Verifier holds no state: it is safe for concurrent use as long as its
-// fields are not changed while requests are served.
+// The zero value (with Token set) is the strict one: a token must carry a
+// "cnf" whose only method is x5t#S256, matched by the certificate of the
+// TLS connection. A Verifier holds no state: it is safe for concurrent use
+// as long as its fields are not changed while requests are served.
 type Verifier struct {
 	// Token verifies an access token and returns its claims as one JSON
 	// object: the payload of a JWT access token whose signature, issuer,
@@ -28,18 +37,31 @@ type Verifier struct {
 	// response. An error rejects the request with 401 invalid_token
 	// (wrapped in [ErrInvalidToken]); the error is passed to OnError, never
 	// written to the client. If the claims carry an "active" member, it must
-	// be true. Token is required by [Verifier.Wrap] and [Verifier.Verify];
-	// nil makes them fail with [ErrInvalidConfig]. A JWT library's claims
-	// map is turned into this form by json.Marshal.
+	// be true. Required by [Verifier.Verify] and [Verifier.Wrap] (nil is
+	// [ErrInvalidConfig]); [Verifier.Check] does not use it. A JWT
+	// library's claims map is turned into this form by json.Marshal.
 	Token func(ctx context.Context, token string) (json.RawMessage, error)
 
 	// InsecureAllowUnbound accepts tokens without a "cnf" member as plain
 	// bearer tokens (with or without a client certificate). The zero value
-	// refuses them with [ErrNoBinding], as a FAPI 2.0 resource server must:
+	// refuses them with [ErrUnbound], as a FAPI 2.0 resource server must:
 	// a token that is not sender-constrained can be replayed by anyone who
-	// steals it. It never admits a token bound by another method (see
-	// [ErrUnsupportedConfirmation]) nor a malformed "cnf".
+	// steals it. It never admits a token bound by a method nobody checks
+	// (see [ErrUnsupportedConfirmation]) nor a malformed "cnf".
 	InsecureAllowUnbound bool
+
+	// CheckedElsewhere lists the cnf methods that another verifier enforces
+	// for the same request, so that this one lets them pass: "jkt" and
+	// "jwk" when a dpop.Verifier also checks the request (a gateway calls
+	// both [Verifier.Check] methods for a token bound by both a DPoP key
+	// and a certificate). Listing a method here without running that other
+	// check makes its tokens bearer tokens. "x5t#S256", this verifier's own
+	// method, and any other name are [ErrInvalidConfig]. The zero value
+	// lists nothing: a token bound by any method but x5t#S256 is refused
+	// with [ErrUnsupportedConfirmation]. When "jkt" or "jwk" is listed,
+	// [Verifier.Verify] also reads tokens sent with the DPoP scheme, and
+	// requires that scheme for DPoP-bound tokens.
+	CheckedElsewhere []string
 
 	// ProxyHeader names the request header in which a TLS-terminating
 	// proxy forwards the client certificate, e.g. "X-SSL-Client-Cert" or
@@ -68,7 +90,7 @@ type Verifier struct {
 	TrustedProxies []netip.Prefix
 
 	// MaxProxyHeaderBytes bounds ProxyHeader's value. Zero means
-	// [DefaultMaxProxyHeaderBytes]; a larger value wraps [ErrTooLarge].
+	// [DefaultMaxProxyHeaderBytes]; a larger value is [ErrMalformedHeader].
 	MaxProxyHeaderBytes int
 
 	// Realm, when set, is sent as the realm auth-param of every challenge.
@@ -77,30 +99,38 @@ type Verifier struct {
 	// OnError, when set, is called with the request and the error each
 	// time [Verifier.Wrap] rejects a request, before the response is
 	// written. It is for logging and metrics: it cannot change the
-	// response, and it must not log the error's wrapped Token errors
-	// verbatim if those can contain secrets.
+	// response. This package puts no token, certificate or header value in
+	// its errors, but an error returned by Token is wrapped as is.
 	OnError func(r *http.Request, err error)
+
+	// The verifier checks no time itself (token expiry is Token's job,
+	// certificate validity the TLS layer's), so it has no Now field.
 }
 
 // Result is what a successful check passes to the next handler.
 type Result struct {
-	// Certificate is the client certificate the request presented; nil
-	// only for an unbound token accepted by InsecureAllowUnbound.
-	Certificate *x509.Certificate
-	// Thumbprint is Certificate's x5t#S256 ("" when Certificate is nil).
-	// For a bound token it equals the token's cnf x5t#S256.
-	Thumbprint string
 	// Claims are the claims returned by [Verifier.Token] (or given to
 	// [Verifier.Check]), unmodified.
 	Claims json.RawMessage
-	// Bound reports whether the token was certificate-bound.
+	// Confirmation is the token's parsed "cnf" (zero when unbound).
+	Confirmation Confirmation
+	// Bound reports whether the token is sender-constrained: it carries a
+	// "cnf" whose every method was checked, here or by the verifiers of
+	// [Verifier.CheckedElsewhere]. False only for an unbound token
+	// accepted by InsecureAllowUnbound.
 	Bound bool
+	// Certificate is the client certificate the request presented, or nil
+	// (possible only when the token is not bound by x5t#S256).
+	Certificate *x509.Certificate
+	// Thumbprint is Certificate's x5t#S256 ("" when Certificate is nil).
+	// For a certificate-bound token it equals Confirmation.X5TS256.
+	Thumbprint string
 }
 
 type ctxKey struct{}
 
-// FromContext returns the result stored by [Verifier.Wrap] in a request's
-// context.
+// FromContext returns the result stored by [Verifier.Wrap] (or
+// [NewContext]) in a request's context.
 func FromContext(ctx context.Context) (*Result, bool) {
 	r, ok := ctx.Value(ctxKey{}).(*Result)
 	return r, ok && r != nil
@@ -118,14 +148,14 @@ func NewContext(ctx context.Context, res *Result) context.Context {
 // context carries the [Result] (read it with [FromContext]). On any
 // failure next is not called; the response is
 //
-//   - 401 with "WWW-Authenticate: Bearer" when no Bearer token was sent
+//   - 401 with "WWW-Authenticate: Bearer" when no token was sent
 //     (RFC 6750 §3.1 sends no error code then),
 //   - 400 with error="invalid_request" for a malformed Authorization header,
-//   - 500 with no body for [ErrInvalidConfig],
+//   - 500 with no challenge for [ErrInvalidConfig],
 //   - 401 with error="invalid_token" for everything else: a rejected token,
 //     no certificate, a certificate that does not match, an unbound token,
-//     a malformed cnf or a malformed proxy header (RFC 8705 §3 requires
-//     401 invalid_token for a mismatch).
+//     a malformed or unsupported cnf, or a malformed proxy header (RFC 8705
+//     §3 requires 401 invalid_token for a mismatch).
 //
 // Responses carry Cache-Control: no-store and no body.
 func (v *Verifier) Wrap(next http.Handler) http.Handler {
@@ -139,16 +169,19 @@ func (v *Verifier) Wrap(next http.Handler) http.Handler {
 	})
 }
 
-// Verify authenticates r: it takes the Bearer token from the single
-// Authorization header ([BearerToken]), reads the presented certificate
-// ([Verifier.PresentedCertificate]; a malformed proxy header fails before
-// the token is verified), verifies the token with [Verifier.Token] and
-// checks the binding as [Verifier.Check] does. r is not modified.
+// Verify authenticates r: it takes the access token from the single
+// Authorization header (RFC 6750 §2.1: the Bearer scheme, also DPoP when
+// CheckedElsewhere lists "jkt" or "jwk"; never the query or the body),
+// reads the presented certificate ([Verifier.PresentedCertificate]; a
+// malformed proxy header fails before the token is verified), verifies the
+// token with [Verifier.Token] and checks the binding as [Verifier.Check]
+// does. A DPoP-bound token sent as Bearer, or a token that is not
+// DPoP-bound sent as DPoP, wraps [ErrInvalidToken]. r is not modified.
 func (v *Verifier) Verify(r *http.Request) (*Result, error) {
 	if err := v.validate(true); err != nil {
 		return nil, err
 	}
-	tok, err := BearerToken(r)
+	scheme, tok, err := v.authorization(r)
 	if err != nil {
 		return nil, err
 	}
@@ -160,29 +193,46 @@ func (v *Verifier) Verify(r *http.Request) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
 	}
-	return v.check(claims, cert, certErr)
+	res, err := v.check(claims, cert, certErr)
+	if err != nil {
+		return nil, err
+	}
+	dpopBound := res.Confirmation.JKT != "" || res.Confirmation.JWK != nil
+	switch {
+	case scheme == "Bearer" && dpopBound:
+		return nil, fmt.Errorf("%w: DPoP-bound token sent with the Bearer scheme", ErrInvalidToken)
+	case scheme == "DPoP" && !dpopBound:
+		return nil, fmt.Errorf("%w: token sent with the DPoP scheme is not DPoP-bound", ErrInvalidToken)
+	}
+	return res, nil
 }
 
-// Check verifies the binding of already-verified token claims (a JWT
-// payload or an introspection response, see [Verifier.Token]) against the
-// certificate r presents. It is the part of [Verifier.Verify] that
-// follows token verification, for callers (a gateway, another framework)
-// that verify tokens themselves. It does not look at r's Authorization
-// header. The rules, in order:
+// Check verifies the binding of a token whose claims the caller already
+// verified (a JWT payload or an introspection response, see
+// [Verifier.Token]) against the certificate r presents. It is the part of
+// [Verifier.Verify] that follows token verification, for callers (a
+// gateway, another framework) that verify tokens themselves. token is the
+// access token as sent; it must not be empty ([ErrNoToken]) and is not
+// otherwise used. Check does not look at r's Authorization header, so the
+// scheme rules of Verify are the caller's. The rules, in order:
 //
 //   - a malformed proxy header fails ([ErrMalformedHeader]);
-//   - claims that are not one JSON object fail ([ErrMalformedClaims]), as
-//     does an "active" member that is not true ([ErrInactiveToken]);
-//   - a malformed or foreign "cnf" fails ([ParseConfirmation]);
-//   - no "cnf" fails with [ErrNoBinding] unless InsecureAllowUnbound;
-//   - a bound token needs a presented certificate ([ErrNoCertificate])
-//     whose x5t#S256 equals the token's, compared in constant time
-//     ([ErrCertificateMismatch]). The certificate's dates, chain and
-//     usages are not checked here: that is the TLS layer's policy (see
-//     [Confirmation.Verify]).
-func (v *Verifier) Check(r *http.Request, claims json.RawMessage) (*Result, error) {
+//   - claims or a "cnf" that [ConfirmationFromClaims] cannot read fail
+//     ([ErrMalformedConfirmation], [ErrInactiveToken]);
+//   - a "cnf" with "kid", "jku", an unregistered member, or "jkt" or "jwk"
+//     not listed in CheckedElsewhere fails ([ErrUnsupportedConfirmation]);
+//   - no "cnf" fails with [ErrUnbound] unless InsecureAllowUnbound;
+//   - an x5t#S256 needs a presented certificate ([ErrNoCertificate])
+//     whose thumbprint equals it, compared in constant time
+//     ([ErrBindingMismatch]). The certificate's dates, chain and usages
+//     are not checked here: that is the TLS layer's policy (RFC 8705 §3
+//     binds the token to the certificate that was presented).
+func (v *Verifier) Check(r *http.Request, token string, claims json.RawMessage) (*Result, error) {
 	if err := v.validate(false); err != nil {
 		return nil, err
+	}
+	if token == "" {
+		return nil, fmt.Errorf("%w: empty token", ErrNoToken)
 	}
 	cert, certErr := v.presented(r)
 	return v.check(claims, cert, certErr)
@@ -192,27 +242,69 @@ func (v *Verifier) check(claims json.RawMessage, cert *x509.Certificate, certErr
 	if certErr != nil && !errors.Is(certErr, ErrNoCertificate) {
 		return nil, certErr
 	}
-	conf, err := confirmationFrom(claims, false)
+	conf, err := ConfirmationFromClaims(claims)
 	if err != nil {
 		return nil, err
 	}
-	if conf.Bound() {
-		if certErr != nil {
+	if err := v.supported(conf); err != nil {
+		return nil, err
+	}
+	res := &Result{Claims: claims, Confirmation: conf, Bound: conf.Bound(), Certificate: cert}
+	switch {
+	case conf.X5TS256 != "":
+		if cert == nil {
 			return nil, certErr
 		}
-		if err := conf.Verify(cert); err != nil {
-			return nil, err
+		if !matches(conf.X5TS256, cert) {
+			return nil, ErrBindingMismatch
 		}
-	} else if !v.InsecureAllowUnbound {
-		return nil, ErrNoBinding
-	}
-	res := &Result{Certificate: cert, Claims: claims, Bound: conf.Bound()}
-	if res.Bound {
-		res.Thumbprint = conf.Thumbprint() // equal to the certificate's; no second hash
-	} else {
+		res.Thumbprint = conf.X5TS256 // equal to the certificate's; no second encoding
+	case !res.Bound && !v.InsecureAllowUnbound:
+		return nil, ErrUnbound
+	default:
 		res.Thumbprint = Thumbprint(cert)
 	}
 	return res, nil
+}
+
+// supported refuses the methods nobody checks for this request.
+func (v *Verifier) supported(c Confirmation) error {
+	switch {
+	case len(c.Other) > 0:
+		return fmt.Errorf("%w: unregistered member %q", ErrUnsupportedConfirmation, truncate(c.Other[0], 32))
+	case c.KID != "" || c.JKU != "":
+		return fmt.Errorf("%w: kid and jku are not supported", ErrUnsupportedConfirmation)
+	case c.JKT != "" && !v.elsewhere(methodJKT):
+		return fmt.Errorf("%w: jkt is not in CheckedElsewhere", ErrUnsupportedConfirmation)
+	case c.JWK != nil && !v.elsewhere(methodJWK):
+		return fmt.Errorf("%w: jwk is not in CheckedElsewhere", ErrUnsupportedConfirmation)
+	}
+	return nil
+}
+
+func (v *Verifier) elsewhere(method string) bool {
+	for _, m := range v.CheckedElsewhere {
+		if m == method {
+			return true
+		}
+	}
+	return false
+}
+
+// authorization reads the access token of r's one Authorization field.
+func (v *Verifier) authorization(r *http.Request) (scheme, token string, err error) {
+	schemes := []string{"Bearer"}
+	if v.elsewhere(methodJKT) || v.elsewhere(methodJWK) {
+		schemes = append(schemes, "DPoP")
+	}
+	scheme, token, err = httpx.Authorization(r.Header, schemes...)
+	switch {
+	case errors.Is(err, httpx.ErrNoCredentials):
+		return "", "", fmt.Errorf("%w: %w", ErrNoToken, err)
+	case err != nil:
+		return "", "", fmt.Errorf("%w: %w", ErrInvalidRequest, err)
+	}
+	return scheme, token, nil
 }
 
 // PresentedCertificate returns the client certificate of r: the leaf
@@ -241,10 +333,12 @@ func (v *Verifier) presented(r *http.Request) (*x509.Certificate, error) {
 		return r.TLS.PeerCertificates[0], nil
 	}
 	if untrusted {
-		return nil, fmt.Errorf("%w: %w", ErrNoCertificate, ErrUntrustedProxy)
+		return nil, errUntrusted
 	}
 	return nil, ErrNoCertificate
 }
+
+var errUntrusted = fmt.Errorf("%w: %w", ErrNoCertificate, ErrUntrustedProxy)
 
 func (v *Verifier) fromHeader(vals []string) (*x509.Certificate, error) {
 	switch len(vals) {
@@ -259,7 +353,7 @@ func (v *Verifier) fromHeader(vals []string) (*x509.Certificate, error) {
 		limit = DefaultMaxProxyHeaderBytes
 	}
 	if len(vals[0]) > limit {
-		return nil, fmt.Errorf("%w: %w: over %d bytes", ErrMalformedHeader, ErrTooLarge, limit)
+		return nil, fmt.Errorf("%w: over %d bytes", ErrMalformedHeader, limit)
 	}
 	if v.ProxyFormat == HeaderXFCC {
 		return parseXFCC(vals[0])
@@ -285,40 +379,54 @@ func (v *Verifier) trusted(remoteAddr string) bool {
 	return false
 }
 
+// validate checks the configuration; it is cheap enough to run per request.
 func (v *Verifier) validate(needToken bool) error {
 	if v == nil {
-		return fmt.Errorf("%w: nil Verifier", ErrInvalidConfig)
+		return configError("Verifier", "nil *Verifier")
 	}
 	if needToken && v.Token == nil {
-		return fmt.Errorf("%w: Token is required", ErrInvalidConfig)
+		return configError("Verifier.Token", "required")
+	}
+	for _, m := range v.CheckedElsewhere {
+		switch m {
+		case methodJKT, methodJWK:
+		case methodX5TS256:
+			return configError("Verifier.CheckedElsewhere", `"x5t#S256" is the method this verifier checks`)
+		default:
+			return configError("Verifier.CheckedElsewhere", fmt.Sprintf("%q is not jkt or jwk", truncate(m, 32)))
+		}
 	}
 	if v.MaxProxyHeaderBytes < 0 {
-		return fmt.Errorf("%w: negative MaxProxyHeaderBytes", ErrInvalidConfig)
+		return configError("Verifier.MaxProxyHeaderBytes", "negative")
 	}
 	if v.ProxyHeader == "" {
-		if len(v.TrustedProxies) > 0 || v.ProxyFormat != 0 {
-			return fmt.Errorf("%w: TrustedProxies or ProxyFormat without ProxyHeader", ErrInvalidConfig)
+		switch {
+		case len(v.TrustedProxies) > 0:
+			return configError("Verifier.TrustedProxies", "set without ProxyHeader")
+		case v.ProxyFormat != 0:
+			return configError("Verifier.ProxyFormat", "set without ProxyHeader")
 		}
 		return nil
 	}
 	if v.ProxyFormat != HeaderEscapedPEM && v.ProxyFormat != HeaderXFCC {
-		return fmt.Errorf("%w: ProxyHeader needs ProxyFormat", ErrInvalidConfig)
+		return configError("Verifier.ProxyFormat", "must be HeaderEscapedPEM or HeaderXFCC when ProxyHeader is set")
 	}
 	if len(v.TrustedProxies) == 0 {
-		return fmt.Errorf("%w: ProxyHeader needs TrustedProxies", ErrInvalidConfig)
+		return configError("Verifier.TrustedProxies", "required when ProxyHeader is set")
 	}
 	if strings.EqualFold(v.ProxyHeader, "Authorization") {
-		return fmt.Errorf("%w: ProxyHeader cannot be Authorization", ErrInvalidConfig)
+		return configError("Verifier.ProxyHeader", "cannot be Authorization")
 	}
 	for _, p := range v.TrustedProxies {
 		if !p.IsValid() || p.Addr().Is4In6() {
-			return fmt.Errorf("%w: invalid trusted proxy prefix", ErrInvalidConfig)
+			return configError("Verifier.TrustedProxies", "invalid or IPv4-mapped prefix")
 		}
 	}
 	return nil
 }
 
-// fail writes the rejection for err.
+// fail writes the rejection for err: a Bearer challenge (RFC 6750 §3)
+// built with oautherr.Challenge.
 func (v *Verifier) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if v != nil && v.OnError != nil {
 		v.OnError(r, err)
@@ -347,23 +455,10 @@ func (v *Verifier) fail(w http.ResponseWriter, r *http.Request, err error) {
 	w.WriteHeader(status)
 }
 
-// BearerToken returns the access token of r's Authorization header
-// (RFC 6750 §2.1, https://datatracker.ietf.org/doc/html/rfc6750#section-2.1):
-// exactly one field, the Bearer scheme in any case, one or more spaces and
-// a b64token. No Authorization header, or one with another scheme, wraps
-// [ErrNoToken]; several Authorization fields, an empty token, one that is
-// not a b64token or is followed by anything wrap [ErrInvalidRequest] (and
-// [ErrTooLarge] over 64 KiB). Tokens in the query or the form body are
-// never read (FAPI 2.0 forbids them).
-func BearerToken(r *http.Request) (string, error) {
-	_, tok, err := httpx.Authorization(r.Header, "Bearer")
-	switch {
-	case errors.Is(err, httpx.ErrNoCredentials):
-		return "", fmt.Errorf("%w: %w", ErrNoToken, err)
-	case errors.Is(err, httpx.ErrCredentialsTooLarge):
-		return "", fmt.Errorf("%w: %w", ErrInvalidRequest, ErrTooLarge)
-	case err != nil:
-		return "", fmt.Errorf("%w: %w", ErrInvalidRequest, err)
+// truncate cuts s to at most n bytes, for names echoed in errors.
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
 	}
-	return tok, nil
+	return s
 }
