@@ -5,6 +5,8 @@ import (
 	"crypto/ecdsa"
 	"crypto/rand"
 	"crypto/sha256"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -83,7 +85,8 @@ func BenchmarkRawECDSAVerify(b *testing.B) {
 }
 
 // BenchmarkDecodeES256Ratio interleaves a decode (as in
-// BenchmarkDecodeES256 and BenchmarkDecodeES256URL) with
+// BenchmarkDecodeES256 and BenchmarkDecodeES256URL, and through
+// DecodeRequest, a redirect handler's call) with
 // BenchmarkRawECDSAVerify's verification, one of each per iteration, and
 // reports the median time of each and the ratio of the medians. On a
 // shared, noisy machine both see the same load, and the median ignores the
@@ -99,12 +102,14 @@ func BenchmarkDecodeES256Ratio(b *testing.B) {
 	require.NoError(b, err)
 	pub := &key.PublicKey
 	ctx := context.Background()
+	req := httptest.NewRequest(http.MethodGet, redirect, nil)
 	for _, bc := range []struct {
 		name   string
 		decode func() (*jarm.Response, error)
 	}{
 		{"Decode", func() (*jarm.Response, error) { return d.Decode(ctx, params, testState) }},
 		{"DecodeURL", func() (*jarm.Response, error) { return d.DecodeURL(ctx, redirect, testState) }},
+		{"DecodeRequest", func() (*jarm.Response, error) { return d.DecodeRequest(ctx, req, testState) }},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			dec := make([]time.Duration, 0, 1<<16)

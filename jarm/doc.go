@@ -55,7 +55,7 @@
 //     "session_state") may appear beside it, since only the JWT is signed.
 //     Other parameters (a redirect URI's own query) are ignored. The same
 //     holds between query and fragment in [Decoder.DecodeURL], and between
-//     the URL query and the body in [Decoder.DecodeFormPost].
+//     the URL query and the body of a form post in [Decoder.DecodeRequest].
 //   - Each parameter may appear once (RFC 6749 §3.1); a repeated one is
 //     [ErrMalformed].
 //   - Algorithms are allow-lists. The default is the server's

@@ -16,6 +16,8 @@ import (
 	"net/url"
 	"time"
 
+	"golang.org/x/oauth2"
+
 	"github.com/hardened-oauth/hardened/jarm"
 )
 
@@ -214,4 +216,30 @@ func ExampleDecoder_Decode_issuerIdentification() {
 	// Output:
 	// https://honest.as.example <nil>
 	// true
+}
+
+// The authorization request asks for a JWT response mode (JARM §2.3).
+func ExampleResponseModeOption() {
+	conf := &oauth2.Config{
+		ClientID: "s6BhdRkqt3",
+		Endpoint: oauth2.Endpoint{AuthURL: "https://as.example.com/authorize"},
+	}
+	u, _ := url.Parse(conf.AuthCodeURL("af0ifjsldkj", jarm.ResponseModeOption(jarm.ModeQueryJWT)))
+	fmt.Println(u.Query().Get("response_mode"))
+	// Output: query.jwt
+}
+
+// A misconfigured Decoder fails at NewDecoder with the field at fault: a
+// jwks_uri must be https.
+func ExampleNewDecoder_configError() {
+	_, err := jarm.NewDecoder(jarm.Config{
+		Issuer:   "https://as.example.com",
+		ClientID: "s6BhdRkqt3",
+		JWKSURL:  "http://as.example.com/jwks",
+	})
+	var ce *jarm.ConfigError
+	if errors.As(err, &ce) {
+		fmt.Println(ce.Field, errors.Is(err, jarm.ErrInvalidConfig))
+	}
+	// Output: JWKSURL true
 }

@@ -136,7 +136,8 @@ func (d *Decoder) DecodeRequest(ctx context.Context, r *http.Request, expectedSt
 // [ErrUnsupportedMediaType], 413 for [ErrTooLarge], 503 for
 // [ErrKeySetUnavailable], 500 for [ErrInvalidConfig] and
 // [ErrNoExpectedState], 400 for everything else (including an
-// [*AuthorizationError]), and 200 for nil.
+// [*AuthorizationError]), and 200 for nil. With 405, answer with the
+// header "Allow: GET, POST".
 func HTTPStatus(err error) int {
 	switch {
 	case err == nil:
