@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/hardened-oauth/hardened/internal/jose"
@@ -59,32 +59,28 @@ const jtiBytes = 24
 // with: the FAPI 2.0 Security Profile §5.4.1 list.
 var assertionAlgorithms = []string{jose.ES256, jose.PS256, jose.EdDSA}
 
-// ClientAuth authenticates a client to an authorization server's token,
-// pushed authorization request, introspection or revocation endpoint.
+// ClientAuth is a client authentication method for the token, pushed
+// authorization request, introspection and revocation endpoints of an
+// authorization server: [PrivateKeyJWT], [ClientSecretBasic],
+// [ClientSecretPost], [TLSClientAuth], [SelfSignedTLSClientAuth] or
+// [NoClientAuth].
 //
-// The implementations in this package are plain config structs, safe for
-// concurrent use; they validate their fields on every call and return a
-// [*ConfigError] when one is missing or wrong. The par and phantom packages
-// define the one-method interface they consume (Authenticate alone), which
-// every ClientAuth satisfies.
+// A ClientAuth does nothing on its own: [AuthTransport] is the one place
+// where credentials are added to a request, so the interface is sealed
+// (only this package's methods implement it) and has no exported way to
+// add credentials by hand. The methods are plain config structs, safe for
+// concurrent use; they validate their fields on every request and fail it
+// with a [*ConfigError] when one is missing or wrong.
 type ClientAuth interface {
-	// Authenticate adds the client's credentials to form and/or header. It
-	// is called once per attempt, so that every attempt carries a fresh
-	// client assertion (new jti).
-	//
-	// It fails with [ErrConflictingCredentials], leaving form and header
-	// untouched, when they already carry credentials: a client_secret,
-	// client_assertion or client_assertion_type parameter, an Authorization
-	// header, or a client_id other than the method's own.
-	Authenticate(form url.Values, header http.Header) error
 	// Method returns the method's registered name, e.g. "private_key_jwt".
 	Method() string
-}
 
-// clientIdentified is implemented by this package's methods, so that
-// [AuthTransport] can check the client_id that x/oauth2 put in a request.
-type clientIdentified interface {
-	clientIdentifier() string
+	// authenticate adds the client's credentials to form and/or header,
+	// which AuthTransport has checked carry none. It is called once per
+	// attempt, so that every attempt carries a fresh client assertion.
+	authenticate(form url.Values, header http.Header) error
+	// clientID returns the client identifier the method sends.
+	clientID() string
 }
 
 // PrivateKeyJWT authenticates with a JWT client assertion signed by the
@@ -92,29 +88,33 @@ type clientIdentified interface {
 // (https://datatracker.ietf.org/doc/html/rfc7523#section-3), as the FAPI 2.0
 // Security Profile requires it.
 //
-// Each call of Authenticate signs a new assertion with "iss" and "sub" set to
-// ClientID, "aud" set to Audience as a single string, a random "jti" of 192
-// bits, "iat" now and "exp" Lifetime later, and adds it as client_assertion
-// with client_assertion_type [ClientAssertionType], next to client_id.
+// For each request, [AuthTransport] signs a new assertion with "iss" and
+// "sub" set to ClientID, "aud" set to Issuer as a single string, a random
+// "jti" of 192 bits, "iat" now and "exp" Lifetime later, and adds it as
+// client_assertion with client_assertion_type [ClientAssertionType], next
+// to client_id.
 type PrivateKeyJWT struct {
 	// ClientID is the client identifier, used as "iss" and "sub" and sent
 	// as client_id. Required.
 	ClientID string
 	// Key signs the assertions. Any crypto.Signer works, so a KMS, HSM or
 	// PKCS #11 key can be used: an ECDSA P-256, Ed25519 or RSA (2048 bits or
-	// more) key. Required.
+	// more) key, as [ParsePrivateKey] returns. Required.
 	Key crypto.Signer
-	// Algorithm is the JWS "alg": "ES256", "PS256" or "EdDSA" (FAPI 2.0).
-	// Empty means the algorithm that fits Key (PS256 for RSA).
-	Algorithm string
 	// KeyID is the JWS "kid" header, naming the key in the client's
 	// registered JWK Set. Empty omits it.
 	KeyID string
-	// Audience is the "aud" claim: the authorization server's issuer
-	// identifier, as FAPI 2.0 requires (not the token endpoint URL), so that
-	// one assertion form serves the token, PAR and introspection endpoints.
-	// Required.
-	Audience string
+	// Issuer is the authorization server's issuer identifier, sent as the
+	// "aud" claim as FAPI 2.0 requires (not the token endpoint URL), so that
+	// one assertion form serves the token, PAR, introspection and
+	// revocation endpoints. Required.
+	Issuer string
+	// Algorithms are the JWS algorithms the assertion may be signed with;
+	// the one that fits Key is used (ES256 for P-256, EdDSA for Ed25519,
+	// PS256 for RSA). Nil means ES256, PS256 and EdDSA (FAPI 2.0), which is
+	// also the most that may be listed: "none", HS* and RS* cannot be
+	// enabled. A Key that fits none of them is a [*ConfigError].
+	Algorithms []string
 	// Lifetime is the time between "iat" and "exp", in whole seconds. Zero
 	// means [DefaultAssertionLifetime]; at most [MaxAssertionLifetime].
 	Lifetime time.Duration
@@ -127,11 +127,11 @@ var _ ClientAuth = PrivateKeyJWT{}
 // Method returns "private_key_jwt".
 func (PrivateKeyJWT) Method() string { return AuthMethodPrivateKeyJWT }
 
-func (p PrivateKeyJWT) clientIdentifier() string { return p.ClientID }
+func (p PrivateKeyJWT) clientID() string { return p.ClientID }
 
 // String describes the method without its key.
 func (p PrivateKeyJWT) String() string {
-	return fmt.Sprintf("%s(client_id=%q, kid=%q, aud=%q)", AuthMethodPrivateKeyJWT, p.ClientID, p.KeyID, p.Audience)
+	return fmt.Sprintf("%s(client_id=%q, kid=%q, iss=%q)", AuthMethodPrivateKeyJWT, p.ClientID, p.KeyID, p.Issuer)
 }
 
 // GoString describes the method without its key, for %#v.
@@ -151,53 +151,54 @@ type assertionClaims struct {
 // signer validates the configuration and returns the JWS signer and the
 // lifetime in seconds.
 func (p PrivateKeyJWT) signer() (*jose.Signer, int64, error) {
-	m := AuthMethodPrivateKeyJWT
-	if err := checkClientID(m, p.ClientID); err != nil {
+	const t = "PrivateKeyJWT."
+	if err := checkClientID(t, p.ClientID); err != nil {
 		return nil, 0, err
 	}
-	if p.Key == nil {
-		return nil, 0, &ConfigError{Method: m, Field: "Key", Reason: "required"}
+	if p.Key == nil || isNil(p.Key) {
+		return nil, 0, &ConfigError{Field: t + "Key", Reason: "required"}
 	}
-	if p.Audience == "" {
-		return nil, 0, &ConfigError{Method: m, Field: "Audience", Reason: "required: the authorization server's issuer identifier"}
+	if p.Issuer == "" {
+		return nil, 0, &ConfigError{Field: t + "Issuer", Reason: "required: the authorization server's issuer identifier"}
 	}
-	if !isVSChars(p.Audience) {
-		return nil, 0, &ConfigError{Method: m, Field: "Audience", Reason: "must hold printable ASCII only"}
+	if !isVSChars(p.Issuer) {
+		return nil, 0, &ConfigError{Field: t + "Issuer", Reason: "must hold printable ASCII only"}
 	}
 	lifetime := p.Lifetime
 	if lifetime == 0 {
 		lifetime = DefaultAssertionLifetime
 	}
 	if lifetime < time.Second || lifetime > MaxAssertionLifetime {
-		return nil, 0, &ConfigError{Method: m, Field: "Lifetime", Reason: fmt.Sprintf("must be between 1s and %s", MaxAssertionLifetime)}
+		return nil, 0, &ConfigError{Field: t + "Lifetime", Reason: fmt.Sprintf("must be between 1s and %s", MaxAssertionLifetime)}
 	}
-	alg := p.Algorithm
-	if alg == "" {
-		a, err := jose.AlgorithmFor(p.Key.Public())
-		if err != nil {
-			return nil, 0, &ConfigError{Method: m, Field: "Key", Reason: "unsupported key type"}
+	allowed := p.Algorithms
+	if len(allowed) == 0 {
+		allowed = assertionAlgorithms
+	}
+	for _, a := range allowed {
+		if !slices.Contains(assertionAlgorithms, a) {
+			return nil, 0, &ConfigError{Field: t + "Algorithms", Reason: "may list only ES256, PS256 and EdDSA (FAPI 2.0), not " + quoteTrunc(a)}
 		}
-		alg = a
 	}
-	if !slices.Contains(assertionAlgorithms, alg) {
-		return nil, 0, &ConfigError{Method: m, Field: "Algorithm", Reason: "must be ES256, PS256 or EdDSA (FAPI 2.0), got " + quoteTrunc(alg)}
+	alg, err := jose.AlgorithmFor(p.Key.Public())
+	if err != nil || !slices.Contains(assertionAlgorithms, alg) {
+		return nil, 0, &ConfigError{Field: t + "Key", Reason: "must be an ECDSA P-256, Ed25519 or RSA (2048 bits or more) key"}
+	}
+	if !slices.Contains(allowed, alg) {
+		return nil, 0, &ConfigError{Field: t + "Algorithms", Reason: "the key signs with " + alg + ", which is not listed"}
 	}
 	s, err := jose.NewSigner(p.Key, jose.SignerOptions{Algorithm: alg, KeyID: p.KeyID})
 	if err != nil {
-		return nil, 0, &ConfigError{Method: m, Field: "Key", Reason: "cannot sign with " + alg + " (wrong key type or curve, or RSA under 2048 bits)"}
+		return nil, 0, &ConfigError{Field: t + "Key", Reason: "cannot sign with " + alg + " (RSA under 2048 bits or invalid key)"}
 	}
 	return s, int64(lifetime / time.Second), nil
 }
 
-// Authenticate signs a fresh client assertion and sets client_id,
-// client_assertion_type and client_assertion in form. header is only
-// checked for an Authorization header; it may be nil.
-func (p PrivateKeyJWT) Authenticate(form url.Values, header http.Header) error {
+// authenticate signs a fresh client assertion and sets client_id,
+// client_assertion_type and client_assertion in form.
+func (p PrivateKeyJWT) authenticate(form url.Values, _ http.Header) error {
 	s, lifetime, err := p.signer()
 	if err != nil {
-		return err
-	}
-	if err := checkCarried(form, header, p.ClientID, true); err != nil {
 		return err
 	}
 	now := time.Now
@@ -210,7 +211,7 @@ func (p PrivateKeyJWT) Authenticate(form url.Values, header http.Header) error {
 	assertion, err := s.SignJSON(assertionClaims{
 		Issuer:   p.ClientID,
 		Subject:  p.ClientID,
-		Audience: p.Audience,
+		Audience: p.Issuer,
 		ID:       base64.RawURLEncoding.EncodeToString(jti[:]),
 		IssuedAt: iat,
 		Expiry:   iat + lifetime,
@@ -230,6 +231,8 @@ func (p PrivateKeyJWT) Authenticate(form url.Values, header http.Header) error {
 // identifier and secret are each encoded with the
 // application/x-www-form-urlencoded algorithm before they are joined with
 // ":" and base64-encoded, as §2.3.1 requires (so "a b" is sent as "a+b").
+// The form is left as it is: a client_id already in it (x/oauth2 adds one,
+// a PAR request carries one) stays.
 type ClientSecretBasic struct {
 	// ClientID is the client identifier. Required.
 	ClientID string
@@ -242,7 +245,7 @@ var _ ClientAuth = ClientSecretBasic{}
 // Method returns "client_secret_basic".
 func (ClientSecretBasic) Method() string { return AuthMethodClientSecretBasic }
 
-func (c ClientSecretBasic) clientIdentifier() string { return c.ClientID }
+func (c ClientSecretBasic) clientID() string { return c.ClientID }
 
 // String describes the method without its secret.
 func (c ClientSecretBasic) String() string {
@@ -252,17 +255,9 @@ func (c ClientSecretBasic) String() string {
 // GoString describes the method without its secret, for %#v.
 func (c ClientSecretBasic) GoString() string { return c.String() }
 
-// Authenticate sets the Authorization header. It leaves form unchanged (a
-// client_id already there must be ClientID); form may be nil, header may
-// not.
-func (c ClientSecretBasic) Authenticate(form url.Values, header http.Header) error {
-	if err := checkSecret(AuthMethodClientSecretBasic, c.ClientID, c.ClientSecret); err != nil {
-		return err
-	}
-	if header == nil {
-		return fmt.Errorf("%w: client_secret_basic needs a header", ErrUnsupportedRequest)
-	}
-	if err := checkCarried(form, header, c.ClientID, false); err != nil {
+// authenticate sets the Authorization header.
+func (c ClientSecretBasic) authenticate(_ url.Values, header http.Header) error {
+	if err := checkSecret("ClientSecretBasic.", c.ClientID, c.ClientSecret); err != nil {
 		return err
 	}
 	cred := url.QueryEscape(c.ClientID) + ":" + url.QueryEscape(c.ClientSecret)
@@ -286,7 +281,7 @@ var _ ClientAuth = ClientSecretPost{}
 // Method returns "client_secret_post".
 func (ClientSecretPost) Method() string { return AuthMethodClientSecretPost }
 
-func (c ClientSecretPost) clientIdentifier() string { return c.ClientID }
+func (c ClientSecretPost) clientID() string { return c.ClientID }
 
 // String describes the method without its secret.
 func (c ClientSecretPost) String() string {
@@ -296,13 +291,9 @@ func (c ClientSecretPost) String() string {
 // GoString describes the method without its secret, for %#v.
 func (c ClientSecretPost) GoString() string { return c.String() }
 
-// Authenticate sets client_id and client_secret in form. header is only
-// checked for an Authorization header; it may be nil.
-func (c ClientSecretPost) Authenticate(form url.Values, header http.Header) error {
-	if err := checkSecret(AuthMethodClientSecretPost, c.ClientID, c.ClientSecret); err != nil {
-		return err
-	}
-	if err := checkCarried(form, header, c.ClientID, true); err != nil {
+// authenticate sets client_id and client_secret in form.
+func (c ClientSecretPost) authenticate(form url.Values, _ http.Header) error {
+	if err := checkSecret("ClientSecretPost.", c.ClientID, c.ClientSecret); err != nil {
 		return err
 	}
 	form.Set("client_id", c.ClientID)
@@ -314,13 +305,14 @@ func (c ClientSecretPost) Authenticate(form url.Values, header http.Header) erro
 // tls_client_auth, RFC 8705 §2.1
 // (https://datatracker.ietf.org/doc/html/rfc8705#section-2.1).
 //
-// Authenticate only adds client_id, which RFC 8705 §2 requires in the
-// request. The certificate itself is presented during the TLS handshake:
-// the transport that sends the request MUST be configured with it (for
-// example an *http.Transport whose TLSClientConfig has Certificates or
-// GetClientCertificate set), and should use the server's
-// mtls_endpoint_aliases ([Metadata.Endpoint] with mtls true). Nothing here
-// can check that; without a certificate the server rejects the request.
+// It only adds client_id, which RFC 8705 §2 requires in the request. The
+// certificate itself is presented during the TLS handshake: the
+// [AuthTransport]'s Base MUST be configured with it (for example an
+// *http.Transport whose TLSClientConfig has Certificates or
+// GetClientCertificate set), and the client should send to the server's
+// mtls_endpoint_aliases ([Metadata.Endpoint] and
+// [Metadata.ClientAuthEndpoints] with mtls true). Nothing here can check
+// that; without a certificate the server rejects the request.
 type TLSClientAuth struct {
 	// ClientID is the client identifier. Required.
 	ClientID string
@@ -331,12 +323,11 @@ var _ ClientAuth = TLSClientAuth{}
 // Method returns "tls_client_auth".
 func (TLSClientAuth) Method() string { return AuthMethodTLSClientAuth }
 
-func (c TLSClientAuth) clientIdentifier() string { return c.ClientID }
+func (c TLSClientAuth) clientID() string { return c.ClientID }
 
-// Authenticate sets client_id in form. header is only checked for an
-// Authorization header; it may be nil.
-func (c TLSClientAuth) Authenticate(form url.Values, header http.Header) error {
-	return setClientID(AuthMethodTLSClientAuth, c.ClientID, form, header)
+// authenticate sets client_id in form.
+func (c TLSClientAuth) authenticate(form url.Values, _ http.Header) error {
+	return setClientID("TLSClientAuth.", c.ClientID, form)
 }
 
 // SelfSignedTLSClientAuth authenticates with a self-signed client
@@ -344,8 +335,8 @@ func (c TLSClientAuth) Authenticate(form url.Values, header http.Header) error {
 // self_signed_tls_client_auth, RFC 8705 §2.2
 // (https://datatracker.ietf.org/doc/html/rfc8705#section-2.2).
 //
-// As with [TLSClientAuth], Authenticate only adds client_id; the transport
-// MUST present the certificate during the TLS handshake.
+// As with [TLSClientAuth], only client_id is added; the [AuthTransport]'s
+// Base MUST present the certificate during the TLS handshake.
 type SelfSignedTLSClientAuth struct {
 	// ClientID is the client identifier. Required.
 	ClientID string
@@ -356,12 +347,11 @@ var _ ClientAuth = SelfSignedTLSClientAuth{}
 // Method returns "self_signed_tls_client_auth".
 func (SelfSignedTLSClientAuth) Method() string { return AuthMethodSelfSignedTLSClientAuth }
 
-func (c SelfSignedTLSClientAuth) clientIdentifier() string { return c.ClientID }
+func (c SelfSignedTLSClientAuth) clientID() string { return c.ClientID }
 
-// Authenticate sets client_id in form. header is only checked for an
-// Authorization header; it may be nil.
-func (c SelfSignedTLSClientAuth) Authenticate(form url.Values, header http.Header) error {
-	return setClientID(AuthMethodSelfSignedTLSClientAuth, c.ClientID, form, header)
+// authenticate sets client_id in form.
+func (c SelfSignedTLSClientAuth) authenticate(form url.Values, _ http.Header) error {
+	return setClientID("SelfSignedTLSClientAuth.", c.ClientID, form)
 }
 
 // NoClientAuth is the "none" method of a public client (RFC 6749 §2.1): the
@@ -377,73 +367,44 @@ var _ ClientAuth = NoClientAuth{}
 // Method returns "none".
 func (NoClientAuth) Method() string { return AuthMethodNone }
 
-func (c NoClientAuth) clientIdentifier() string { return c.ClientID }
+func (c NoClientAuth) clientID() string { return c.ClientID }
 
-// Authenticate sets client_id in form. header is only checked for an
-// Authorization header; it may be nil.
-func (c NoClientAuth) Authenticate(form url.Values, header http.Header) error {
-	return setClientID(AuthMethodNone, c.ClientID, form, header)
+// authenticate sets client_id in form.
+func (c NoClientAuth) authenticate(form url.Values, _ http.Header) error {
+	return setClientID("NoClientAuth.", c.ClientID, form)
 }
 
-func setClientID(method, clientID string, form url.Values, header http.Header) error {
-	if err := checkClientID(method, clientID); err != nil {
-		return err
-	}
-	if err := checkCarried(form, header, clientID, true); err != nil {
+func setClientID(typ, clientID string, form url.Values) error {
+	if err := checkClientID(typ, clientID); err != nil {
 		return err
 	}
 	form.Set("client_id", clientID)
 	return nil
 }
 
-// credentialParams are the form parameters that carry client credentials
-// besides client_id.
-var credentialParams = []string{"client_secret", "client_assertion", "client_assertion_type"}
-
-// checkCarried rejects a form or header that already carries credentials.
-// A client_id equal to clientID is allowed (PAR bodies carry it as an
-// authorization request parameter). needForm rejects a nil form.
-func checkCarried(form url.Values, header http.Header, clientID string, needForm bool) error {
-	if needForm && form == nil {
-		return fmt.Errorf("%w: nil form", ErrUnsupportedRequest)
-	}
-	for _, p := range credentialParams {
-		if _, ok := form[p]; ok {
-			return fmt.Errorf("%w: form already has %s", ErrConflictingCredentials, p)
-		}
-	}
-	if ids, ok := form["client_id"]; ok && (len(ids) != 1 || ids[0] != clientID) {
-		return fmt.Errorf("%w: form has a different client_id", ErrConflictingCredentials)
-	}
-	for k, v := range header {
-		if len(v) > 0 && strings.EqualFold(k, "Authorization") {
-			return fmt.Errorf("%w: request already has an Authorization header", ErrConflictingCredentials)
-		}
-	}
-	return nil
-}
-
-func checkClientID(method, id string) error {
+// checkClientID validates the ClientID field of the method type typ
+// ("PrivateKeyJWT.", ...).
+func checkClientID(typ, id string) error {
 	if id == "" {
-		return &ConfigError{Method: method, Field: "ClientID", Reason: "required"}
+		return &ConfigError{Field: typ + "ClientID", Reason: "required"}
 	}
 	if !isVSChars(id) {
 		// RFC 6749 Appendix A.1: client-id = *VSCHAR
-		return &ConfigError{Method: method, Field: "ClientID", Reason: "must hold printable ASCII only (RFC 6749 Appendix A.1)"}
+		return &ConfigError{Field: typ + "ClientID", Reason: "must hold printable ASCII only (RFC 6749 Appendix A.1)"}
 	}
 	return nil
 }
 
-func checkSecret(method, id, secret string) error {
-	if err := checkClientID(method, id); err != nil {
+func checkSecret(typ, id, secret string) error {
+	if err := checkClientID(typ, id); err != nil {
 		return err
 	}
 	if secret == "" {
-		return &ConfigError{Method: method, Field: "ClientSecret", Reason: "required"}
+		return &ConfigError{Field: typ + "ClientSecret", Reason: "required"}
 	}
 	if !isVSChars(secret) {
 		// RFC 6749 Appendix A.2: client-secret = *VSCHAR
-		return &ConfigError{Method: method, Field: "ClientSecret", Reason: "must hold printable ASCII only (RFC 6749 Appendix A.2)"}
+		return &ConfigError{Field: typ + "ClientSecret", Reason: "must hold printable ASCII only (RFC 6749 Appendix A.2)"}
 	}
 	return nil
 }
@@ -457,6 +418,18 @@ func isVSChars(s string) bool {
 		}
 	}
 	return true
+}
+
+// isNil reports whether v is an interface holding a nil pointer, map,
+// slice or func, on which a method call could panic.
+func isNil(v any) bool {
+	switch rv := reflect.ValueOf(v); rv.Kind() {
+	case reflect.Invalid:
+		return true
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Func, reflect.Interface, reflect.Chan:
+		return rv.IsNil()
+	}
+	return false
 }
 
 // quoteTrunc quotes s for an error message, truncated to 32 bytes.

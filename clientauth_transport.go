@@ -2,7 +2,6 @@ package hardened
 
 import (
 	"bytes"
-	"encoding/base64"
 	"fmt"
 	"io"
 	"mime"
@@ -15,66 +14,64 @@ import (
 )
 
 // AuthTransport is an http.RoundTripper that client-authenticates the
-// token-endpoint requests x/oauth2 sends (code exchange, refresh, client
-// credentials). Put it in the *http.Client that reaches x/oauth2 through the
-// context under oauth2.HTTPClient, beneath a dpop.Transport if DPoP is used,
-// and list the token endpoint in Endpoints:
+// requests to an authorization server's client-authenticated endpoints, and
+// is the only place in this module where client credentials are added: the
+// token requests x/oauth2 sends (code exchange, refresh, client
+// credentials), pushed authorization requests (the par package adds no
+// credentials), and introspection and revocation requests (RFC 7662,
+// RFC 7009; phantom adds none either). One *http.Client whose transport
+// stack is dpop.Transport → AuthTransport → TLS serves them all, and the
+// resource requests of the same flow:
 //
-//	ctx = context.WithValue(ctx, oauth2.HTTPClient, &http.Client{
-//		Transport: &dpop.Transport{
-//			Base: &hardened.AuthTransport{
-//				Base:      base,
-//				Auth:      auth,
-//				Endpoints: []string{conf.Endpoint.TokenURL},
-//			},
-//			Proofer: proofer,
+//	client := &http.Client{Transport: &dpop.Transport{
+//		Base: &hardened.AuthTransport{
+//			Base:      base, // nil: the module's default transport
+//			Auth:      hardened.PrivateKeyJWT{ClientID: id, Key: key, Issuer: md.Issuer},
+//			Endpoints: md.ClientAuthEndpoints(false), // PAR, token, introspection, revocation
 //		},
-//	})
-//	tok, err := conf.Exchange(ctx, code)   // authenticated: the token endpoint
+//		Proofer: proofer,
+//	}}
+//	ctx = context.WithValue(ctx, oauth2.HTTPClient, client)
+//	tok, err := conf.Exchange(ctx, code)       // authenticated: the token endpoint
 //	res, err := conf.Client(ctx, tok).Get(api) // passed through: a resource
 //
-// # Endpoints: one stack for every request
+// # Endpoints
 //
-// With Endpoints set, only a request to a listed URL is client-authenticated;
-// every other request (a PAR request that the par package authenticates
-// itself, a resource request that oauth2.Transport gave an access token, a
+// Only a request to a URL in Endpoints is client-authenticated; every other
+// request (a resource request that oauth2.Transport gave an access token, a
 // request to any other server) is handed to Base unchanged: the same
 // *http.Request, with no credential added and its body unread. So client
-// credentials never reach a server that is not listed, and one client, one
-// dpop.Transport and one DPoP nonce cache serve the PAR, token and resource
-// requests of a flow. Do not list the PAR endpoint: the par package adds its
-// own credentials, and a second set fails with [ErrConflictingCredentials].
+// credentials never reach a server that is not listed. List the PAR, token,
+// introspection and revocation endpoints the client uses, and, when it
+// authenticates with a certificate, their mtls_endpoint_aliases:
+// [Metadata.ClientAuthEndpoints] builds that list from discovered metadata.
+// Endpoints is required: an AuthTransport without it fails every request
+// with a [*ConfigError].
 //
 // A request URL matches an entry when the schemes and hosts are equal
 // ignoring case, the ports are equal (an absent port is the scheme's
 // default: 443 for https, 80 for http) and the escaped paths are equal byte
 // for byte. Entries must be absolute http or https URLs without query,
 // fragment or user information ([ErrInvalidConfig]): x/oauth2 posts its
-// form to the token URL as is, and a token endpoint with a query is not
+// form to the token URL as is, and an endpoint with a query is not
 // supported. A request that matches an entry's scheme, host, port and path
 // but carries a query fails with [ErrUnsupportedRequest].
-//
-// With Endpoints empty, every request is client-authenticated, so every
-// request must be one that can be: use an AuthTransport without Endpoints
-// only in a client that sends token requests and nothing else. A stack
-// shared with PAR and resource requests must set Endpoints, typically to
-// the token endpoint and, when the client authenticates with a
-// certificate, its mtls_endpoint_aliases entry ([Metadata.Endpoint]).
 //
 // # Authentication
 //
 // For each request to authenticate, it reads the form body (at most
-// MaxBodyBytes, through req.GetBody when set), removes the client_id and
-// client_secret parameters x/oauth2 adds under oauth2.AuthStyleInParams and
-// the Basic Authorization header it sets under oauth2.AuthStyleInHeader,
-// calls Auth.Authenticate on the form and a clone of the header, and sends
-// the re-encoded form. So Auth is the one source of credentials, whatever
-// AuthStyle and ClientSecret the oauth2.Config holds; leave its ClientSecret
-// empty. When Auth is one of this package's methods, a client_id (or Basic
-// user) that x/oauth2 put in the request must equal Auth's ClientID, or the
-// request fails with [ErrConflictingCredentials]; any other credential
-// already present (a client_assertion, a non-Basic Authorization header)
-// makes Authenticate fail the same way.
+// MaxBodyBytes, through req.GetBody when set), checks that no credential is
+// on it yet, calls Auth on the form and a clone of the header, and sends
+// the re-encoded form. Auth is the one source of credentials: a request
+// that arrives with a client_secret, client_assertion or
+// client_assertion_type parameter, with an Authorization header, or with a
+// client_id other than Auth's fails with [ErrConflictingCredentials] and
+// nothing is sent. With x/oauth2 that means: leave oauth2.Config's
+// ClientSecret empty and use oauth2.AuthStyleInParams (which
+// [Metadata.OAuth2Endpoint] sets), so that x/oauth2 adds only the
+// client_id; and add no credentials to PAR, introspection or revocation
+// requests by hand. A client_id equal to Auth's stays in the form (PAR
+// requires it as an authorization request parameter).
 //
 // Every call authenticates afresh: a transport above that retries (such as
 // DPoP's use_dpop_nonce retry, which rebuilds the request from the original
@@ -84,28 +81,28 @@ import (
 // request was processed.
 //
 // Only POST requests with an application/x-www-form-urlencoded body can be
-// authenticated: any other request that is to be authenticated (any request
-// at all when Endpoints is empty) fails with [ErrUnsupportedRequest] and
-// nothing is sent.
+// authenticated: any other request to a listed endpoint fails with
+// [ErrUnsupportedRequest] and nothing is sent.
 //
 // AuthTransport follows the http.RoundTripper contract: it does not modify
 // the request, it closes the request body on every path where it does not
-// hand the request to Base, and it is safe for concurrent use when Auth and
-// Base are. A missing Auth or a malformed Endpoints entry fails every
+// hand the request to Base, and it is safe for concurrent use when Base is.
+// A missing Auth or Endpoints, or a malformed Endpoints entry, fails every
 // request, passed through or not, with a [*ConfigError].
 type AuthTransport struct {
 	// Base sends the requests, authenticated or passed through. Nil means
-	// http.DefaultTransport. For tls_client_auth and
-	// self_signed_tls_client_auth it must present the client certificate.
+	// the module's default transport (timeouts, TLS 1.2 or later). For
+	// tls_client_auth and self_signed_tls_client_auth it must present the
+	// client certificate.
 	Base http.RoundTripper
 	// Auth adds the client credentials. Required.
 	Auth ClientAuth
-	// Endpoints, when set, are the only URLs whose requests are
-	// client-authenticated, for example the token endpoint (and its mTLS
-	// alias); requests to any other URL pass through to Base unchanged.
-	// Each entry is an absolute http or https URL without query, fragment
-	// or user information. Empty authenticates every request (see the type
-	// documentation for when that is right).
+	// Endpoints are the URLs whose requests are client-authenticated: the
+	// PAR, token, introspection and revocation endpoints (and their mTLS
+	// aliases) the client sends to, as [Metadata.ClientAuthEndpoints]
+	// returns them. Requests to any other URL pass through to Base
+	// unchanged. Each entry is an absolute http or https URL without query,
+	// fragment or user information. Required.
 	Endpoints []string
 	// MaxBodyBytes bounds the request body read. Zero means 1 MiB.
 	MaxBodyBytes int64
@@ -113,43 +110,45 @@ type AuthTransport struct {
 
 var _ http.RoundTripper = (*AuthTransport)(nil)
 
-// RoundTrip authenticates a clone of req with Auth and sends it with Base,
-// or, when Endpoints is set and does not list req's URL, sends req with
-// Base as it is.
+// RoundTrip authenticates a clone of req with Auth and sends it with Base
+// when Endpoints lists req's URL, or sends req with Base as it is when it
+// does not.
 func (t *AuthTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	endpoints, err := t.config()
 	if err != nil {
 		httpx.CloseBody(req)
 		return nil, err
 	}
-	base := t.Base
-	if base == nil {
-		base = http.DefaultTransport
+	listed, err := isListed(endpoints, req.URL)
+	if err != nil {
+		httpx.CloseBody(req)
+		return nil, err
 	}
-	if len(endpoints) > 0 {
-		listed, err := isListed(endpoints, req.URL)
-		if err != nil {
-			httpx.CloseBody(req)
-			return nil, err
-		}
-		if !listed {
-			return base.RoundTrip(req)
-		}
+	if !listed {
+		return t.base().RoundTrip(req)
 	}
 	req2, err := t.authenticate(req)
 	if err != nil {
 		return nil, err
 	}
-	return base.RoundTrip(req2)
+	return t.base().RoundTrip(req2)
 }
+
+func (t *AuthTransport) base() http.RoundTripper { return httpx.Transport(t.Base) }
 
 // config checks the transport's configuration and returns Endpoints
 // parsed.
 func (t *AuthTransport) config() ([]endpointKey, error) {
-	if t.Auth == nil {
-		return nil, &ConfigError{Method: "AuthTransport", Field: "Auth", Reason: "required"}
+	if isNil(t.Auth) {
+		return nil, &ConfigError{Field: "AuthTransport.Auth", Reason: "required"}
 	}
-	var keys []endpointKey
+	if len(t.Endpoints) == 0 {
+		return nil, &ConfigError{Field: "AuthTransport.Endpoints", Reason: "required: the client-authenticated endpoints (Metadata.ClientAuthEndpoints)"}
+	}
+	if t.MaxBodyBytes < 0 {
+		return nil, &ConfigError{Field: "AuthTransport.MaxBodyBytes", Reason: "must not be negative"}
+	}
+	keys := make([]endpointKey, 0, len(t.Endpoints))
 	for _, e := range t.Endpoints {
 		k, err := parseEndpoint(e)
 		if err != nil {
@@ -187,14 +186,14 @@ func endpointKeyOf(u *url.URL) (endpointKey, bool) {
 // parseEndpoint parses and checks an Endpoints entry.
 func parseEndpoint(s string) (endpointKey, error) {
 	bad := func(reason string) (endpointKey, error) {
-		return endpointKey{}, &ConfigError{Method: "AuthTransport", Field: "Endpoints", Reason: reason}
+		return endpointKey{}, &ConfigError{Field: "AuthTransport.Endpoints", Reason: reason}
 	}
 	u, err := url.Parse(s)
 	if err != nil || !u.IsAbs() || u.Opaque != "" || u.Hostname() == "" {
 		return bad("must hold absolute URLs")
 	}
 	if u.RawQuery != "" || u.ForceQuery {
-		return bad("a token endpoint URL with a query is not supported")
+		return bad("an endpoint URL with a query is not supported")
 	}
 	if strings.Contains(s, "#") {
 		return bad("must not hold a fragment")
@@ -238,11 +237,11 @@ func (t *AuthTransport) authenticate(req *http.Request) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
-	req2 := req.Clone(req.Context())
-	if err := t.stripXOAuth2(form, req2.Header); err != nil {
+	if err := checkCarried(form, req.Header, t.Auth.clientID()); err != nil {
 		return nil, err
 	}
-	if err := t.Auth.Authenticate(form, req2.Header); err != nil {
+	req2 := req.Clone(req.Context())
+	if err := t.Auth.authenticate(form, req2.Header); err != nil {
 		return nil, err
 	}
 	body := []byte(form.Encode())
@@ -279,44 +278,38 @@ func (t *AuthTransport) readForm(req *http.Request) (url.Values, error) {
 	return form, nil
 }
 
-// stripXOAuth2 removes the credentials x/oauth2 adds to a token request:
-// client_id and client_secret in the form, or a Basic Authorization header.
-// When Auth is one of this package's methods, the client identifier they
-// carry must be Auth's.
-func (t *AuthTransport) stripXOAuth2(form url.Values, header http.Header) error {
-	want, check := "", false
-	if ci, ok := t.Auth.(clientIdentified); ok {
-		want, check = ci.clientIdentifier(), true
-	}
-	if ids, ok := form["client_id"]; ok {
-		if len(ids) != 1 || (check && ids[0] != want) {
-			return fmt.Errorf("%w: request client_id differs from the client authentication's", ErrConflictingCredentials)
-		}
-	}
-	if ss, ok := form["client_secret"]; ok && len(ss) != 1 {
-		return fmt.Errorf("%w: several client_secret parameters", ErrConflictingCredentials)
-	}
-	delete(form, "client_id")
-	delete(form, "client_secret")
+// Errors of checkCarried, each naming the fix.
+var (
+	errCarriedSecret = fmt.Errorf("%w: the form has client_secret; "+
+		"credentials come only from AuthTransport: leave oauth2.Config.ClientSecret (and clientcredentials.Config.ClientSecret) empty", ErrConflictingCredentials)
+	errCarriedAssertion = fmt.Errorf("%w: the form has a client assertion; "+
+		"credentials come only from AuthTransport: remove it, and do not set a par or other package credential by hand", ErrConflictingCredentials)
+	errCarriedHeader = fmt.Errorf("%w: the request has an Authorization header; "+
+		"credentials come only from AuthTransport: leave oauth2.Config.ClientSecret empty, set Endpoint.AuthStyle to oauth2.AuthStyleInParams (Metadata.OAuth2Endpoint does) and remove the header", ErrConflictingCredentials)
+	errCarriedClientID = fmt.Errorf("%w: the form's client_id is not AuthTransport.Auth's ClientID; "+
+		"use one client identifier in oauth2.Config and AuthTransport.Auth", ErrConflictingCredentials)
+)
 
-	auth := header.Values("Authorization")
-	if len(auth) == 0 {
-		return nil
+// checkCarried rejects a form or header that already carries client
+// credentials. A client_id equal to clientID is allowed: x/oauth2 adds it
+// under AuthStyleInParams, and a PAR body carries it as an authorization
+// request parameter.
+func checkCarried(form url.Values, header http.Header, clientID string) error {
+	if _, ok := form["client_secret"]; ok {
+		return errCarriedSecret
 	}
-	scheme, cred, _ := strings.Cut(auth[0], " ")
-	if len(auth) != 1 || !strings.EqualFold(scheme, "Basic") {
-		return nil // not x/oauth2's: Authenticate rejects it
-	}
-	if check {
-		raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(cred))
-		if err != nil {
-			return fmt.Errorf("%w: malformed Basic Authorization header", ErrConflictingCredentials)
-		}
-		user, _, _ := strings.Cut(string(raw), ":")
-		if id, err := url.QueryUnescape(user); err != nil || id != want {
-			return fmt.Errorf("%w: Basic Authorization user differs from the client authentication's client_id", ErrConflictingCredentials)
+	for _, p := range [...]string{"client_assertion", "client_assertion_type"} {
+		if _, ok := form[p]; ok {
+			return errCarriedAssertion
 		}
 	}
-	header.Del("Authorization")
+	for k, v := range header {
+		if len(v) > 0 && strings.EqualFold(k, "Authorization") {
+			return errCarriedHeader
+		}
+	}
+	if ids, ok := form["client_id"]; ok && (len(ids) != 1 || ids[0] != clientID) {
+		return errCarriedClientID
+	}
 	return nil
 }

@@ -58,64 +58,17 @@ func newTokenEndpoint(clientID, audience string, pub crypto.PublicKey, alg strin
 }
 
 func (te *tokenEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f, c, ok := te.authenticate(w, r)
+	if !ok {
+		return
+	}
 	fail := func(code, desc string) {
 		oautherr.Write(w, &oautherr.Error{Code: code, Description: desc, Status: http.StatusBadRequest})
 	}
-	if r.Method != http.MethodPost || r.Header.Get("Content-Type") != "application/x-www-form-urlencoded" {
-		fail("invalid_request", "not a form POST")
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		fail("invalid_request", "bad form")
-		return
-	}
-	f := r.PostForm
-	switch {
-	case r.Header.Get("Authorization") != "":
-		fail("invalid_request", "more than one client authentication method")
-		return
-	case f.Has("client_secret"):
-		fail("invalid_request", "client_secret sent with private_key_jwt")
-		return
-	case len(f["client_id"]) > 1 || (f.Has("client_id") && f.Get("client_id") != te.clientID):
-		fail("invalid_client", "client_id")
-		return
-	case f.Get("client_assertion_type") != hardened.ClientAssertionType || len(f["client_assertion"]) != 1:
-		fail("invalid_client", "no client assertion")
-		return
-	}
-	j, err := jose.ParseCompact(f.Get("client_assertion"))
-	if err != nil {
-		fail("invalid_client", "malformed assertion")
-		return
-	}
-	if err := j.Verify(te.pub, []string{te.alg}); err != nil {
-		fail("invalid_client", "bad signature")
-		return
-	}
-	var c jose.Claims
-	if err := json.Unmarshal(j.Payload, &c); err != nil {
-		fail("invalid_client", "bad claims")
-		return
-	}
-	if err := c.Validate(jose.Expected{
-		Issuer: te.clientID, Audience: te.audience, Now: time.Now(), Skew: 5 * time.Second,
-		RequireExpiry: true, RequireIssuedAt: true, MaxAge: time.Minute,
-	}); err != nil || c.Subject != te.clientID || c.ID == "" {
-		fail("invalid_client", "claims")
-		return
-	}
 	te.mu.Lock()
-	reused := te.seen[c.ID]
-	te.seen[c.ID] = true
-	te.jtis = append(te.jtis, c.ID)
 	te.calls++
 	first := te.calls == 1
 	te.mu.Unlock()
-	if reused {
-		fail("invalid_client", "jti reused")
-		return
-	}
 	if te.nonceFirst && first {
 		w.Header().Set("DPoP-Nonce", "n-1")
 		fail("use_dpop_nonce", "nonce required")
@@ -138,6 +91,59 @@ func (te *tokenEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	_ = json.NewEncoder(w).Encode(resp)
+}
+
+// authenticate checks the client authentication of r (a form POST with
+// exactly one private_key_jwt assertion whose jti was never seen) and
+// records the jti. On failure it writes the error response.
+func (te *tokenEndpoint) authenticate(w http.ResponseWriter, r *http.Request) (url.Values, *jose.Claims, bool) {
+	fail := func(code, desc string) (url.Values, *jose.Claims, bool) {
+		oautherr.Write(w, &oautherr.Error{Code: code, Description: desc, Status: http.StatusBadRequest})
+		return nil, nil, false
+	}
+	if r.Method != http.MethodPost || r.Header.Get("Content-Type") != "application/x-www-form-urlencoded" {
+		return fail("invalid_request", "not a form POST")
+	}
+	if err := r.ParseForm(); err != nil {
+		return fail("invalid_request", "bad form")
+	}
+	f := r.PostForm
+	switch {
+	case r.Header.Get("Authorization") != "":
+		return fail("invalid_request", "more than one client authentication method")
+	case f.Has("client_secret"):
+		return fail("invalid_request", "client_secret sent with private_key_jwt")
+	case len(f["client_id"]) > 1 || (f.Has("client_id") && f.Get("client_id") != te.clientID):
+		return fail("invalid_client", "client_id")
+	case f.Get("client_assertion_type") != hardened.ClientAssertionType || len(f["client_assertion"]) != 1:
+		return fail("invalid_client", "no client assertion")
+	}
+	j, err := jose.ParseCompact(f.Get("client_assertion"))
+	if err != nil {
+		return fail("invalid_client", "malformed assertion")
+	}
+	if err := j.Verify(te.pub, []string{te.alg}); err != nil {
+		return fail("invalid_client", "bad signature")
+	}
+	var c jose.Claims
+	if err := json.Unmarshal(j.Payload, &c); err != nil {
+		return fail("invalid_client", "bad claims")
+	}
+	if err := c.Validate(jose.Expected{
+		Issuer: te.clientID, Audience: te.audience, Now: time.Now(), Skew: 5 * time.Second,
+		RequireExpiry: true, RequireIssuedAt: true, MaxAge: time.Minute,
+	}); err != nil || c.Subject != te.clientID || c.ID == "" {
+		return fail("invalid_client", "claims")
+	}
+	te.mu.Lock()
+	reused := te.seen[c.ID]
+	te.seen[c.ID] = true
+	te.jtis = append(te.jtis, c.ID)
+	te.mu.Unlock()
+	if reused {
+		return fail("invalid_client", "jti reused")
+	}
+	return f, &c, true
 }
 
 func (te *tokenEndpoint) seenJTIs() []string {
@@ -173,14 +179,15 @@ func TestAuthTransportExchange(t *testing.T) {
 	tests := []struct {
 		name       string
 		style      oauth2.AuthStyle
-		secret     string // oauth2.Config.ClientSecret: must never reach the server
+		secret     string // oauth2.Config.ClientSecret
 		nonceFirst bool
+		wantErr    error
 	}{
 		{name: "in params", style: oauth2.AuthStyleInParams},
-		{name: "in params with a stray secret", style: oauth2.AuthStyleInParams, secret: "stray"},
-		{name: "in header with a stray secret", style: oauth2.AuthStyleInHeader, secret: "stray"},
-		{name: "in header without secret", style: oauth2.AuthStyleInHeader},
 		{name: "nonce retry above", style: oauth2.AuthStyleInParams, nonceFirst: true},
+		{name: "a secret in oauth2.Config", style: oauth2.AuthStyleInParams, secret: "stray", wantErr: hardened.ErrConflictingCredentials},
+		{name: "AuthStyleInHeader", style: oauth2.AuthStyleInHeader, wantErr: hardened.ErrConflictingCredentials},
+		{name: "AuthStyleInHeader with a secret", style: oauth2.AuthStyleInHeader, secret: "stray", wantErr: hardened.ErrConflictingCredentials},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -193,7 +200,7 @@ func TestAuthTransportExchange(t *testing.T) {
 
 			var rt http.RoundTripper = &hardened.AuthTransport{
 				Base:      srv.Client().Transport,
-				Auth:      hardened.PrivateKeyJWT{ClientID: testClientID, Key: ec, Audience: srv.URL, KeyID: "k1"},
+				Auth:      hardened.PrivateKeyJWT{ClientID: testClientID, Key: ec, Issuer: srv.URL, KeyID: "k1"},
 				Endpoints: []string{srv.URL + "/token"},
 			}
 			if tc.nonceFirst {
@@ -206,6 +213,13 @@ func TestAuthTransportExchange(t *testing.T) {
 				Endpoint:     oauth2.Endpoint{TokenURL: srv.URL + "/token", AuthStyle: tc.style},
 			}
 			tok, err := conf.Exchange(ctx, "good-code")
+			if tc.wantErr != nil {
+				// x/oauth2's own credentials are refused, not replaced:
+				// AuthTransport is the one source of credentials.
+				require.ErrorIs(t, err, tc.wantErr)
+				require.Empty(t, te.seenJTIs(), "nothing reaches the server")
+				return
+			}
 			require.NoError(t, err)
 			require.Equal(t, "Bearer", tok.TokenType)
 			// A second exchange gets a new assertion, or the server would
@@ -240,8 +254,8 @@ func TestAuthTransportServerRejectsReplay(t *testing.T) {
 	defer srv.Close()
 	srv.Config.Handler = newTokenEndpoint(testClientID, srv.URL, ec.Public(), jose.ES256)
 	form := url.Values{"grant_type": {"authorization_code"}, "code": {"good-code"}}
-	auth := hardened.PrivateKeyJWT{ClientID: testClientID, Key: ec, Audience: srv.URL}
-	require.NoError(t, auth.Authenticate(form, nil))
+	auth := hardened.PrivateKeyJWT{ClientID: testClientID, Key: ec, Issuer: srv.URL}
+	require.NoError(t, hardened.Authenticate(auth, form, nil))
 	for i, want := range []int{http.StatusOK, http.StatusBadRequest} {
 		resp, err := srv.Client().PostForm(srv.URL+"/token", form)
 		require.NoError(t, err)
@@ -292,12 +306,16 @@ func TestAuthTransportFreshPerRoundTrip(t *testing.T) {
 		mu.Unlock()
 		return &http.Response{StatusCode: 200, Body: io.NopCloser(strings.NewReader("{}")), Header: http.Header{}, Request: r}, nil
 	})
-	tr := &hardened.AuthTransport{Base: base, Auth: hardened.PrivateKeyJWT{ClientID: testClientID, Key: ec, Audience: testIssuer}}
-	orig := "grant_type=authorization_code&code=c&client_id=" + testClientID + "&client_secret=stray"
+	tr := &hardened.AuthTransport{
+		Base:      base,
+		Auth:      hardened.PrivateKeyJWT{ClientID: testClientID, Key: ec, Issuer: testIssuer},
+		Endpoints: []string{"https://as.example/token"},
+	}
+	orig := "grant_type=authorization_code&code=c&client_id=" + testClientID
 	req, err := http.NewRequest(http.MethodPost, "https://as.example/token", strings.NewReader(orig))
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Authorization", "Basic "+basicCred(testClientID, "stray"))
+	req.Header.Set("DPoP", "proof-1")
 
 	for range 2 {
 		r, err := httpx.CloneForRetry(req)
@@ -309,16 +327,17 @@ func TestAuthTransportFreshPerRoundTrip(t *testing.T) {
 	require.Len(t, bodies, 2)
 	var jtis []string
 	for i, f := range bodies {
-		require.Empty(t, f["client_secret"], "x/oauth2's secret is stripped")
+		require.Empty(t, f["client_secret"])
 		require.Equal(t, []string{testClientID}, f["client_id"])
 		require.Equal(t, "c", f.Get("code"))
-		require.Empty(t, hdrs[i].Get("Authorization"), "x/oauth2's Basic header is stripped")
+		require.Empty(t, hdrs[i].Get("Authorization"))
+		require.Equal(t, "proof-1", hdrs[i].Get("DPoP"), "other headers are kept")
 		v := verifyAssertion(t, f, ec.Public(), jose.ES256)
 		jtis = append(jtis, v.claims.ID)
 	}
 	require.NotEqual(t, jtis[0], jtis[1])
 	// The original request is not modified.
-	require.Equal(t, "Basic "+basicCred(testClientID, "stray"), req.Header.Get("Authorization"))
+	require.Equal(t, http.Header{"Content-Type": {"application/x-www-form-urlencoded"}, "Dpop": {"proof-1"}}, req.Header)
 	gb, err := req.GetBody()
 	require.NoError(t, err)
 	b, _ := io.ReadAll(gb)
@@ -344,11 +363,13 @@ func (b *trackedBody) Close() error { b.closed.Store(true); return nil }
 func TestAuthTransportRejects(t *testing.T) {
 	t.Parallel()
 	ec, _, _ := testKeys(t)
-	jwt := hardened.PrivateKeyJWT{ClientID: testClientID, Key: ec, Audience: testIssuer}
+	jwt := hardened.PrivateKeyJWT{ClientID: testClientID, Key: ec, Issuer: testIssuer}
+	const token = "https://as.example/token"
+	var nilJWT *hardened.PrivateKeyJWT
 	form := "application/x-www-form-urlencoded"
 	tests := []struct {
 		name      string
-		tr        hardened.AuthTransport
+		tr        hardened.AuthTransport // Auth and Endpoints default to jwt and [token]
 		method    string
 		url       string
 		ctype     string
@@ -357,34 +378,45 @@ func TestAuthTransportRejects(t *testing.T) {
 		noGetBody bool
 		nilAuth   bool // leave tr.Auth nil
 		wantIs    error
+		wantField string // ConfigError.Field
 	}{
-		{name: "nil Auth", tr: hardened.AuthTransport{}, nilAuth: true, wantIs: hardened.ErrInvalidConfig},
+		// Configuration: every request fails, passed through or not.
+		{name: "nil Auth", nilAuth: true, wantIs: hardened.ErrInvalidConfig, wantField: "AuthTransport.Auth"},
+		{name: "typed nil Auth", tr: hardened.AuthTransport{Auth: nilJWT}, wantIs: hardened.ErrInvalidConfig, wantField: "AuthTransport.Auth"},
+		{name: "nil Auth, unlisted URL", nilAuth: true, url: "https://rs.example/api", wantIs: hardened.ErrInvalidConfig, wantField: "AuthTransport.Auth"},
+		{name: "no Endpoints", tr: hardened.AuthTransport{Endpoints: []string{}}, wantIs: hardened.ErrInvalidConfig, wantField: "AuthTransport.Endpoints"},
+		{name: "no Endpoints, resource request", tr: hardened.AuthTransport{Endpoints: []string{}}, method: http.MethodGet, url: "https://rs.example/api", wantIs: hardened.ErrInvalidConfig, wantField: "AuthTransport.Endpoints"},
+		{name: "negative MaxBodyBytes", tr: hardened.AuthTransport{MaxBodyBytes: -1}, wantIs: hardened.ErrInvalidConfig, wantField: "AuthTransport.MaxBodyBytes"},
+		{name: "relative endpoint configured", tr: hardened.AuthTransport{Endpoints: []string{"/token"}}, wantIs: hardened.ErrInvalidConfig, wantField: "AuthTransport.Endpoints"},
+		{name: "endpoint without host", tr: hardened.AuthTransport{Endpoints: []string{"https:///token"}}, wantIs: hardened.ErrInvalidConfig, wantField: "AuthTransport.Endpoints"},
+		{name: "endpoint with a query", tr: hardened.AuthTransport{Endpoints: []string{"https://as.example/token?tenant=a"}}, url: "https://as.example/token?tenant=a", wantIs: hardened.ErrInvalidConfig, wantField: "AuthTransport.Endpoints"},
+		{name: "endpoint with an empty query", tr: hardened.AuthTransport{Endpoints: []string{"https://as.example/token?"}}, wantIs: hardened.ErrInvalidConfig, wantField: "AuthTransport.Endpoints"},
+		{name: "endpoint with a fragment", tr: hardened.AuthTransport{Endpoints: []string{"https://as.example/token#f"}}, wantIs: hardened.ErrInvalidConfig, wantField: "AuthTransport.Endpoints"},
+		{name: "endpoint with user information", tr: hardened.AuthTransport{Endpoints: []string{"https://u:p@as.example/token"}}, wantIs: hardened.ErrInvalidConfig, wantField: "AuthTransport.Endpoints"},
+		{name: "endpoint not http", tr: hardened.AuthTransport{Endpoints: []string{"ftp://as.example/token"}}, wantIs: hardened.ErrInvalidConfig, wantField: "AuthTransport.Endpoints"},
+		{name: "one bad endpoint among good ones, unlisted URL", tr: hardened.AuthTransport{Endpoints: []string{token, "token"}}, url: "https://rs.example/api", method: http.MethodGet, wantIs: hardened.ErrInvalidConfig, wantField: "AuthTransport.Endpoints"},
+		{name: "misconfigured Auth", tr: hardened.AuthTransport{Auth: hardened.PrivateKeyJWT{ClientID: testClientID, Key: ec}}, wantIs: hardened.ErrInvalidConfig, wantField: "PrivateKeyJWT.Issuer"},
+
+		// Requests to a listed endpoint that cannot be authenticated.
 		{name: "GET", method: http.MethodGet, wantIs: hardened.ErrUnsupportedRequest},
 		{name: "JSON body", ctype: "application/json", body: `{"a":1}`, wantIs: hardened.ErrUnsupportedRequest},
 		{name: "no content type", ctype: "-", wantIs: hardened.ErrUnsupportedRequest},
 		{name: "malformed form", body: "a=%zz", wantIs: hardened.ErrUnsupportedRequest},
-		{name: "body too large", tr: hardened.AuthTransport{Auth: jwt, MaxBodyBytes: 16}, body: "grant_type=authorization_code&code=0123456789", wantIs: hardened.ErrUnsupportedRequest},
-		{name: "body too large without GetBody", tr: hardened.AuthTransport{Auth: jwt, MaxBodyBytes: 16}, body: "grant_type=authorization_code&code=0123456789", noGetBody: true, wantIs: hardened.ErrUnsupportedRequest},
-		{name: "GET to a listed endpoint", tr: hardened.AuthTransport{Auth: jwt, Endpoints: []string{"https://as.example/token"}}, method: http.MethodGet, wantIs: hardened.ErrUnsupportedRequest},
-		{name: "JSON to a listed endpoint", tr: hardened.AuthTransport{Auth: jwt, Endpoints: []string{"https://as.example/token"}}, ctype: "application/json", body: `{"a":1}`, wantIs: hardened.ErrUnsupportedRequest},
-		{name: "query in a request to a listed endpoint", tr: hardened.AuthTransport{Auth: jwt, Endpoints: []string{"https://as.example/token"}}, url: "https://as.example/token?x=1", wantIs: hardened.ErrUnsupportedRequest},
-		{name: "empty query in a request to a listed endpoint", tr: hardened.AuthTransport{Auth: jwt, Endpoints: []string{"https://as.example/token"}}, url: "https://as.example/token?", wantIs: hardened.ErrUnsupportedRequest},
-		{name: "nil Auth with Endpoints, unlisted URL", tr: hardened.AuthTransport{Endpoints: []string{"https://as.example/token"}}, url: "https://rs.example/api", nilAuth: true, wantIs: hardened.ErrInvalidConfig},
-		{name: "relative endpoint configured", tr: hardened.AuthTransport{Auth: jwt, Endpoints: []string{"/token"}}, wantIs: hardened.ErrInvalidConfig},
-		{name: "endpoint without host", tr: hardened.AuthTransport{Auth: jwt, Endpoints: []string{"https:///token"}}, wantIs: hardened.ErrInvalidConfig},
-		{name: "endpoint with a query", tr: hardened.AuthTransport{Auth: jwt, Endpoints: []string{"https://as.example/token?tenant=a"}}, url: "https://as.example/token?tenant=a", wantIs: hardened.ErrInvalidConfig},
-		{name: "endpoint with an empty query", tr: hardened.AuthTransport{Auth: jwt, Endpoints: []string{"https://as.example/token?"}}, wantIs: hardened.ErrInvalidConfig},
-		{name: "endpoint with a fragment", tr: hardened.AuthTransport{Auth: jwt, Endpoints: []string{"https://as.example/token#f"}}, wantIs: hardened.ErrInvalidConfig},
-		{name: "endpoint with user information", tr: hardened.AuthTransport{Auth: jwt, Endpoints: []string{"https://u:p@as.example/token"}}, wantIs: hardened.ErrInvalidConfig},
-		{name: "endpoint not http", tr: hardened.AuthTransport{Auth: jwt, Endpoints: []string{"ftp://as.example/token"}}, wantIs: hardened.ErrInvalidConfig},
-		{name: "one bad endpoint among good ones, unlisted URL", tr: hardened.AuthTransport{Auth: jwt, Endpoints: []string{"https://as.example/token", "token"}}, url: "https://rs.example/api", method: http.MethodGet, wantIs: hardened.ErrInvalidConfig},
-		{name: "x/oauth2 client_id differs", body: "grant_type=authorization_code&code=c&client_id=other", wantIs: hardened.ErrConflictingCredentials},
-		{name: "two client_ids", body: "client_id=" + testClientID + "&client_id=" + testClientID, wantIs: hardened.ErrConflictingCredentials},
-		{name: "Basic user differs", auth: "Basic " + basicCred("other", "x"), wantIs: hardened.ErrConflictingCredentials},
-		{name: "Basic not base64", auth: "Basic !!!", wantIs: hardened.ErrConflictingCredentials},
+		{name: "body too large", tr: hardened.AuthTransport{MaxBodyBytes: 16}, body: "grant_type=authorization_code&code=0123456789", wantIs: hardened.ErrUnsupportedRequest},
+		{name: "body too large without GetBody", tr: hardened.AuthTransport{MaxBodyBytes: 16}, body: "grant_type=authorization_code&code=0123456789", noGetBody: true, wantIs: hardened.ErrUnsupportedRequest},
+		{name: "query in a request to a listed endpoint", url: "https://as.example/token?x=1", wantIs: hardened.ErrUnsupportedRequest},
+		{name: "empty query in a request to a listed endpoint", url: "https://as.example/token?", wantIs: hardened.ErrUnsupportedRequest},
+
+		// Credentials already on the request: AuthTransport is their one source.
+		{name: "x/oauth2 client_secret", body: "grant_type=authorization_code&code=c&client_id=" + testClientID + "&client_secret=s", wantIs: hardened.ErrConflictingCredentials},
+		{name: "empty client_secret", body: "grant_type=authorization_code&client_secret=", wantIs: hardened.ErrConflictingCredentials},
+		{name: "x/oauth2 Basic header", auth: "Basic " + basicCred(testClientID, "s"), wantIs: hardened.ErrConflictingCredentials},
+		{name: "x/oauth2 Basic header without secret", auth: "Basic " + basicCred(testClientID, ""), wantIs: hardened.ErrConflictingCredentials},
 		{name: "Bearer header", auth: "Bearer at", wantIs: hardened.ErrConflictingCredentials},
-		{name: "assertion already in body", body: "client_assertion=x.y.z&client_assertion_type=" + url.QueryEscape(hardened.ClientAssertionType), wantIs: hardened.ErrConflictingCredentials},
-		{name: "misconfigured Auth", tr: hardened.AuthTransport{Auth: hardened.PrivateKeyJWT{ClientID: testClientID, Key: ec}}, wantIs: hardened.ErrInvalidConfig},
+		{name: "assertion already in body", body: parLikeBody, wantIs: hardened.ErrConflictingCredentials},
+		{name: "assertion type alone", body: "client_assertion_type=" + url.QueryEscape(hardened.ClientAssertionType), wantIs: hardened.ErrConflictingCredentials},
+		{name: "client_id differs", body: "grant_type=authorization_code&code=c&client_id=other", wantIs: hardened.ErrConflictingCredentials},
+		{name: "two client_ids", body: "client_id=" + testClientID + "&client_id=" + testClientID, wantIs: hardened.ErrConflictingCredentials},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -393,6 +425,9 @@ func TestAuthTransportRejects(t *testing.T) {
 			tr := tc.tr
 			if tr.Auth == nil && !tc.nilAuth {
 				tr.Auth = jwt
+			}
+			if tr.Endpoints == nil {
+				tr.Endpoints = []string{token}
 			}
 			tr.Base = roundTripFunc(func(r *http.Request) (*http.Response, error) {
 				baseCalls.Add(1)
@@ -403,7 +438,7 @@ func TestAuthTransportRejects(t *testing.T) {
 				method = http.MethodPost
 			}
 			if u == "" {
-				u = "https://as.example/token"
+				u = token
 			}
 			if body == "" {
 				body = "grant_type=authorization_code&code=c"
@@ -427,47 +462,100 @@ func TestAuthTransportRejects(t *testing.T) {
 			resp, err := tr.RoundTrip(req)
 			require.Nil(t, resp)
 			require.ErrorIs(t, err, tc.wantIs)
+			if tc.wantField != "" {
+				var ce *hardened.ConfigError
+				require.ErrorAs(t, err, &ce)
+				require.Equal(t, tc.wantField, ce.Field)
+			}
+			if tc.wantIs == hardened.ErrConflictingCredentials {
+				// The text names the fix: the credentials' one source.
+				require.Contains(t, err.Error(), "AuthTransport")
+			}
 			require.True(t, tb.closed.Load(), "the request body must be closed on every path")
 			require.Zero(t, baseCalls.Load(), "nothing may be sent")
 		})
 	}
 }
 
+// TestAuthTransportConflictNamesFix checks that each kind of carried
+// credential is refused with a text that names what to change.
+func TestAuthTransportConflictNamesFix(t *testing.T) {
+	t.Parallel()
+	ec, _, _ := testKeys(t)
+	tr := &hardened.AuthTransport{
+		Base:      roundTripFunc(func(*http.Request) (*http.Response, error) { return nil, errors.New("base must not be called") }),
+		Auth:      hardened.PrivateKeyJWT{ClientID: testClientID, Key: ec, Issuer: testIssuer},
+		Endpoints: []string{"https://as.example/token"},
+	}
+	tests := []struct {
+		name, body, auth, fix string
+	}{
+		{name: "secret", body: "client_secret=s", fix: "ClientSecret"},
+		{name: "assertion", body: "client_assertion=x.y.z", fix: "remove it"},
+		{name: "header", auth: "Basic eDp5", fix: "AuthStyleInParams"},
+		{name: "client_id", body: "client_id=other", fix: "one client identifier"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			req, err := http.NewRequest(http.MethodPost, "https://as.example/token", strings.NewReader(tc.body))
+			require.NoError(t, err)
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			if tc.auth != "" {
+				req.Header.Set("Authorization", tc.auth)
+			}
+			_, err = tr.RoundTrip(req)
+			require.ErrorIs(t, err, hardened.ErrConflictingCredentials)
+			require.Contains(t, err.Error(), tc.fix)
+			require.NotContains(t, err.Error(), "eDp5")
+		})
+	}
+}
+
+// TestAuthTransportNilBase checks that a nil Base sends through the
+// module's default transport (timeouts, TLS 1.2+), not
+// http.DefaultTransport.
+func TestAuthTransportNilBase(t *testing.T) {
+	t.Parallel()
+	tr := &hardened.AuthTransport{}
+	require.True(t, hardened.BaseOf(tr) == httpx.Transport(nil), "nil Base is httpx.Transport(nil)")
+	require.False(t, hardened.BaseOf(tr) == http.DefaultTransport)
+	custom := roundTripFunc(func(*http.Request) (*http.Response, error) { return nil, errors.New("x") })
+	require.NotNil(t, hardened.BaseOf(&hardened.AuthTransport{Base: custom}))
+}
+
 func TestAuthTransportMethods(t *testing.T) {
 	t.Parallel()
+	ec, _, _ := testKeys(t)
 	tests := []struct {
 		name       string
 		auth       hardened.ClientAuth
-		style      oauth2.AuthStyle
 		wantForm   url.Values
 		wantHeader string
 	}{
 		{
-			name: "client_secret_basic replaces x/oauth2's header", auth: hardened.ClientSecretBasic{ClientID: "a b", ClientSecret: "p@ss:word%"},
-			style:      oauth2.AuthStyleInHeader,
-			wantForm:   url.Values{"grant_type": {"client_credentials"}},
-			wantHeader: "Basic YStiOnAlNDBzcyUzQXdvcmQlMjU=",
-		},
-		{
-			name: "client_secret_basic with AuthStyleInParams", auth: hardened.ClientSecretBasic{ClientID: "a b", ClientSecret: "p@ss:word%"},
-			style:      oauth2.AuthStyleInParams,
-			wantForm:   url.Values{"grant_type": {"client_credentials"}},
+			name: "client_secret_basic", auth: hardened.ClientSecretBasic{ClientID: "a b", ClientSecret: "p@ss:word%"},
+			wantForm:   url.Values{"grant_type": {"client_credentials"}, "client_id": {"a b"}},
 			wantHeader: "Basic YStiOnAlNDBzcyUzQXdvcmQlMjU=",
 		},
 		{
 			name: "client_secret_post", auth: hardened.ClientSecretPost{ClientID: "a b", ClientSecret: "p@ss:word%"},
-			style:    oauth2.AuthStyleInParams,
 			wantForm: url.Values{"grant_type": {"client_credentials"}, "client_id": {"a b"}, "client_secret": {"p@ss:word%"}},
 		},
 		{
 			name: "tls_client_auth", auth: hardened.TLSClientAuth{ClientID: "a b"},
-			style:    oauth2.AuthStyleInParams,
+			wantForm: url.Values{"grant_type": {"client_credentials"}, "client_id": {"a b"}},
+		},
+		{
+			name: "self_signed_tls_client_auth", auth: hardened.SelfSignedTLSClientAuth{ClientID: "a b"},
 			wantForm: url.Values{"grant_type": {"client_credentials"}, "client_id": {"a b"}},
 		},
 		{
 			name: "none", auth: hardened.NoClientAuth{ClientID: "a b"},
-			style:    oauth2.AuthStyleInHeader,
 			wantForm: url.Values{"grant_type": {"client_credentials"}, "client_id": {"a b"}},
+		},
+		{
+			name: "private_key_jwt", auth: hardened.PrivateKeyJWT{ClientID: "a b", Key: ec, Issuer: testIssuer},
 		},
 	}
 	for _, tc := range tests {
@@ -483,15 +571,72 @@ func TestAuthTransportMethods(t *testing.T) {
 			}))
 			defer srv.Close()
 			ctx := context.WithValue(t.Context(), oauth2.HTTPClient, &http.Client{
-				Transport: &hardened.AuthTransport{Base: srv.Client().Transport, Auth: tc.auth},
+				Transport: &hardened.AuthTransport{Base: srv.Client().Transport, Auth: tc.auth, Endpoints: []string{srv.URL + "/token"}},
 			})
-			// Client credentials through x/oauth2's own code, with a secret
-			// in the Config that must not be what is sent.
-			conf := clientCredentials(srv.URL+"/token", "a b", "oauth2-config-secret", tc.style)
+			// Client credentials through x/oauth2's own code, configured as
+			// AuthTransport asks: no secret, AuthStyleInParams.
+			conf := clientCredentials(srv.URL+"/token", "a b", "", oauth2.AuthStyleInParams)
 			_, err := conf.Token(ctx)
 			require.NoError(t, err)
-			require.Equal(t, tc.wantForm, gotForm)
+			if tc.wantForm != nil {
+				require.Equal(t, tc.wantForm, gotForm)
+			} else {
+				verifyAssertion(t, gotForm, ec.Public(), jose.ES256)
+				require.Equal(t, "a b", gotForm.Get("client_id"))
+			}
 			require.Equal(t, tc.wantHeader, gotHeader)
+		})
+	}
+}
+
+// TestAuthTransportPAR sends pushed authorization requests, as the par
+// package builds them (client_id and the request object, no credentials),
+// through an AuthTransport that lists the PAR endpoint: every method adds
+// its credentials and keeps the client_id.
+func TestAuthTransportPAR(t *testing.T) {
+	t.Parallel()
+	for _, auth := range allMethods(t) {
+		t.Run(auth.Method(), func(t *testing.T) {
+			t.Parallel()
+			var gotForm url.Values
+			var gotHeader http.Header
+			tr := &hardened.AuthTransport{
+				Base: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+					b, err := io.ReadAll(r.Body)
+					r.Body.Close()
+					if err != nil {
+						return nil, err
+					}
+					if gotForm, err = url.ParseQuery(string(b)); err != nil {
+						return nil, err
+					}
+					gotHeader = r.Header
+					return &http.Response{StatusCode: http.StatusCreated, Body: http.NoBody, Header: http.Header{}, Request: r}, nil
+				}),
+				Auth:      auth,
+				Endpoints: []string{"https://as.example/token", "https://as.example/par"},
+			}
+			body := url.Values{"client_id": {testClientID}, "request": {"eyJhbGciOiJFUzI1NiJ9.e30.cm8"}}.Encode()
+			req, err := http.NewRequest(http.MethodPost, "https://as.example/par", strings.NewReader(body))
+			require.NoError(t, err)
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			resp, err := tr.RoundTrip(req)
+			require.NoError(t, err)
+			require.Equal(t, http.StatusCreated, resp.StatusCode)
+			require.Equal(t, []string{testClientID}, gotForm["client_id"], "client_id is kept, once")
+			require.Equal(t, "eyJhbGciOiJFUzI1NiJ9.e30.cm8", gotForm.Get("request"))
+			switch auth.Method() {
+			case hardened.AuthMethodPrivateKeyJWT:
+				ec, _, _ := testKeys(t)
+				verifyAssertion(t, gotForm, ec.Public(), jose.ES256)
+			case hardened.AuthMethodClientSecretBasic:
+				require.Equal(t, "Basic "+basicCred(testClientID, "secret"), gotHeader.Get("Authorization"))
+			case hardened.AuthMethodClientSecretPost:
+				require.Equal(t, "secret", gotForm.Get("client_secret"))
+			default:
+				require.Len(t, gotForm, 2)
+				require.Empty(t, gotHeader.Get("Authorization"))
+			}
 		})
 	}
 }
@@ -506,8 +651,9 @@ func TestAuthTransportConcurrent(t *testing.T) {
 	te := newTokenEndpoint(testClientID, srv.URL, ec.Public(), jose.ES256)
 	srv.Config.Handler = te
 	client := &http.Client{Transport: &hardened.AuthTransport{
-		Base: srv.Client().Transport,
-		Auth: &hardened.PrivateKeyJWT{ClientID: testClientID, Key: ec, Audience: srv.URL},
+		Base:      srv.Client().Transport,
+		Auth:      &hardened.PrivateKeyJWT{ClientID: testClientID, Key: ec, Issuer: srv.URL},
+		Endpoints: []string{srv.URL + "/token"},
 	}}
 	conf := &oauth2.Config{ClientID: testClientID, Endpoint: oauth2.Endpoint{TokenURL: srv.URL + "/token", AuthStyle: oauth2.AuthStyleInParams}}
 	ctx := context.WithValue(t.Context(), oauth2.HTTPClient, client)
@@ -534,8 +680,8 @@ func clientCredentials(tokenURL, id, secret string, style oauth2.AuthStyle) *cli
 
 func base64Std(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
 
-// parLikeBody is a pushed authorization request as the par package sends
-// it: already client-authenticated.
+// parLikeBody is a pushed authorization request that carries a client
+// assertion already: AuthTransport refuses it at a listed endpoint.
 var parLikeBody = "client_id=" + testClientID +
 	"&client_assertion_type=" + url.QueryEscape(hardened.ClientAssertionType) +
 	"&client_assertion=eyJhbGciOiJFUzI1NiJ9.e30.c2ln&request=eyJhbGciOiJFUzI1NiJ9.e30.cm8"
@@ -558,7 +704,7 @@ func TestAuthTransportPassThrough(t *testing.T) {
 	}{
 		{name: "GET to a resource", method: http.MethodGet, url: "https://rs.example/api/items?page=2",
 			header: map[string]string{"Authorization": "DPoP at-123", "DPoP": "proof", "Accept": "application/json"}},
-		{name: "POST to the PAR endpoint", method: http.MethodPost, url: "https://as.example/par", body: parLikeBody,
+		{name: "form POST with credentials to an unlisted endpoint", method: http.MethodPost, url: "https://other.example/par", body: parLikeBody,
 			header: map[string]string{"Content-Type": form, "DPoP": "proof"}},
 		{name: "JSON POST to a resource without GetBody", method: http.MethodPost, url: "https://rs.example/api/items", body: `{"a":1}`,
 			header: map[string]string{"Content-Type": "application/json", "Authorization": "Bearer at-123"}, noGetBody: true},
@@ -609,7 +755,7 @@ func TestAuthTransportPassThrough(t *testing.T) {
 					}
 					return baseResp, nil
 				}),
-				Auth:      hardened.PrivateKeyJWT{ClientID: testClientID, Key: ec, Audience: "https://as.example"},
+				Auth:      hardened.PrivateKeyJWT{ClientID: testClientID, Key: ec, Issuer: "https://as.example"},
 				Endpoints: []string{"https://as.example/token", "https://mtls.as.example/token"},
 			}
 			resp, err := tr.RoundTrip(req)
@@ -685,7 +831,7 @@ func TestAuthTransportEndpointMatching(t *testing.T) {
 					}
 					return &http.Response{StatusCode: http.StatusOK, Body: http.NoBody, Header: http.Header{}, Request: r}, nil
 				}),
-				Auth:      hardened.PrivateKeyJWT{ClientID: testClientID, Key: ec, Audience: "https://as.example"},
+				Auth:      hardened.PrivateKeyJWT{ClientID: testClientID, Key: ec, Issuer: "https://as.example"},
 				Endpoints: endpoints,
 			}
 			req, err := http.NewRequest(http.MethodPost, tc.url, strings.NewReader("grant_type=client_credentials"))
@@ -716,7 +862,7 @@ type oneStackServer struct {
 
 	mu         sync.Mutex
 	challenges map[string]int
-	parBody    []byte
+	parForm    url.Values
 	parHeader  http.Header
 	resources  int
 	errs       []error
@@ -727,11 +873,15 @@ const (
 	oneStackRSNonce = "rs-nonce-1"
 )
 
+// fail records err and, unless status is 0 (the response is written
+// already), answers with code.
 func (s *oneStackServer) fail(w http.ResponseWriter, status int, code string, err error) {
 	s.mu.Lock()
 	s.errs = append(s.errs, fmt.Errorf("%s: %w", code, err))
 	s.mu.Unlock()
-	oautherr.Write(w, &oautherr.Error{Code: code, Status: status})
+	if status != 0 {
+		oautherr.Write(w, &oautherr.Error{Code: code, Status: status})
+	}
 }
 
 func (s *oneStackServer) challenge(path string) {
@@ -748,27 +898,36 @@ func (s *oneStackServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, http.StatusBadRequest, "invalid_dpop_proof", err)
 			return
 		}
+		if r.URL.Path == "/par" {
+			// Client authentication first, so that the attempt the nonce
+			// challenge refuses is recorded too: its retry must carry a
+			// new assertion, or the jti check refuses it.
+			form, _, ok := s.te.authenticate(w, r)
+			if !ok {
+				s.fail(w, 0, "invalid_client", errors.New("PAR client authentication"))
+				return
+			}
+			if p.Nonce != oneStackASNonce {
+				s.challenge(r.URL.Path)
+				w.Header().Set("DPoP-Nonce", oneStackASNonce)
+				oautherr.Write(w, &oautherr.Error{Code: "use_dpop_nonce", Status: http.StatusBadRequest})
+				return
+			}
+			s.mu.Lock()
+			s.parForm, s.parHeader = form, r.Header.Clone()
+			s.mu.Unlock()
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusCreated)
+			fmt.Fprint(w, `{"request_uri":"urn:ietf:params:oauth:request_uri:x","expires_in":60}`)
+			return
+		}
 		if p.Nonce != oneStackASNonce {
 			s.challenge(r.URL.Path)
 			w.Header().Set("DPoP-Nonce", oneStackASNonce)
 			oautherr.Write(w, &oautherr.Error{Code: "use_dpop_nonce", Status: http.StatusBadRequest})
 			return
 		}
-		if r.URL.Path == "/token" {
-			s.te.ServeHTTP(w, r)
-			return
-		}
-		b, err := io.ReadAll(r.Body)
-		if err != nil {
-			s.fail(w, http.StatusBadRequest, "invalid_request", err)
-			return
-		}
-		s.mu.Lock()
-		s.parBody, s.parHeader = b, r.Header.Clone()
-		s.mu.Unlock()
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusCreated)
-		fmt.Fprint(w, `{"request_uri":"urn:ietf:params:oauth:request_uri:x","expires_in":60}`)
+		s.te.ServeHTTP(w, r)
 	case "/resource":
 		scheme, at, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 		if scheme != "DPoP" || r.ContentLength > 0 || r.URL.RawQuery != "" {
@@ -806,10 +965,12 @@ func (s *oneStackServer) counts() (challenges map[string]int, resources int, err
 // TestAuthTransportOneStack runs a PAR request, the code exchange, a
 // resource request through x/oauth2's conf.Client and a refresh through
 // ONE client in the context: dpop.Transport → AuthTransport{Endpoints:
-// [token]} → TLS. Only the token requests are client-authenticated; the
-// PAR request arrives byte for byte as sent; the DPoP nonce learned at PAR
-// is reused at the token endpoint of the same origin, so the exchange
-// meets no use_dpop_nonce challenge.
+// [PAR, token]} → TLS. The PAR and token requests are client-authenticated
+// by AuthTransport alone; the PAR request's nonce retry by dpop.Transport
+// carries a new assertion; the DPoP nonce learned at PAR is reused at the
+// token endpoint of the same origin, so the exchange meets no
+// use_dpop_nonce challenge; the resource request carries no client
+// credential.
 func TestAuthTransportOneStack(t *testing.T) {
 	t.Parallel()
 	ec, _, _ := testKeys(t)
@@ -825,22 +986,20 @@ func TestAuthTransportOneStack(t *testing.T) {
 	s := &oneStackServer{te: te, jkt: proofer.JKT(), challenges: map[string]int{}}
 	srv.Config.Handler = s
 
-	auth := hardened.PrivateKeyJWT{ClientID: testClientID, Key: ec, Audience: srv.URL}
 	dpopRT := &dpop.Transport{
 		Base: &hardened.AuthTransport{
 			Base:      srv.Client().Transport,
-			Auth:      auth,
-			Endpoints: []string{srv.URL + "/token"},
+			Auth:      hardened.PrivateKeyJWT{ClientID: testClientID, Key: ec, Issuer: srv.URL},
+			Endpoints: []string{srv.URL + "/par", srv.URL + "/token"},
 		},
 		Proofer: proofer,
 	}
 	client := &http.Client{Transport: dpopRT}
 	ctx := context.WithValue(t.Context(), oauth2.HTTPClient, client)
 
-	// PAR, authenticated by its sender as the par package does.
-	form := url.Values{"request": {"eyJhbGciOiJFUzI1NiJ9.e30.cm8"}}
-	require.NoError(t, auth.Authenticate(form, nil))
-	parBody := form.Encode()
+	// PAR, as the par package sends it: client_id and the request object,
+	// no credentials.
+	parBody := url.Values{"client_id": {testClientID}, "request": {"eyJhbGciOiJFUzI1NiJ9.e30.cm8"}}.Encode()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/par", strings.NewReader(parBody))
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -881,14 +1040,15 @@ func TestAuthTransportOneStack(t *testing.T) {
 		"one challenge per nonce: the token endpoint reuses the nonce PAR learned")
 
 	s.mu.Lock()
-	gotPARBody, gotPARHeader := string(s.parBody), s.parHeader
+	gotPARForm, gotPARHeader := s.parForm, s.parHeader
 	s.mu.Unlock()
-	require.Equal(t, parBody, gotPARBody, "the PAR request passes through unchanged")
+	require.Equal(t, "eyJhbGciOiJFUzI1NiJ9.e30.cm8", gotPARForm.Get("request"))
+	require.Equal(t, []string{testClientID}, gotPARForm["client_id"])
 	require.Empty(t, gotPARHeader.Get("Authorization"))
 
 	jtis := te.seenJTIs()
-	require.Len(t, jtis, 2, "exchange and refresh, each authenticated once")
-	require.Len(t, uniq(jtis), 2)
+	require.Len(t, jtis, 4, "PAR twice (the nonce retry), exchange and refresh")
+	require.Len(t, uniq(jtis), 4, "every attempt carries a new assertion")
 	origin := srv.URL
 	require.Equal(t, oneStackASNonce, dpopRT.Nonce(origin, false))
 	require.Equal(t, oneStackRSNonce, dpopRT.Nonce(origin, true))

@@ -30,11 +30,12 @@ const (
 // https://datatracker.ietf.org/doc/html/rfc8414). The zero value is ready to
 // use; a Discovery is safe for concurrent use.
 type Discovery struct {
-	// HTTPClient makes the requests. Nil means a client with timeouts. The
-	// client's redirect policy is overridden: a redirect is always
-	// [ErrMetadataRedirect].
+	// HTTPClient makes the requests. Nil means the module's default client
+	// (timeouts, TLS 1.2 or later). Its redirect policy is overridden on a
+	// copy: a redirect is never followed, and is a [*StatusError].
 	HTTPClient *http.Client
-	// MaxBytes bounds the document. Zero means [DefaultMaxMetadataBytes].
+	// MaxBytes bounds the document. Zero means [DefaultMaxMetadataBytes];
+	// negative is a [*ConfigError].
 	MaxBytes int64
 	// InsecureAllowHTTPLoopback accepts http:// issuers and endpoints on
 	// loopback hosts (localhost, 127.0.0.0/8, ::1), for local development.
@@ -42,11 +43,14 @@ type Discovery struct {
 	InsecureAllowHTTPLoopback bool
 }
 
-func (d *Discovery) maxBytes() int64 {
-	if d.MaxBytes > 0 {
-		return d.MaxBytes
+func (d *Discovery) maxBytes() (int64, error) {
+	switch {
+	case d.MaxBytes < 0:
+		return 0, &ConfigError{Field: "Discovery.MaxBytes", Reason: "must not be negative"}
+	case d.MaxBytes > 0:
+		return d.MaxBytes, nil
 	}
-	return DefaultMaxMetadataBytes
+	return DefaultMaxMetadataBytes, nil
 }
 
 // Discover fetches the metadata of issuer with a zero [Discovery].
@@ -63,23 +67,23 @@ func Discover(ctx context.Context, issuer string) (*Metadata, error) {
 // https://as.example/.well-known/oauth-authorization-server/tenant); on 404
 // Not Found it falls back to the OpenID Connect Discovery URL, with the
 // suffix appended (https://as.example/tenant/.well-known/openid-configuration).
-// Any other failure is returned as is, without fallback: a redirect
-// ([ErrMetadataRedirect]), another status ([*StatusError]), a content type
-// other than application/json ([ErrMetadataContentType]), a document over
-// MaxBytes ([ErrMetadataTooLarge]), a network error or ctx's deadline.
+// Any other failure is returned as is, without fallback: another status,
+// a redirect included ([*StatusError], [ErrMetadataUnavailable]), a network
+// error or ctx's deadline ([ErrMetadataUnavailable] wrapping it), a content
+// type other than application/json or a document over MaxBytes
+// ([ErrInvalidMetadata]).
 func (d *Discovery) Discover(ctx context.Context, issuer string) (*Metadata, error) {
+	if _, err := d.maxBytes(); err != nil {
+		return nil, err
+	}
 	urls, err := d.wellKnownURLs(issuer)
 	if err != nil {
 		return nil, err
 	}
-	c := *httpx.Client(d.HTTPClient)
-	c.CheckRedirect = httpx.NoRedirect
-	if d.HTTPClient == nil {
-		defer c.CloseIdleConnections() // the default client is not reused
-	}
+	c := httpx.Client(d.HTTPClient) // never follows a redirect
 	var body []byte
 	for i, u := range urls {
-		body, err = d.fetch(ctx, &c, u)
+		body, err = d.fetch(ctx, c, u)
 		var se *StatusError
 		if i+1 < len(urls) && errors.As(err, &se) && se.StatusCode == http.StatusNotFound {
 			continue
@@ -121,28 +125,28 @@ func (d *Discovery) fetch(ctx context.Context, c *http.Client, u string) ([]byte
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("hardened: fetching metadata: %w", err)
+		return nil, fmt.Errorf("%w: %w", ErrMetadataUnavailable, err)
 	}
 	defer httpx.DrainClose(resp.Body)
-	switch {
-	case resp.StatusCode >= 300 && resp.StatusCode < 400:
-		return nil, fmt.Errorf("%w: %d from %s", ErrMetadataRedirect, resp.StatusCode, u)
-	case resp.StatusCode != http.StatusOK:
+	if resp.StatusCode != http.StatusOK {
 		return nil, &StatusError{URL: u, StatusCode: resp.StatusCode}
 	}
 	if mt, _, err := mime.ParseMediaType(resp.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-		return nil, fmt.Errorf("%w: from %s", ErrMetadataContentType, u)
+		return nil, fmt.Errorf("%w: content type is not application/json", ErrInvalidMetadata)
 	}
-	limit := d.maxBytes()
+	limit, err := d.maxBytes()
+	if err != nil {
+		return nil, err
+	}
 	if resp.ContentLength > limit {
-		return nil, fmt.Errorf("%w: over %d bytes", ErrMetadataTooLarge, limit)
+		return nil, fmt.Errorf("%w: over %d bytes (Discovery.MaxBytes)", ErrInvalidMetadata, limit)
 	}
 	body, err := httpx.ReadBody(resp.Body, limit)
 	if errors.Is(err, httpx.ErrBodyTooLarge) {
-		return nil, fmt.Errorf("%w: over %d bytes", ErrMetadataTooLarge, limit)
+		return nil, fmt.Errorf("%w: over %d bytes (Discovery.MaxBytes)", ErrInvalidMetadata, limit)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("hardened: reading metadata: %w", err)
+		return nil, fmt.Errorf("%w: reading the document: %w", ErrMetadataUnavailable, err)
 	}
 	return body, nil
 }

@@ -9,9 +9,11 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/oauth2"
 
+	"github.com/hardened-oauth/hardened/internal/oautherr"
 	"github.com/hardened-oauth/hardened/internal/strictjson"
 )
 
@@ -27,6 +29,11 @@ import (
 // client_secret_basic, response_modes_supported to query and fragment);
 // they are not filled in, except by [Metadata.SupportsAuthMethod].
 // Members this struct does not name are in Raw.
+//
+// The …Supported members are what the server advertises, not what this
+// client accepts: the client's own allow-lists are the Algorithms fields of
+// the packages that sign or verify, whose FAPI 2.0 defaults a server's
+// document never widens.
 type Metadata struct {
 	// Issuer is the authorization server's issuer identifier (RFC 8414 §2).
 	Issuer string `json:"issuer"`
@@ -54,59 +61,62 @@ type Metadata struct {
 	// (RFC 8628 §4).
 	DeviceAuthorizationEndpoint string `json:"device_authorization_endpoint,omitempty"`
 
-	// ResponseTypesSupported lists the response_type values (RFC 8414 §2,
-	// required).
+	// ResponseTypesSupported is the response_type values the server
+	// advertises (RFC 8414 §2, required).
 	ResponseTypesSupported []string `json:"response_types_supported"`
-	// ResponseModesSupported lists the response_mode values, including the
-	// JARM modes such as "jwt" and "query.jwt".
+	// ResponseModesSupported is the response_mode values the server
+	// advertises, including the JARM modes such as "jwt" and "query.jwt".
 	ResponseModesSupported []string `json:"response_modes_supported,omitempty"`
-	// GrantTypesSupported lists the grant types.
+	// GrantTypesSupported is the grant types the server advertises.
 	GrantTypesSupported []string `json:"grant_types_supported,omitempty"`
-	// ScopesSupported lists the scope values.
+	// ScopesSupported is the scope values the server advertises.
 	ScopesSupported []string `json:"scopes_supported,omitempty"`
-	// CodeChallengeMethodsSupported lists the PKCE methods (RFC 7636); FAPI
-	// 2.0 needs "S256".
+	// CodeChallengeMethodsSupported is the PKCE methods the server
+	// advertises (RFC 7636); FAPI 2.0 needs "S256".
 	CodeChallengeMethodsSupported []string `json:"code_challenge_methods_supported,omitempty"`
 
-	// TokenEndpointAuthMethodsSupported lists the client authentication
-	// methods at the token endpoint. Absent means client_secret_basic only.
+	// TokenEndpointAuthMethodsSupported is the client authentication
+	// methods the server advertises at the token endpoint. Absent means
+	// client_secret_basic only (see [Metadata.SupportsAuthMethod]).
 	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported,omitempty"`
-	// TokenEndpointAuthSigningAlgValuesSupported lists the algorithms for
-	// private_key_jwt assertions.
+	// TokenEndpointAuthSigningAlgValuesSupported is the algorithms the
+	// server advertises for private_key_jwt assertions.
 	TokenEndpointAuthSigningAlgValuesSupported []string `json:"token_endpoint_auth_signing_alg_values_supported,omitempty"`
-	// IntrospectionEndpointAuthMethodsSupported lists the client
-	// authentication methods at the introspection endpoint.
+	// IntrospectionEndpointAuthMethodsSupported is the client
+	// authentication methods the server advertises at the introspection
+	// endpoint.
 	IntrospectionEndpointAuthMethodsSupported []string `json:"introspection_endpoint_auth_methods_supported,omitempty"`
-	// IntrospectionEndpointAuthSigningAlgValuesSupported lists the
-	// algorithms for client assertions at the introspection endpoint.
+	// IntrospectionEndpointAuthSigningAlgValuesSupported is the algorithms
+	// the server advertises for client assertions at the introspection
+	// endpoint.
 	IntrospectionEndpointAuthSigningAlgValuesSupported []string `json:"introspection_endpoint_auth_signing_alg_values_supported,omitempty"`
-	// RevocationEndpointAuthMethodsSupported lists the client
-	// authentication methods at the revocation endpoint.
+	// RevocationEndpointAuthMethodsSupported is the client authentication
+	// methods the server advertises at the revocation endpoint.
 	RevocationEndpointAuthMethodsSupported []string `json:"revocation_endpoint_auth_methods_supported,omitempty"`
-	// IntrospectionSigningAlgValuesSupported lists the algorithms of JWT
-	// introspection responses (RFC 9701 §7).
+	// IntrospectionSigningAlgValuesSupported is the algorithms the server
+	// advertises for JWT introspection responses (RFC 9701 §7).
 	IntrospectionSigningAlgValuesSupported []string `json:"introspection_signing_alg_values_supported,omitempty"`
 
-	// RequestObjectSigningAlgValuesSupported lists the algorithms for
-	// request objects (RFC 9101 §10.5).
+	// RequestObjectSigningAlgValuesSupported is the algorithms the server
+	// advertises for request objects (RFC 9101 §10.5).
 	RequestObjectSigningAlgValuesSupported []string `json:"request_object_signing_alg_values_supported,omitempty"`
-	// RequestObjectEncryptionAlgValuesSupported lists the key management
-	// algorithms for encrypted request objects.
+	// RequestObjectEncryptionAlgValuesSupported is the key management
+	// algorithms the server advertises for encrypted request objects.
 	RequestObjectEncryptionAlgValuesSupported []string `json:"request_object_encryption_alg_values_supported,omitempty"`
-	// RequestObjectEncryptionEncValuesSupported lists the content
-	// encryption algorithms for encrypted request objects.
+	// RequestObjectEncryptionEncValuesSupported is the content encryption
+	// algorithms the server advertises for encrypted request objects.
 	RequestObjectEncryptionEncValuesSupported []string `json:"request_object_encryption_enc_values_supported,omitempty"`
-	// AuthorizationSigningAlgValuesSupported lists the JARM response
-	// signing algorithms.
+	// AuthorizationSigningAlgValuesSupported is the JARM response signing
+	// algorithms the server advertises.
 	AuthorizationSigningAlgValuesSupported []string `json:"authorization_signing_alg_values_supported,omitempty"`
-	// AuthorizationEncryptionAlgValuesSupported lists the JARM response
-	// key management algorithms.
+	// AuthorizationEncryptionAlgValuesSupported is the JARM response key
+	// management algorithms the server advertises.
 	AuthorizationEncryptionAlgValuesSupported []string `json:"authorization_encryption_alg_values_supported,omitempty"`
-	// AuthorizationEncryptionEncValuesSupported lists the JARM response
-	// content encryption algorithms.
+	// AuthorizationEncryptionEncValuesSupported is the JARM response
+	// content encryption algorithms the server advertises.
 	AuthorizationEncryptionEncValuesSupported []string `json:"authorization_encryption_enc_values_supported,omitempty"`
-	// DPoPSigningAlgValuesSupported lists the DPoP proof algorithms
-	// (RFC 9449 §5.1).
+	// DPoPSigningAlgValuesSupported is the DPoP proof algorithms the server
+	// advertises (RFC 9449 §5.1).
 	DPoPSigningAlgValuesSupported []string `json:"dpop_signing_alg_values_supported,omitempty"`
 
 	// TLSClientCertificateBoundAccessTokens reports support for
@@ -114,7 +124,8 @@ type Metadata struct {
 	TLSClientCertificateBoundAccessTokens bool `json:"tls_client_certificate_bound_access_tokens,omitempty"`
 	// MTLSEndpointAliases maps endpoint metadata names (such as
 	// "token_endpoint") to the URLs a client using mutual TLS must use
-	// instead (RFC 8705 §5). Use [Metadata.Endpoint].
+	// instead (RFC 8705 §5). Use [Metadata.Endpoint] and
+	// [Metadata.ClientAuthEndpoints].
 	MTLSEndpointAliases map[string]string `json:"mtls_endpoint_aliases,omitempty"`
 	// AuthorizationResponseIssParameterSupported reports that authorization
 	// responses carry "iss" (RFC 9207 §3); the client must then check it.
@@ -220,15 +231,19 @@ func ParseMetadata(issuer string, data []byte) (*Metadata, error) {
 // is [ErrInvalidMetadata]); "issuer" must equal issuer byte for byte
 // ([*IssuerMismatchError], RFC 8414 §3.3); response_types_supported is
 // required (RFC 8414 §2); every endpoint and mtls_endpoint_aliases value
-// must be an absolute https URL without fragment or user information
-// ([ErrInsecureEndpoint]). Other members (service_documentation, ...) are
-// kept in Raw unchecked.
+// must be an absolute https URL without fragment or user information.
+// Every failure but the issuer's wraps [ErrInvalidMetadata]. Other members
+// (service_documentation, ...) are kept in Raw unchecked.
 func (d *Discovery) Parse(issuer string, data []byte) (*Metadata, error) {
 	if err := d.checkIssuer(issuer); err != nil {
 		return nil, err
 	}
-	if limit := d.maxBytes(); int64(len(data)) > limit {
-		return nil, fmt.Errorf("%w: over %d bytes", ErrMetadataTooLarge, limit)
+	limit, err := d.maxBytes()
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%w: over %d bytes (Discovery.MaxBytes)", ErrInvalidMetadata, limit)
 	}
 	raw, err := decodeObject(data)
 	if err != nil {
@@ -241,11 +256,7 @@ func (d *Discovery) Parse(issuer string, data []byte) (*Metadata, error) {
 		return nil, fmt.Errorf("%w: issuer must be a non-empty string", ErrInvalidMetadata)
 	}
 	if m.Issuer != issuer {
-		got := m.Issuer
-		if len(got) > 256 {
-			got = got[:256]
-		}
-		return nil, &IssuerMismatchError{Expected: issuer, Got: got}
+		return nil, &IssuerMismatchError{Expected: issuer, Got: truncateUTF8(oautherr.Sanitize(m.Issuer), 256)}
 	}
 	for name, dst := range m.fields() {
 		v, ok := raw[name]
@@ -264,7 +275,7 @@ func (d *Discovery) Parse(issuer string, data []byte) (*Metadata, error) {
 			continue
 		}
 		if err := d.checkURL(*e.ptr); err != nil {
-			return nil, fmt.Errorf("%w: %s: %w", ErrInsecureEndpoint, e.name, err)
+			return nil, fmt.Errorf("%w: %s: %w", ErrInvalidMetadata, e.name, err)
 		}
 	}
 	for name, u := range m.MTLSEndpointAliases {
@@ -272,7 +283,7 @@ func (d *Discovery) Parse(issuer string, data []byte) (*Metadata, error) {
 			return nil, fmt.Errorf("%w: empty name in mtls_endpoint_aliases", ErrInvalidMetadata)
 		}
 		if err := d.checkURL(u); err != nil {
-			return nil, fmt.Errorf("%w: mtls_endpoint_aliases %s: %w", ErrInsecureEndpoint, truncateName(name), err)
+			return nil, fmt.Errorf("%w: mtls_endpoint_aliases %s: %w", ErrInvalidMetadata, truncateName(name), err)
 		}
 	}
 	return m, nil
@@ -295,11 +306,21 @@ func decodeObject(data []byte) (map[string]json.RawMessage, error) {
 	return raw, nil
 }
 
+// truncateName quotes a member name from the document for an error
+// message, sanitized and truncated to 64 bytes.
 func truncateName(s string) string {
-	if len(s) > 64 {
-		s = s[:64]
+	return fmt.Sprintf("%q", truncateUTF8(oautherr.Sanitize(s), 64))
+}
+
+// truncateUTF8 cuts s to at most n bytes without splitting a character.
+func truncateUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
 	}
-	return fmt.Sprintf("%q", s)
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // checkIssuer validates an issuer identifier: an https URL with a host and
@@ -383,20 +404,21 @@ func (m *Metadata) SupportsAuthMethod(method string) bool {
 }
 
 // OAuth2Endpoint returns the oauth2.Endpoint for a client that
-// authenticates with method (a [ClientAuth.Method] value). The method must
-// be supported by the server ([ErrAuthMethodNotSupported]) and the token
-// endpoint present ([ErrMissingEndpoint]).
+// authenticates with method (a [ClientAuth.Method] value) through
+// [AuthTransport]. The method must be known and supported by the server
+// ([ErrAuthMethodNotSupported]) and the token endpoint present
+// ([ErrMissingEndpoint]).
 //
-// AuthStyle is set explicitly from method (see [AuthStyleFor]), never left
-// to x/oauth2's auto-detection, which retries a failed request with the
-// other style. The token and device authorization URLs are the mTLS aliases
-// when mtls is set or method is tls_client_auth or
-// self_signed_tls_client_auth (RFC 8705 §5); AuthURL, which the user's
-// browser visits, is never an alias.
+// AuthStyle is always oauth2.AuthStyleInParams, never left to x/oauth2's
+// auto-detection (which retries a failed request with the other style):
+// with oauth2.Config's ClientSecret empty, x/oauth2 then adds only the
+// client_id, and AuthTransport adds the credentials. The token and device
+// authorization URLs are the mTLS aliases when mtls is set or method is
+// tls_client_auth or self_signed_tls_client_auth (RFC 8705 §5); AuthURL,
+// which the user's browser visits, is never an alias.
 func (m *Metadata) OAuth2Endpoint(method string, mtls bool) (oauth2.Endpoint, error) {
-	style, err := AuthStyleFor(method)
-	if err != nil {
-		return oauth2.Endpoint{}, err
+	if !slices.Contains(authMethods, method) {
+		return oauth2.Endpoint{}, fmt.Errorf("%w: unknown method %s", ErrAuthMethodNotSupported, quoteTrunc(method))
 	}
 	if !m.SupportsAuthMethod(method) {
 		return oauth2.Endpoint{}, fmt.Errorf("%w: %s is not in token_endpoint_auth_methods_supported", ErrAuthMethodNotSupported, method)
@@ -408,7 +430,7 @@ func (m *Metadata) OAuth2Endpoint(method string, mtls bool) (oauth2.Endpoint, er
 		AuthURL:       m.AuthorizationEndpoint,
 		DeviceAuthURL: m.Endpoint("device_authorization_endpoint", mtls),
 		TokenURL:      m.Endpoint("token_endpoint", mtls),
-		AuthStyle:     style,
+		AuthStyle:     oauth2.AuthStyleInParams,
 	}
 	if ep.TokenURL == "" {
 		return oauth2.Endpoint{}, fmt.Errorf("%w: token_endpoint", ErrMissingEndpoint)
@@ -416,18 +438,45 @@ func (m *Metadata) OAuth2Endpoint(method string, mtls bool) (oauth2.Endpoint, er
 	return ep, nil
 }
 
-// AuthStyleFor returns the oauth2.AuthStyle that matches a client
-// authentication method: AuthStyleInHeader for client_secret_basic,
-// AuthStyleInParams for every other method (whose credentials
-// [AuthTransport] replaces). An unknown method is
-// [ErrAuthMethodNotSupported]; AuthStyleAutoDetect is never returned.
-func AuthStyleFor(method string) (oauth2.AuthStyle, error) {
-	switch method {
-	case AuthMethodClientSecretBasic:
-		return oauth2.AuthStyleInHeader, nil
-	case AuthMethodClientSecretPost, AuthMethodPrivateKeyJWT, AuthMethodTLSClientAuth,
-		AuthMethodSelfSignedTLSClientAuth, AuthMethodNone:
-		return oauth2.AuthStyleInParams, nil
+// authMethods are the client authentication methods this package
+// implements.
+var authMethods = []string{
+	AuthMethodPrivateKeyJWT, AuthMethodClientSecretBasic, AuthMethodClientSecretPost,
+	AuthMethodTLSClientAuth, AuthMethodSelfSignedTLSClientAuth, AuthMethodNone,
+}
+
+// clientAuthEndpoints are the metadata members naming the endpoints a
+// client authenticates to: PAR (RFC 9126 §2), token (RFC 6749 §3.2),
+// introspection (RFC 7662 §2.1), revocation (RFC 7009 §2) and device
+// authorization (RFC 8628 §3.1).
+var clientAuthEndpoints = []string{
+	"pushed_authorization_request_endpoint",
+	"token_endpoint",
+	"introspection_endpoint",
+	"revocation_endpoint",
+	"device_authorization_endpoint",
+}
+
+// ClientAuthEndpoints returns the endpoints of the document that require
+// client authentication, for [AuthTransport.Endpoints]: the pushed
+// authorization request, token, introspection, revocation and device
+// authorization endpoints the server has. With mtls set (a client that
+// authenticates with a certificate, or uses certificate-bound tokens), their
+// mtls_endpoint_aliases (RFC 8705 §5) are listed too, each after its plain
+// endpoint; aliases of other endpoints are not. Duplicates are listed once;
+// the result is nil when the document has none of these endpoints.
+func (m *Metadata) ClientAuthEndpoints(mtls bool) []string {
+	var out []string
+	add := func(u string) {
+		if u != "" && !slices.Contains(out, u) {
+			out = append(out, u)
+		}
 	}
-	return 0, fmt.Errorf("%w: unknown method %s", ErrAuthMethodNotSupported, quoteTrunc(method))
+	for _, name := range clientAuthEndpoints {
+		add(m.Endpoint(name, false))
+		if mtls {
+			add(m.MTLSEndpointAliases[name])
+		}
+	}
+	return out
 }

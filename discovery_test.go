@@ -110,15 +110,17 @@ func TestOAuth2Endpoint(t *testing.T) {
 	}{
 		{name: "tls_client_auth uses the mtls alias", md: mtlsMD, method: "tls_client_auth",
 			want: oauth2.Endpoint{AuthURL: "https://server.example.com/authz", TokenURL: "https://mtls.example.com/token", AuthStyle: oauth2.AuthStyleInParams}},
-		{name: "client_secret_basic", md: mtlsMD, method: "client_secret_basic",
-			want: oauth2.Endpoint{AuthURL: "https://server.example.com/authz", TokenURL: "https://server.example.com/token", AuthStyle: oauth2.AuthStyleInHeader}},
+		{name: "client_secret_basic: AuthTransport adds the header", md: mtlsMD, method: "client_secret_basic",
+			want: oauth2.Endpoint{AuthURL: "https://server.example.com/authz", TokenURL: "https://server.example.com/token", AuthStyle: oauth2.AuthStyleInParams}},
 		{name: "none with mtls for bound tokens", md: mtlsMD, method: "none", mtls: true,
 			want: oauth2.Endpoint{AuthURL: "https://server.example.com/authz", TokenURL: "https://mtls.example.com/token", AuthStyle: oauth2.AuthStyleInParams}},
 		{name: "private_key_jwt not offered", md: mtlsMD, method: "private_key_jwt", wantIs: hardened.ErrAuthMethodNotSupported},
 		{name: "absent list means client_secret_basic", md: noList, method: "client_secret_basic",
-			want: oauth2.Endpoint{TokenURL: "https://as.example/t", AuthStyle: oauth2.AuthStyleInHeader}},
+			want: oauth2.Endpoint{TokenURL: "https://as.example/t", AuthStyle: oauth2.AuthStyleInParams}},
 		{name: "absent list excludes private_key_jwt", md: noList, method: "private_key_jwt", wantIs: hardened.ErrAuthMethodNotSupported},
 		{name: "unknown method", md: mtlsMD, method: "client_secret_jwt", wantIs: hardened.ErrAuthMethodNotSupported},
+		{name: "method in another case", md: noList, method: "Client_Secret_Basic", wantIs: hardened.ErrAuthMethodNotSupported},
+		{name: "empty method", md: noList, method: "", wantIs: hardened.ErrAuthMethodNotSupported},
 		{name: "no token endpoint", md: noToken, method: "private_key_jwt", wantIs: hardened.ErrMissingEndpoint},
 	}
 	for _, tc := range tests {
@@ -136,38 +138,87 @@ func TestOAuth2Endpoint(t *testing.T) {
 	}
 }
 
-func TestAuthStyleFor(t *testing.T) {
+// TestOAuth2EndpointEveryMethod checks that every method of this package
+// gets AuthStyleInParams: with oauth2.Config's ClientSecret empty, x/oauth2
+// then adds only the client_id, which AuthTransport accepts.
+func TestOAuth2EndpointEveryMethod(t *testing.T) {
 	t.Parallel()
+	md, err := hardened.ParseMetadata("https://as.example", []byte(`{"issuer":"https://as.example","token_endpoint":"https://as.example/t","response_types_supported":["code"],
+		"token_endpoint_auth_methods_supported":["private_key_jwt","client_secret_basic","client_secret_post","tls_client_auth","self_signed_tls_client_auth","none"]}`))
+	require.NoError(t, err)
+	for _, auth := range allMethods(t) {
+		ep, err := md.OAuth2Endpoint(auth.Method(), false)
+		require.NoError(t, err, auth.Method())
+		require.Equal(t, oauth2.AuthStyleInParams, ep.AuthStyle, auth.Method())
+	}
+}
+
+func TestClientAuthEndpoints(t *testing.T) {
+	t.Parallel()
+	const doc = `{"issuer":"https://as.example","response_types_supported":["code"],
+		"authorization_endpoint":"https://as.example/authorize",
+		"token_endpoint":"https://as.example/token",
+		"pushed_authorization_request_endpoint":"https://as.example/par",
+		"introspection_endpoint":"https://as.example/introspect",
+		"revocation_endpoint":"https://as.example/revoke",
+		"userinfo_endpoint":"https://as.example/userinfo",
+		"jwks_uri":"https://as.example/jwks",
+		"mtls_endpoint_aliases":{
+			"token_endpoint":"https://mtls.as.example/token",
+			"pushed_authorization_request_endpoint":"https://mtls.as.example/par",
+			"introspection_endpoint":"https://mtls.as.example/introspect",
+			"revocation_endpoint":"https://as.example/revoke",
+			"userinfo_endpoint":"https://mtls.as.example/userinfo"}}`
+	md, err := hardened.ParseMetadata("https://as.example", []byte(doc))
+	require.NoError(t, err)
+	v := loadVector(t, "rfc8705-mtls-metadata.json")
+	rfc8705, err := hardened.ParseMetadata(v.Issuer, v.Metadata)
+	require.NoError(t, err)
+	tokenOnly, err := hardened.ParseMetadata("https://as.example", []byte(`{"issuer":"https://as.example","response_types_supported":["code"],"token_endpoint":"https://as.example/token"}`))
+	require.NoError(t, err)
+	none, err := hardened.ParseMetadata("https://as.example", []byte(`{"issuer":"https://as.example","response_types_supported":["code"],"authorization_endpoint":"https://as.example/a"}`))
+	require.NoError(t, err)
 	tests := []struct {
-		method string
-		want   oauth2.AuthStyle
-		ok     bool
+		name string
+		md   *hardened.Metadata
+		mtls bool
+		want []string
 	}{
-		{"client_secret_basic", oauth2.AuthStyleInHeader, true},
-		{"client_secret_post", oauth2.AuthStyleInParams, true},
-		{"private_key_jwt", oauth2.AuthStyleInParams, true},
-		{"tls_client_auth", oauth2.AuthStyleInParams, true},
-		{"self_signed_tls_client_auth", oauth2.AuthStyleInParams, true},
-		{"none", oauth2.AuthStyleInParams, true},
-		{"", 0, false},
-		{"client_secret_jwt", 0, false},
-		{"Client_Secret_Basic", 0, false},
+		{name: "plain", md: md, want: []string{
+			"https://as.example/par", "https://as.example/token", "https://as.example/introspect", "https://as.example/revoke",
+		}},
+		{name: "mtls: aliases after their endpoints, duplicates once, no userinfo", md: md, mtls: true, want: []string{
+			"https://as.example/par", "https://mtls.as.example/par",
+			"https://as.example/token", "https://mtls.as.example/token",
+			"https://as.example/introspect", "https://mtls.as.example/introspect",
+			"https://as.example/revoke",
+		}},
+		{name: "RFC 8705 §5 example, mtls", md: rfc8705, mtls: true, want: []string{
+			"https://server.example.com/token", "https://mtls.example.com/token",
+			"https://server.example.com/introspect", "https://mtls.example.com/introspect",
+			"https://server.example.com/revo", "https://mtls.example.com/revo",
+		}},
+		{name: "token only", md: tokenOnly, mtls: true, want: []string{"https://as.example/token"}},
+		{name: "none", md: none, want: nil},
 	}
 	for _, tc := range tests {
-		t.Run(tc.method, func(t *testing.T) {
+		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := hardened.AuthStyleFor(tc.method)
-			if !tc.ok {
-				require.ErrorIs(t, err, hardened.ErrAuthMethodNotSupported)
-				return
-			}
-			require.NoError(t, err)
+			got := tc.md.ClientAuthEndpoints(tc.mtls)
 			require.Equal(t, tc.want, got)
+			if got != nil {
+				// The list is what AuthTransport accepts.
+				tr := &hardened.AuthTransport{Auth: hardened.NoClientAuth{ClientID: "c"}, Endpoints: got,
+					Base: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+						return &http.Response{StatusCode: http.StatusOK, Body: http.NoBody, Header: http.Header{}, Request: r}, nil
+					})}
+				req, err := http.NewRequest(http.MethodGet, "https://rs.example/", nil)
+				require.NoError(t, err)
+				resp, err := tr.RoundTrip(req)
+				require.NoError(t, err)
+				resp.Body.Close()
+			}
 		})
-	}
-	for _, auth := range allMethods(t) {
-		_, err := hardened.AuthStyleFor(auth.Method())
-		require.NoError(t, err, auth.Method())
 	}
 }
 
@@ -351,15 +402,15 @@ func TestDiscoverRejects(t *testing.T) {
 		{name: "issuer is a number", handle: serveOAuth(map[string]any{"issuer": 42}), wantIs: hardened.ErrInvalidMetadata, wantPaths: 1},
 
 		// Endpoints must be absolute https URLs.
-		{name: "http token endpoint", handle: serveOAuth(map[string]any{"token_endpoint": "http://as.example/token"}), wantIs: hardened.ErrInsecureEndpoint, wantPaths: 1},
-		{name: "http jwks_uri", handle: serveOAuth(map[string]any{"jwks_uri": "http://as.example/jwks"}), wantIs: hardened.ErrInsecureEndpoint, wantPaths: 1},
-		{name: "http PAR endpoint", handle: serveOAuth(map[string]any{"pushed_authorization_request_endpoint": "http://as.example/par"}), wantIs: hardened.ErrInsecureEndpoint, wantPaths: 1},
-		{name: "http mtls alias", handle: serveOAuth(map[string]any{"mtls_endpoint_aliases": map[string]string{"token_endpoint": "http://mtls.example/token"}}), wantIs: hardened.ErrInsecureEndpoint, wantPaths: 1},
-		{name: "relative endpoint", handle: serveOAuth(map[string]any{"token_endpoint": "/token"}), wantIs: hardened.ErrInsecureEndpoint, wantPaths: 1},
-		{name: "javascript endpoint", handle: serveOAuth(map[string]any{"authorization_endpoint": "javascript:alert(1)"}), wantIs: hardened.ErrInsecureEndpoint, wantPaths: 1},
-		{name: "endpoint with fragment", handle: serveOAuth(map[string]any{"authorization_endpoint": "https://as.example/a#x"}), wantIs: hardened.ErrInsecureEndpoint, wantPaths: 1},
-		{name: "endpoint with user info", handle: serveOAuth(map[string]any{"token_endpoint": "https://user:pw@as.example/token"}), wantIs: hardened.ErrInsecureEndpoint, wantPaths: 1},
-		{name: "loopback http endpoint without the flag", handle: serveOAuth(map[string]any{"token_endpoint": "http://127.0.0.1/token"}), wantIs: hardened.ErrInsecureEndpoint, wantPaths: 1},
+		{name: "http token endpoint", handle: serveOAuth(map[string]any{"token_endpoint": "http://as.example/token"}), wantIs: hardened.ErrInvalidMetadata, wantPaths: 1},
+		{name: "http jwks_uri", handle: serveOAuth(map[string]any{"jwks_uri": "http://as.example/jwks"}), wantIs: hardened.ErrInvalidMetadata, wantPaths: 1},
+		{name: "http PAR endpoint", handle: serveOAuth(map[string]any{"pushed_authorization_request_endpoint": "http://as.example/par"}), wantIs: hardened.ErrInvalidMetadata, wantPaths: 1},
+		{name: "http mtls alias", handle: serveOAuth(map[string]any{"mtls_endpoint_aliases": map[string]string{"token_endpoint": "http://mtls.example/token"}}), wantIs: hardened.ErrInvalidMetadata, wantPaths: 1},
+		{name: "relative endpoint", handle: serveOAuth(map[string]any{"token_endpoint": "/token"}), wantIs: hardened.ErrInvalidMetadata, wantPaths: 1},
+		{name: "javascript endpoint", handle: serveOAuth(map[string]any{"authorization_endpoint": "javascript:alert(1)"}), wantIs: hardened.ErrInvalidMetadata, wantPaths: 1},
+		{name: "endpoint with fragment", handle: serveOAuth(map[string]any{"authorization_endpoint": "https://as.example/a#x"}), wantIs: hardened.ErrInvalidMetadata, wantPaths: 1},
+		{name: "endpoint with user info", handle: serveOAuth(map[string]any{"token_endpoint": "https://user:pw@as.example/token"}), wantIs: hardened.ErrInvalidMetadata, wantPaths: 1},
+		{name: "loopback http endpoint without the flag", handle: serveOAuth(map[string]any{"token_endpoint": "http://127.0.0.1/token"}), wantIs: hardened.ErrInvalidMetadata, wantPaths: 1},
 
 		// Wrong JSON types and malformed documents.
 		{name: "string where array expected", handle: serveOAuth(map[string]any{"response_types_supported": "code"}), wantIs: hardened.ErrInvalidMetadata, wantPaths: 1},
@@ -381,30 +432,31 @@ func TestDiscoverRejects(t *testing.T) {
 		{name: "invalid UTF-8", handle: raw("application/json", "{\"issuer\":\"ISSUER\",\"response_types_supported\":[\"code\xff\"]}"), wantIs: hardened.ErrInvalidMetadata, wantPaths: 1},
 
 		// Transport-level failures.
-		{name: "oversized document", handle: raw("application/json", `{"issuer":"ISSUER","response_types_supported":["code"]}`+big), wantIs: hardened.ErrMetadataTooLarge, wantPaths: 1},
+		{name: "oversized document", handle: raw("application/json", `{"issuer":"ISSUER","response_types_supported":["code"]}`+big), wantIs: hardened.ErrInvalidMetadata, wantPaths: 1},
 		{name: "oversized chunked document", handle: func(s *asServer, w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			for range 9 {
 				_, _ = w.Write([]byte(strings.Repeat(" ", 64<<10)))
 				w.(http.Flusher).Flush()
 			}
-		}, wantIs: hardened.ErrMetadataTooLarge, wantPaths: 1},
-		{name: "text/html", handle: raw("text/html", `{"issuer":"ISSUER","response_types_supported":["code"]}`), wantIs: hardened.ErrMetadataContentType, wantPaths: 1},
-		{name: "no content type", handle: raw("", `{"issuer":"ISSUER","response_types_supported":["code"]}`), wantIs: hardened.ErrMetadataContentType, wantPaths: 1},
-		{name: "jrd+json", handle: raw("application/jrd+json", `{"issuer":"ISSUER","response_types_supported":["code"]}`), wantIs: hardened.ErrMetadataContentType, wantPaths: 1},
-		{name: "404 on both URLs", handle: status(http.StatusNotFound), wantIs: hardened.ErrMetadataStatus, wantStatus: 404, wantPaths: 2},
-		{name: "500 without fallback", handle: status(http.StatusInternalServerError), wantIs: hardened.ErrMetadataStatus, wantStatus: 500, wantPaths: 1},
-		{name: "401 without fallback", handle: status(http.StatusUnauthorized), wantIs: hardened.ErrMetadataStatus, wantStatus: 401, wantPaths: 1},
+		}, wantIs: hardened.ErrInvalidMetadata, wantPaths: 1},
+		{name: "text/html", handle: raw("text/html", `{"issuer":"ISSUER","response_types_supported":["code"]}`), wantIs: hardened.ErrInvalidMetadata, wantPaths: 1},
+		{name: "no content type", handle: raw("", `{"issuer":"ISSUER","response_types_supported":["code"]}`), wantIs: hardened.ErrInvalidMetadata, wantPaths: 1},
+		{name: "jrd+json", handle: raw("application/jrd+json", `{"issuer":"ISSUER","response_types_supported":["code"]}`), wantIs: hardened.ErrInvalidMetadata, wantPaths: 1},
+		{name: "404 on both URLs", handle: status(http.StatusNotFound), wantIs: hardened.ErrMetadataUnavailable, wantStatus: 404, wantPaths: 2},
+		{name: "500 without fallback", handle: status(http.StatusInternalServerError), wantIs: hardened.ErrMetadataUnavailable, wantStatus: 500, wantPaths: 1},
+		{name: "401 without fallback", handle: status(http.StatusUnauthorized), wantIs: hardened.ErrMetadataUnavailable, wantStatus: 401, wantPaths: 1},
 		{name: "redirect", handle: func(s *asServer, w http.ResponseWriter, r *http.Request) {
 			if r.URL.Path == "/elsewhere" {
 				writeJSON(w, s.doc(nil))
 				return
 			}
 			http.Redirect(w, r, "/elsewhere", http.StatusFound)
-		}, wantIs: hardened.ErrMetadataRedirect, wantPaths: 1},
+		}, wantIs: hardened.ErrMetadataUnavailable, wantStatus: http.StatusFound, wantPaths: 1},
 		{name: "permanent redirect", handle: func(s *asServer, w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, "https://evil.example/.well-known/oauth-authorization-server", http.StatusPermanentRedirect)
-		}, wantIs: hardened.ErrMetadataRedirect, wantPaths: 1},
+		}, wantIs: hardened.ErrMetadataUnavailable, wantStatus: http.StatusPermanentRedirect, wantPaths: 1},
+		{name: "issuer with control characters", handle: serveOAuth(map[string]any{"issuer": "https://evil.example/\x1b[2J\r\nforged"}), wantIs: hardened.ErrIssuerMismatch, wantPaths: 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -426,6 +478,10 @@ func TestDiscoverRejects(t *testing.T) {
 				require.ErrorAs(t, err, &ie)
 				require.Equal(t, s.issuer, ie.Expected)
 				require.NotEqual(t, ie.Expected, ie.Got)
+				// Server text is sanitized before it reaches an error.
+				require.NotContains(t, ie.Got, "\x1b")
+				require.NotContains(t, ie.Got, "\n")
+				require.NotContains(t, err.Error(), "\x1b")
 			}
 		})
 	}
@@ -502,7 +558,7 @@ func TestDiscoverInsecureAllowHTTPLoopback(t *testing.T) {
 
 	// The flag never allows http to a host that is not loopback.
 	_, err = d.Parse(issuer, []byte(`{"issuer":"`+issuer+`","token_endpoint":"http://as.example/token","response_types_supported":["code"]}`))
-	require.ErrorIs(t, err, hardened.ErrInsecureEndpoint)
+	require.ErrorIs(t, err, hardened.ErrInvalidMetadata)
 	_, err = d.Parse("http://as.example", []byte(`{"issuer":"http://as.example","response_types_supported":["code"]}`))
 	require.ErrorIs(t, err, hardened.ErrInvalidIssuer)
 	for _, host := range []string{"http://localhost:1", "http://[::1]:1", "http://127.0.0.2"} {
@@ -519,7 +575,40 @@ func TestParseMetadataSizeLimit(t *testing.T) {
 	require.NoError(t, err)
 	d.MaxBytes--
 	_, err = d.Parse("https://as.example", doc)
-	require.ErrorIs(t, err, hardened.ErrMetadataTooLarge)
+	require.ErrorIs(t, err, hardened.ErrInvalidMetadata)
+
+	// A negative limit is a configuration error, not "no limit".
+	d.MaxBytes = -1
+	_, err = d.Parse("https://as.example", doc)
+	var ce *hardened.ConfigError
+	require.ErrorAs(t, err, &ce)
+	require.Equal(t, "Discovery.MaxBytes", ce.Field)
+	_, err = d.Discover(t.Context(), "https://as.example")
+	require.ErrorIs(t, err, hardened.ErrInvalidConfig)
+}
+
+// TestDiscoverNeverFollowsRedirects gives Discovery a client whose own
+// policy follows every redirect: the redirect is still refused, and the
+// target is never requested.
+func TestDiscoverNeverFollowsRedirects(t *testing.T) {
+	t.Parallel()
+	s := newASServer(t, "", func(s *asServer, w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/elsewhere" {
+			writeJSON(w, s.doc(nil))
+			return
+		}
+		http.Redirect(w, r, "/elsewhere", http.StatusTemporaryRedirect)
+	})
+	hc := s.srv.Client()
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return nil }
+	d := &hardened.Discovery{HTTPClient: hc}
+	_, err := d.Discover(t.Context(), s.issuer)
+	var se *hardened.StatusError
+	require.ErrorAs(t, err, &se)
+	require.Equal(t, http.StatusTemporaryRedirect, se.StatusCode)
+	require.ErrorIs(t, err, hardened.ErrMetadataUnavailable)
+	require.Equal(t, []string{hardened.WellKnownOAuth}, s.requested())
+	require.NotNil(t, hc.CheckRedirect, "the caller's client is not modified")
 }
 
 func TestDiscoverConcurrent(t *testing.T) {

@@ -10,28 +10,33 @@ import (
 // Errors returned by this package. Every failure wraps the sentinel that
 // describes it, so callers branch with [errors.Is]; the typed errors below
 // add the data a caller may need, for [errors.As]. No error carries a
-// secret, a key, a client assertion or a token in its text.
+// secret, a key, a client assertion or a token in its text, and text that
+// came from a server is bounded and cleaned of control characters first.
 var (
-	// ErrInvalidConfig means a client authentication method or an
-	// [AuthTransport] is misconfigured: a required field is empty, a value
-	// is out of range, a key cannot sign with the FAPI 2.0 algorithms. It is returned on first use, as a [*ConfigError] that
+	// ErrInvalidConfig means a client authentication method, an
+	// [AuthTransport] or a [Discovery] is misconfigured: a required field
+	// is empty, a value is out of range, a key cannot sign with an allowed
+	// algorithm. It is returned on first use, as a [*ConfigError] that
 	// names the field.
 	ErrInvalidConfig = errors.New("hardened: invalid configuration")
-	// ErrConflictingCredentials means the request already carries client
-	// credentials that differ from, or would be sent next to, the ones the
-	// method adds: a client_secret, client_assertion or
+	// ErrConflictingCredentials means a request to a client-authenticated
+	// endpoint already carries client credentials when it reaches
+	// [AuthTransport]: a client_secret, client_assertion or
 	// client_assertion_type form parameter, an Authorization header, or a
-	// client_id that names another client. RFC 6749 §2.3 forbids more than
-	// one authentication method per request, so nothing is sent.
+	// client_id that names another client. AuthTransport is the only source
+	// of client credentials, and RFC 6749 §2.3 forbids more than one
+	// authentication method per request, so nothing is sent; the error text
+	// names the fix (leave oauth2.Config.ClientSecret empty, use
+	// oauth2.AuthStyleInParams, do not add credentials by hand).
 	ErrConflictingCredentials = errors.New("hardened: request already carries client credentials")
-	// ErrUnsupportedRequest means a request cannot be client-authenticated:
-	// a nil form, a nil header where one is needed, or (for
-	// [AuthTransport]) a request it must authenticate that is not a POST
-	// of an application/x-www-form-urlencoded body within the size limit,
-	// or that carries a query. Nothing is sent.
+	// ErrUnsupportedRequest means a request to a client-authenticated
+	// endpoint cannot be authenticated: it is not a POST of an
+	// application/x-www-form-urlencoded body within the size limit, or it
+	// carries a query. Nothing is sent.
 	ErrUnsupportedRequest = errors.New("hardened: request cannot be client-authenticated")
 	// ErrClientAssertion means a private_key_jwt client assertion could not
-	// be signed (for example, a KMS or HSM signer failed).
+	// be signed (for example, a KMS or HSM signer failed). The signer's
+	// error is wrapped too.
 	ErrClientAssertion = errors.New("hardened: cannot create client assertion")
 	// ErrAuthMethodNotSupported means a client authentication method is
 	// unknown, or is not listed in the authorization server's
@@ -45,45 +50,49 @@ var (
 	// the issuer identifier it was fetched for (RFC 8414 §3.3). It is
 	// returned as an [*IssuerMismatchError].
 	ErrIssuerMismatch = errors.New("hardened: metadata issuer does not match the issuer identifier")
-	// ErrInsecureEndpoint means a metadata endpoint is not an absolute
-	// https URL with a host and without fragment or user information.
-	ErrInsecureEndpoint = errors.New("hardened: metadata endpoint is not an absolute https URL")
-	// ErrInvalidMetadata means the metadata document is not a JSON object
-	// of the types RFC 8414 §2 defines: invalid JSON or UTF-8, a duplicate
-	// member, a string where an array is expected, a missing required
-	// member.
+	// ErrInvalidMetadata means the metadata response cannot be used: it is
+	// not application/json (RFC 8414 §3.2), it exceeds
+	// [Discovery.MaxBytes], it is not a JSON object of the types RFC 8414
+	// §2 defines (invalid JSON or UTF-8, a duplicate member, a string where
+	// an array is expected, a missing required member), or an endpoint in
+	// it is not an absolute https URL with a host and without fragment or
+	// user information.
 	ErrInvalidMetadata = errors.New("hardened: invalid authorization server metadata")
-	// ErrMetadataTooLarge means the metadata document exceeds
-	// [Discovery.MaxBytes].
-	ErrMetadataTooLarge = errors.New("hardened: authorization server metadata too large")
-	// ErrMetadataContentType means the metadata response is not
-	// application/json (RFC 8414 §3.2).
-	ErrMetadataContentType = errors.New("hardened: authorization server metadata is not application/json")
-	// ErrMetadataStatus means the metadata request got an HTTP status other
-	// than 200 OK. It is returned as a [*StatusError].
-	ErrMetadataStatus = errors.New("hardened: unexpected HTTP status fetching metadata")
-	// ErrMetadataRedirect means the metadata request was answered with a
-	// redirect, which discovery never follows.
-	ErrMetadataRedirect = errors.New("hardened: metadata request was redirected")
+	// ErrMetadataUnavailable means the metadata could not be fetched: a
+	// network error, a deadline, or an HTTP status other than 200 OK,
+	// redirects included (discovery never follows one). A status is
+	// returned as a [*StatusError].
+	ErrMetadataUnavailable = errors.New("hardened: authorization server metadata unavailable")
 	// ErrMissingEndpoint means the metadata lacks an endpoint that the
 	// operation needs (for example token_endpoint for [Metadata.OAuth2Endpoint]).
 	ErrMissingEndpoint = errors.New("hardened: endpoint missing from metadata")
+
+	// ErrMalformedKey means key data does not parse: not one PEM block or
+	// one JSON object, bad DER, bad base64url, private and public members
+	// that do not match, data over 64 KiB.
+	ErrMalformedKey = errors.New("hardened: malformed private key")
+	// ErrUnsupportedKey means key data parses but is not a usable private
+	// key: a public key or certificate only, an encrypted PEM block
+	// (decrypt it first), a symmetric ("oct") JWK, an RSA key under 2048
+	// bits or a multi-prime one, a curve other than P-256, P-384, P-521 and
+	// Ed25519, or (for the Marshal functions) a key that cannot be
+	// exported, such as a KMS or HSM signer.
+	ErrUnsupportedKey = errors.New("hardened: unsupported private key")
 )
 
 // ConfigError reports a misconfigured field. It wraps [ErrInvalidConfig].
 type ConfigError struct {
-	// Method is the client authentication method ("private_key_jwt", ...)
-	// or "AuthTransport".
-	Method string
-	// Field is the struct field at fault, e.g. "ClientID" or "Lifetime".
+	// Field is the Go path of the field at fault, type first, e.g.
+	// "PrivateKeyJWT.Key" or "AuthTransport.Endpoints".
 	Field string
-	// Reason says what is wrong with it. It never holds the field's value.
+	// Reason says what is wrong with it. It never holds a secret or a key.
 	Reason string
 }
 
-// Error implements error.
+// Error implements error: "hardened: invalid configuration: <Field>:
+// <Reason>".
 func (e *ConfigError) Error() string {
-	return fmt.Sprintf("%s: %s: %s: %s", ErrInvalidConfig, e.Method, e.Field, e.Reason)
+	return fmt.Sprintf("%s: %s: %s", ErrInvalidConfig, e.Field, e.Reason)
 }
 
 // Unwrap returns [ErrInvalidConfig].
@@ -95,7 +104,8 @@ func (e *ConfigError) Unwrap() error { return ErrInvalidConfig }
 type IssuerMismatchError struct {
 	// Expected is the issuer identifier discovery was asked for.
 	Expected string
-	// Got is the "issuer" of the document, truncated to 256 bytes.
+	// Got is the "issuer" of the document, sanitized (control characters
+	// replaced) and truncated to 256 bytes.
 	Got string
 }
 
@@ -107,8 +117,8 @@ func (e *IssuerMismatchError) Error() string {
 // Unwrap returns [ErrIssuerMismatch].
 func (e *IssuerMismatchError) Unwrap() error { return ErrIssuerMismatch }
 
-// StatusError reports a metadata response with an unexpected HTTP status. It
-// wraps [ErrMetadataStatus].
+// StatusError reports a metadata response with an HTTP status other than
+// 200 OK, a redirect included. It wraps [ErrMetadataUnavailable].
 type StatusError struct {
 	// URL is the well-known URL that was requested.
 	URL string
@@ -118,11 +128,11 @@ type StatusError struct {
 
 // Error implements error.
 func (e *StatusError) Error() string {
-	return fmt.Sprintf("%s: %d from %s", ErrMetadataStatus, e.StatusCode, e.URL)
+	return fmt.Sprintf("%s: HTTP %d from %s", ErrMetadataUnavailable, e.StatusCode, e.URL)
 }
 
-// Unwrap returns [ErrMetadataStatus].
-func (e *StatusError) Unwrap() error { return ErrMetadataStatus }
+// Unwrap returns [ErrMetadataUnavailable].
+func (e *StatusError) Unwrap() error { return ErrMetadataUnavailable }
 
 // Error is an OAuth 2.0 error response (RFC 6749 §5.2,
 // https://datatracker.ietf.org/doc/html/rfc6749#section-5.2): the one
