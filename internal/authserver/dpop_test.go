@@ -76,7 +76,9 @@ func TestDPoPProofRejected(t *testing.T) {
 		{"6: signature by another key", []string{signWithHeader(t, genEC(t), hdr(), good())}},
 		{"6: alg does not fit the key", []string{signWithHeader(t, dk, hdr(func(h map[string]any) { h["alg"] = "PS256" }), good())}},
 		{"7: private key in jwk", []string{signWithHeader(t, dk, hdr(func(h map[string]any) {
-			h["jwk"].(map[string]any)["d"] = b64(dk.D.FillBytes(make([]byte, 32)))
+			d, err := dk.Bytes()
+			require.NoError(t, err)
+			h["jwk"].(map[string]any)["d"] = b64(d)
 		}), good())}},
 		{"8: htm GET", []string{e.proof(dk, "GET", ep)}},
 		{"8: htm lower case", []string{e.proof(dk, "post", ep)}},

@@ -6,8 +6,10 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 	"testing"
 	"time"
 
@@ -59,6 +61,22 @@ func FuzzRequestObject(f *testing.F) {
 		"iss": "ec", "aud": "https://server.example.com", "client_id": "ec", "jti": "j1",
 		"nbf": now.Unix(), "exp": now.Add(time.Minute).Unix(), "response_type": "code", "max_age": 3, "claims": map[string]any{},
 	}))
+	// RFC 8707 resource (string, array) and RFC 9396 authorization_details
+	// (an array, and the string form a request object must not use).
+	for i, extra := range []map[string]any{
+		{"resource": "https://api.example.com/", "nonce": "n-0S6_WzA2Mj"},
+		{"resource": []any{"https://cal.example.com/", "https://contacts.example.com/"}},
+		{"resource": []any{1}},
+		{"authorization_details": []any{map[string]any{"type": "account_information", "actions": []any{"list_accounts"}}}},
+		{"authorization_details": v.AuthorizationDetails.JSON},
+	} {
+		claims := map[string]any{"iss": "ec", "aud": "https://server.example.com", "client_id": "ec", "jti": "r" + strconv.Itoa(i),
+			"nbf": now.Unix(), "exp": now.Add(time.Minute).Unix(), "response_type": "code"}
+		for k, x := range extra {
+			claims[k] = x
+		}
+		f.Add(signSeed(f, key, jose.SignerOptions{Type: typRequestObject}, claims))
+	}
 	f.Add("a.b.c.d.e")
 	f.Fuzz(func(t *testing.T, raw string) {
 		params, e := s.verifyRequestObject(context.Background(), s.clients["ec"], raw, "")
@@ -66,7 +84,7 @@ func FuzzRequestObject(f *testing.F) {
 			require.Equal(t, "ec", params.Get("client_id"))
 			return
 		}
-		require.Equal(t, codeInvalidRequestObject, e.Code)
+		require.Contains(t, []string{codeInvalidRequestObject, codeInvalidTarget, codeInvalidDetails}, e.Code)
 	})
 }
 
@@ -134,12 +152,76 @@ func FuzzAuthorize(f *testing.F) {
 	v := loadVectors(f)
 	s, _, _ := fuzzServer(f)
 	f.Add(v.AuthorizationRequest.Query) // RFC 9126 §4
-	f.Add("client_id=ec&response_type=code&redirect_uri=https%3A%2F%2Fclient.example.org%2Fcb&code_challenge=" +
-		"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256&state=x&response_mode=form_post.jwt")
+	plain := "client_id=ec&response_type=code&redirect_uri=https%3A%2F%2Fclient.example.org%2Fcb&code_challenge=" +
+		"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256&state=x"
+	f.Add(plain + "&response_mode=form_post.jwt")
+	f.Add(v.ResourceRequest.Query) // RFC 8707 §2.1
+	f.Add(plain + "&scope=openid&nonce=n-0S6_WzA2Mj&max_age=0&resource=https%3A%2F%2Fcal.example.com%2F&resource=https%3A%2F%2Fcontacts.example.com%2F")
+	f.Add(plain + "&authorization_details=" + url.QueryEscape(v.AuthorizationDetails.JSON)) // RFC 9396 §2
+	f.Add(plain + "&resource=urn%3Ax&authorization_details=%5B%7B%22type%22%3A1%7D%5D&nonce=")
 	f.Fuzz(func(t *testing.T, q string) {
 		rec := newRecorder()
 		s.ServeHTTP(rec, &http.Request{Method: http.MethodGet, URL: &url.URL{Path: "/authorize", RawQuery: q}, Header: http.Header{}})
 		require.Contains(t, []int{http.StatusFound, http.StatusOK, http.StatusBadRequest}, rec.code)
+	})
+}
+
+// FuzzAuthorizationDetails feeds authorization_details values to their
+// parser: it never panics, and what it accepts is a non-empty JSON array of
+// objects with a string type, that narrows to itself.
+func FuzzAuthorizationDetails(f *testing.F) {
+	v := loadVectors(f)
+	f.Add(v.AuthorizationDetails.JSON) // RFC 9396 §2
+	f.Add(`[{"type":"a","locations":["https://x"],"actions":["r"],"datatypes":[],"identifier":"i","privileges":["p"]}]`)
+	f.Add(`[{"type":"a","type":"b"}]`)
+	f.Add(`[{"type":"a","x":1e400}]`)
+	f.Add(`[]`)
+	c := &client{}
+	f.Fuzz(func(t *testing.T, raw string) {
+		got, e := parseDetails(c, []byte(raw))
+		if e != nil {
+			require.Equal(t, codeInvalidDetails, e.Code)
+			return
+		}
+		var elems []struct {
+			Type string `json:"type"`
+		}
+		require.NoError(t, json.Unmarshal(got, &elems))
+		require.NotEmpty(t, elems)
+		for _, el := range elems {
+			require.NotEmpty(t, el.Type)
+		}
+		same, e := narrowDetails(got, got)
+		require.Nil(t, e)
+		require.Equal(t, got, same)
+	})
+}
+
+// FuzzResource feeds resource values to the RFC 8707 checks: an accepted
+// value is an absolute URI without fragment.
+func FuzzResource(f *testing.F) {
+	v := loadVectors(f)
+	q, err := url.ParseQuery(v.ResourceRequest.Query)
+	require.NoError(f, err)
+	for _, r := range q["resource"] { // RFC 8707 §2.1
+		f.Add(r)
+	}
+	f.Add("http://[::1]:8080/api")
+	f.Add("https://api.example.com/#")
+	f.Add("urn:example:api")
+	s := &Server{}
+	c := &client{}
+	f.Fuzz(func(t *testing.T, r string) {
+		got, e := s.checkResources(c, []string{r})
+		if e != nil {
+			require.Equal(t, codeInvalidTarget, e.Code)
+			return
+		}
+		require.Equal(t, []string{r}, got)
+		u, err := url.Parse(r)
+		require.NoError(t, err)
+		require.True(t, u.IsAbs())
+		require.Empty(t, u.Fragment)
 	})
 }
 
