@@ -2,34 +2,65 @@
 // Profile (https://openid.net/specs/fapi-security-profile-2_0-final.html)
 // demands, on top of golang.org/x/oauth2: oauth2.Config stays your type, and
 // what x/oauth2 cannot do is added around it as plain config structs,
-// http.RoundTrippers and middleware.
+// http.RoundTrippers and middleware. ARCHITECTURE.md in the repository shows
+// how the packages fit together.
 //
-// This release of the root package holds the two pieces every other part
-// needs:
+// # Client authentication: one transport
 //
-//   - Client authentication ([ClientAuth]) for the token, pushed
-//     authorization request, introspection and revocation endpoints:
-//     [PrivateKeyJWT] (private_key_jwt, RFC 7523 §2.2,
-//     https://datatracker.ietf.org/doc/html/rfc7523), [ClientSecretBasic]
-//     and [ClientSecretPost] (RFC 6749 §2.3.1,
-//     https://datatracker.ietf.org/doc/html/rfc6749#section-2.3.1),
-//     [TLSClientAuth] and [SelfSignedTLSClientAuth] (RFC 8705 §2,
-//     https://datatracker.ietf.org/doc/html/rfc8705) and [NoClientAuth] for
-//     public clients. [AuthTransport] applies one of them to the token
-//     requests x/oauth2 sends, with a fresh client assertion per attempt;
-//     with its Endpoints set to the token endpoint it passes every other
-//     request through unchanged, so one http.Client (and one dpop.Transport
-//     on top) serves the PAR, token and resource requests of a flow.
-//   - Discovery ([Discovery], [Discover]) of authorization server metadata
-//     (RFC 8414, https://datatracker.ietf.org/doc/html/rfc8414, and OpenID
-//     Connect Discovery 1.0): the issuer is compared byte for byte, every
-//     endpoint must be https, reads are bounded, and [Metadata.OAuth2Endpoint]
-//     builds an oauth2.Endpoint with an explicit AuthStyle.
+// [AuthTransport] is the one place in the module where client credentials
+// are added to a request. It client-authenticates the requests to the
+// endpoints it lists — pushed authorization requests (RFC 9126,
+// https://datatracker.ietf.org/doc/html/rfc9126), token requests (RFC 6749
+// §3.2, https://datatracker.ietf.org/doc/html/rfc6749#section-3.2),
+// introspection (RFC 7662, https://datatracker.ietf.org/doc/html/rfc7662)
+// and revocation (RFC 7009, https://datatracker.ietf.org/doc/html/rfc7009)
+// — and passes every other request through untouched. So one *http.Client,
+// whose transport stack is dpop.Transport → AuthTransport → TLS, serves the
+// PAR, token, introspection, revocation and resource requests of a flow,
+// with one DPoP nonce cache; the par and phantom packages take that
+// *http.Client and add no credentials of their own. [Metadata.ClientAuthEndpoints]
+// lists the endpoints from discovered metadata, with their
+// mtls_endpoint_aliases for a client that uses a certificate.
 //
-// A hardened.Config that embeds oauth2.Config and wires discovery, client
-// authentication, PKCE, PAR, JAR, JARM, DPoP and mTLS together with FAPI 2.0
-// defaults comes in a later release. The protocol packages can be used on
-// their own meanwhile, each without the others:
+// Its Auth is one of the [ClientAuth] methods: [PrivateKeyJWT]
+// (private_key_jwt, RFC 7523 §2.2,
+// https://datatracker.ietf.org/doc/html/rfc7523#section-2.2, with a fresh
+// assertion and jti for every attempt, retries included), [ClientSecretBasic]
+// and [ClientSecretPost] (RFC 6749 §2.3.1,
+// https://datatracker.ietf.org/doc/html/rfc6749#section-2.3.1),
+// [TLSClientAuth] and [SelfSignedTLSClientAuth] (RFC 8705 §2,
+// https://datatracker.ietf.org/doc/html/rfc8705#section-2) and
+// [NoClientAuth] for public clients. A request that reaches AuthTransport
+// with credentials already on it (a client_secret or client_assertion
+// parameter, an Authorization header, another client_id) is refused with
+// [ErrConflictingCredentials] and nothing is sent: with x/oauth2, leave
+// oauth2.Config's ClientSecret empty and use the endpoint
+// [Metadata.OAuth2Endpoint] returns (AuthStyleInParams, never
+// auto-detection).
+//
+// # Discovery
+//
+// [Discovery] and [Discover] fetch authorization server metadata (RFC 8414,
+// https://datatracker.ietf.org/doc/html/rfc8414, and OpenID Connect
+// Discovery 1.0): the issuer is compared byte for byte, every endpoint must
+// be https, reads are bounded, redirects are never followed, and the
+// document is parsed strictly (unique member names, registered types). The
+// …Supported members of [Metadata] are what the server advertises, never
+// an allow-list of this client.
+//
+// # Keys
+//
+// [ParsePrivateKey] and [LoadPrivateKey] read a private key — PEM (PKCS #8,
+// SEC 1, PKCS #1) or a private JWK with its kid (RFC 7517,
+// https://datatracker.ietf.org/doc/html/rfc7517) — for client assertions,
+// request objects, DPoP proofs and JARM decryption alike;
+// [MarshalPrivateKeyPEM] and [MarshalPrivateJWK] write one. This is the
+// module's only key-file code: the protocol packages take crypto.Signer
+// values, so KMS, HSM and PKCS #11 keys work everywhere.
+//
+// # Protocol packages
+//
+// Each can be used on its own, without the others:
 //
 //   - par: pushed authorization requests (RFC 9126).
 //   - jar: JWT-secured authorization requests, request objects (RFC 9101).
@@ -39,16 +70,17 @@
 //   - phantom: a gateway that introspects opaque tokens (RFC 7662, RFC 9701)
 //     and forwards a JWT upstream.
 //
-// par and phantom each define the one-method interface they consume,
+// # Errors
 //
-//	Authenticate(form url.Values, header http.Header) error
-//
-// so that they never import this package: pass them a [ClientAuth] from
-// here.
-//
-// Errors wrap the sentinels of errors.go (test them with errors.Is) and, where
-// a caller needs data, are typed ([*ConfigError], [*IssuerMismatchError],
-// [*StatusError]). Misconfiguration is reported on first use, never skipped;
+// Errors wrap the sentinels of this package (test them with errors.Is) and,
+// where a caller needs data, are typed: [*ConfigError] names the
+// misconfigured field and wraps [ErrInvalidConfig]; [*IssuerMismatchError]
+// and [*StatusError] carry what discovery got. Every OAuth error response
+// that any package of the module surfaces — a token or PAR endpoint's error
+// body, an authorization or JARM error, a WWW-Authenticate challenge — is
+// caught by one errors.As target, [*Error], with its Code, Description, URI
+// and Status. Misconfiguration is reported on first use, never skipped;
 // anything weaker than the default is a field named Insecure…, off by
-// default. No error or log carries a secret, key, assertion or token.
+// default. No error carries a secret, key, assertion or token, and text
+// that came from a server is bounded and cleaned of control characters.
 package hardened
