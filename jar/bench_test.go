@@ -12,8 +12,8 @@ import (
 // BenchmarkBuildES256 builds a signed request object with a P-256 key.
 func BenchmarkBuildES256(b *testing.B) {
 	keys(b)
-	c := &jar.Config{ClientID: clientID, Audience: issuer, Signer: ecKey, KeyID: "k1", Now: fixedNow}
-	r := jar.Request{Params: baseParams()}
+	c := &jar.Config{ClientID: clientID, Issuer: issuer, Key: ecKey, KeyID: "k1", Now: fixedNow}
+	r := baseParams()
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := c.Build(r); err != nil {
@@ -41,9 +41,9 @@ func BenchmarkBaselineECDSASign(b *testing.B) {
 // encrypted request object.
 func BenchmarkBuildEncrypted(b *testing.B) {
 	keys(b)
-	c := &jar.Config{ClientID: clientID, Audience: issuer, Signer: ecKey, Now: fixedNow,
+	c := &jar.Config{ClientID: clientID, Issuer: issuer, Key: ecKey, Now: fixedNow,
 		Encryption: &jar.Encryption{Keys: []jar.EncryptionKey{{Key: &rsaEnc.PublicKey, KeyID: "e"}}}}
-	r := jar.Request{Params: baseParams()}
+	r := baseParams()
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := c.Build(r); err != nil {

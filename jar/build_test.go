@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"encoding/json"
 	"net/url"
 	"testing"
@@ -52,10 +53,10 @@ func TestBuildSigned(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			c := &jar.Config{
-				ClientID: clientID, Audience: issuer, Signer: tc.signer, KeyID: "k1",
+				ClientID: clientID, Issuer: issuer, Key: tc.signer, KeyID: "k1",
 				Algorithm: tc.alg, Algorithms: tc.algs, Now: fixedNow,
 			}
-			ro, err := c.Build(jar.Request{Params: baseParams()})
+			ro, err := c.Build(baseParams())
 			require.NoError(t, err)
 			require.False(t, ro.Encrypted)
 			require.Equal(t, t0, ro.IssuedAt)
@@ -93,10 +94,10 @@ func TestBuildSigned(t *testing.T) {
 func TestBuildFreshJTI(t *testing.T) {
 	t.Parallel()
 	keys(t)
-	c := &jar.Config{ClientID: clientID, Audience: issuer, Signer: ecKey, Now: fixedNow}
+	c := &jar.Config{ClientID: clientID, Issuer: issuer, Key: ecKey, Now: fixedNow}
 	seen := map[string]bool{}
 	for range 50 {
-		ro, err := c.Build(jar.Request{Params: baseParams()})
+		ro, err := c.Build(baseParams())
 		require.NoError(t, err)
 		require.Len(t, ro.ID, 22) // 128 bits, base64url
 		require.False(t, seen[ro.ID], "jti reused")
@@ -107,8 +108,8 @@ func TestBuildFreshJTI(t *testing.T) {
 func TestBuildWithoutKeyID(t *testing.T) {
 	t.Parallel()
 	keys(t)
-	c := &jar.Config{ClientID: clientID, Audience: issuer, Signer: ecKey, Now: fixedNow}
-	ro, err := c.Build(jar.Request{Params: baseParams()})
+	c := &jar.Config{ClientID: clientID, Issuer: issuer, Key: ecKey, Now: fixedNow}
+	ro, err := c.Build(baseParams())
 	require.NoError(t, err)
 	h, _ := stdlibVerify(t, ro.JWT, &ecKey.PublicKey)
 	require.NotContains(t, h, "kid")
@@ -126,18 +127,21 @@ func TestLifetime(t *testing.T) {
 		{name: "default", lifetime: 0, want: 60 * time.Second},
 		{name: "five minutes", lifetime: 5 * time.Minute, want: 5 * time.Minute},
 		{name: "sixty minutes", lifetime: 60 * time.Minute, want: 60 * time.Minute},
-		{name: "over sixty minutes", lifetime: 60*time.Minute + time.Second, err: jar.ErrLifetime},
-		{name: "one day", lifetime: 24 * time.Hour, err: jar.ErrLifetime},
-		{name: "negative", lifetime: -time.Second, err: jar.ErrLifetime},
-		{name: "sub-second", lifetime: 500 * time.Millisecond, err: jar.ErrLifetime},
+		{name: "over sixty minutes", lifetime: 60*time.Minute + time.Second, err: jar.ErrInvalidConfig},
+		{name: "one day", lifetime: 24 * time.Hour, err: jar.ErrInvalidConfig},
+		{name: "negative", lifetime: -time.Second, err: jar.ErrInvalidConfig},
+		{name: "sub-second", lifetime: 500 * time.Millisecond, err: jar.ErrInvalidConfig},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			c := &jar.Config{ClientID: clientID, Audience: issuer, Signer: ecKey, Lifetime: tc.lifetime, Now: fixedNow}
-			ro, err := c.Build(jar.Request{Params: baseParams()})
+			c := &jar.Config{ClientID: clientID, Issuer: issuer, Key: ecKey, Lifetime: tc.lifetime, Now: fixedNow}
+			ro, err := c.Build(baseParams())
 			if tc.err != nil {
 				require.ErrorIs(t, err, tc.err)
+				var ce *jar.ConfigError
+				require.ErrorAs(t, err, &ce)
+				require.Equal(t, "Config.Lifetime", ce.Field)
 				require.Nil(t, ro)
 				return
 			}
@@ -159,33 +163,53 @@ func TestConfigErrors(t *testing.T) {
 	tests := []struct {
 		name   string
 		config jar.Config
-		err    []error
+		field  string
 	}{
-		{name: "no client ID", config: jar.Config{Audience: issuer, Signer: ecKey}, err: []error{jar.ErrInvalidConfig}},
-		{name: "no audience", config: jar.Config{ClientID: clientID, Signer: ecKey}, err: []error{jar.ErrInvalidConfig}},
-		{name: "no signer", config: jar.Config{ClientID: clientID, Audience: issuer}, err: []error{jar.ErrInvalidConfig}},
-		{name: "RS256 not listed", config: jar.Config{ClientID: clientID, Audience: issuer, Signer: rsaKey, Algorithm: jose.RS256}, err: []error{jar.ErrAlgorithmNotAllowed}},
-		{name: "ES384 key not listed", config: jar.Config{ClientID: clientID, Audience: issuer, Signer: ec384Key}, err: []error{jar.ErrAlgorithmNotAllowed}},
-		{name: "PS256 excluded by list", config: jar.Config{ClientID: clientID, Audience: issuer, Signer: rsaKey, Algorithms: []string{jose.ES256}}, err: []error{jar.ErrAlgorithmNotAllowed}},
-		{name: "none listed", config: jar.Config{ClientID: clientID, Audience: issuer, Signer: ecKey, Algorithms: []string{"none", jose.ES256}}, err: []error{jar.ErrInvalidConfig, jose.ErrAlgorithmNotAllowed}},
-		{name: "HS256 listed", config: jar.Config{ClientID: clientID, Audience: issuer, Signer: ecKey, Algorithms: []string{"HS256"}}, err: []error{jar.ErrInvalidConfig, jose.ErrAlgorithmNotAllowed}},
-		{name: "empty list", config: jar.Config{ClientID: clientID, Audience: issuer, Signer: ecKey, Algorithms: []string{}}, err: []error{jar.ErrInvalidConfig, jose.ErrNoAlgorithms}},
-		{name: "none as algorithm", config: jar.Config{ClientID: clientID, Audience: issuer, Signer: ecKey, Algorithm: "none"}, err: []error{jar.ErrAlgorithmNotAllowed}},
-		{name: "alg does not fit key", config: jar.Config{ClientID: clientID, Audience: issuer, Signer: rsaKey, Algorithm: jose.ES256}, err: []error{jar.ErrInvalidConfig, jose.ErrKeyMismatch}},
-		{name: "unsupported key", config: jar.Config{ClientID: clientID, Audience: issuer, Signer: p224Key(t)}, err: []error{jar.ErrInvalidConfig, jose.ErrUnsupportedKey}},
-		{name: "signer fails", config: jar.Config{ClientID: clientID, Audience: issuer, Signer: failingSigner{ecKey}}, err: []error{jar.ErrSigning, errSignerDown}},
+		{name: "no client ID", config: jar.Config{Issuer: issuer, Key: ecKey}, field: "Config.ClientID"},
+		{name: "no issuer", config: jar.Config{ClientID: clientID, Key: ecKey}, field: "Config.Issuer"},
+		{name: "no key", config: jar.Config{ClientID: clientID, Issuer: issuer}, field: "Config.Key"},
+		{name: "RS256 not listed", config: jar.Config{ClientID: clientID, Issuer: issuer, Key: rsaKey, Algorithm: jose.RS256}, field: "Config.Algorithm"},
+		{name: "ES384 key not listed", config: jar.Config{ClientID: clientID, Issuer: issuer, Key: ec384Key}, field: "Config.Algorithm"},
+		{name: "PS256 excluded by list", config: jar.Config{ClientID: clientID, Issuer: issuer, Key: rsaKey, Algorithms: []string{jose.ES256}}, field: "Config.Algorithm"},
+		{name: "none listed", config: jar.Config{ClientID: clientID, Issuer: issuer, Key: ecKey, Algorithms: []string{"none", jose.ES256}}, field: "Config.Algorithms"},
+		{name: "HS256 listed", config: jar.Config{ClientID: clientID, Issuer: issuer, Key: ecKey, Algorithms: []string{"HS256"}}, field: "Config.Algorithms"},
+		{name: "empty list", config: jar.Config{ClientID: clientID, Issuer: issuer, Key: ecKey, Algorithms: []string{}}, field: "Config.Algorithms"},
+		{name: "none as algorithm", config: jar.Config{ClientID: clientID, Issuer: issuer, Key: ecKey, Algorithm: "none"}, field: "Config.Algorithm"},
+		{name: "alg does not fit key", config: jar.Config{ClientID: clientID, Issuer: issuer, Key: rsaKey, Algorithm: jose.ES256}, field: "Config.Algorithm"},
+		{name: "unsupported key", config: jar.Config{ClientID: clientID, Issuer: issuer, Key: p224Key(t)}, field: "Config.Key"},
+		{name: "small RSA key", config: jar.Config{ClientID: clientID, Issuer: issuer, Key: rsa1024Key(t)}, field: "Config.Key"},
+		{name: "lifetime", config: jar.Config{ClientID: clientID, Issuer: issuer, Key: ecKey, Lifetime: time.Hour + time.Second}, field: "Config.Lifetime"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			c := tc.config
-			ro, err := c.Build(jar.Request{Params: baseParams()})
+			ro, err := c.Build(baseParams())
 			require.Nil(t, ro)
-			for _, e := range tc.err {
-				require.ErrorIs(t, err, e)
-			}
+			require.ErrorIs(t, err, jar.ErrInvalidConfig)
+			var ce *jar.ConfigError
+			require.ErrorAs(t, err, &ce)
+			require.Equal(t, tc.field, ce.Field)
+			require.Equal(t, "jar: invalid configuration: "+ce.Field+": "+ce.Reason, err.Error())
 		})
 	}
+}
+
+func TestSignerFails(t *testing.T) {
+	t.Parallel()
+	keys(t)
+	c := &jar.Config{ClientID: clientID, Issuer: issuer, Key: failingSigner{ecKey}}
+	ro, err := c.Build(baseParams())
+	require.Nil(t, ro)
+	require.ErrorIs(t, err, jar.ErrSigning)
+	require.ErrorIs(t, err, errSignerDown)
+}
+
+func rsa1024Key(t *testing.T) *rsa.PrivateKey {
+	t.Helper()
+	k, err := rsa.GenerateKey(rand.Reader, 1024)
+	require.NoError(t, err)
+	return k
 }
 
 func p224Key(t *testing.T) *ecdsa.PrivateKey {

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"slices"
@@ -32,34 +33,36 @@ const (
 )
 
 // Config builds request objects for one client and one authorization
-// server. The zero value is not usable: ClientID, Audience and Signer are
-// required, and [Config.Build] reports their absence. A Config is safe for
-// concurrent use once set up, if its Signer is; do not modify it while
-// Build runs.
+// server. The zero value is not usable: ClientID, Issuer and Key are
+// required, and [Config.Build] reports their absence with a
+// [*ConfigError]. A Config is safe for concurrent use once set up, if its
+// Key is; do not modify it while Build runs.
 type Config struct {
 	// ClientID is the client identifier. It is the "iss" and the
 	// "client_id" of every request object. Required.
 	ClientID string
-	// Audience is the authorization server's issuer identifier (RFC 8414
-	// "issuer"), used as "aud" (RFC 9101 §4). Required.
-	Audience string
-	// Signer signs request objects: an *ecdsa.PrivateKey, ed25519.PrivateKey,
+	// Issuer is the authorization server's issuer identifier (RFC 8414
+	// "issuer"), written as the request object's "aud" (RFC 9101 §4).
+	// Required.
+	Issuer string
+	// Key signs request objects: an *ecdsa.PrivateKey, ed25519.PrivateKey,
 	// *rsa.PrivateKey (2048 bits or more) or any crypto.Signer over such a
 	// key (KMS, HSM). Required.
-	Signer crypto.Signer
-	// KeyID is the "kid" header, the identifier of Signer's public key in
-	// the client's registered JWK Set. Empty omits it.
+	Key crypto.Signer
+	// KeyID is the "kid" header, the identifier of Key's public key in the
+	// client's registered JWK Set. Empty omits it.
 	KeyID string
 	// Algorithm is the JWS "alg". Empty means the default for the key:
-	// ES256/ES384/ES512 by curve, EdDSA for Ed25519, PS256 for RSA.
+	// ES256/ES384/ES512 by curve, EdDSA for Ed25519, PS256 for RSA. It
+	// must be in Algorithms and fit Key.
 	Algorithm string
-	// Algorithms is the allow-list the chosen algorithm must belong to. Nil
-	// means ES256, PS256 and EdDSA (FAPI 2.0). List RS256 (or ES384, ...)
+	// Algorithms is the allow-list the algorithm must belong to. Nil means
+	// ES256, PS256 and EdDSA (FAPI 2.0). List RS256 (or ES384, ...)
 	// explicitly to use it. "none" and HS* cannot be listed.
 	Algorithms []string
 	// Lifetime is the time from "iat" to "exp". Zero means
 	// [DefaultLifetime] (60 s). Less than one second, negative, or more
-	// than [MaxLifetime] (60 min) is an error wrapping [ErrLifetime].
+	// than [MaxLifetime] (60 min) is a [*ConfigError].
 	Lifetime time.Duration
 	// Encryption, when non-nil, makes Build encrypt every signed request
 	// object to the authorization server (a nested JWT, RFC 9101 §6.1).
@@ -67,25 +70,6 @@ type Config struct {
 	Encryption *Encryption
 	// Now returns the current time. Nil means time.Now.
 	Now func() time.Time
-}
-
-// Request is an authorization request to put in a request object.
-type Request struct {
-	// Params holds the authorization request parameters as they would
-	// appear in the authorization URL's query (see [AuthCodeParams]). A
-	// parameter with only empty values is omitted. "max_age" must be a
-	// non-negative decimal integer, "claims" a JSON object, and
-	// "authorization_details" a JSON array; "resource" may be repeated.
-	// client_id may be present if it equals [Config.ClientID].
-	Params url.Values
-	// Claims, when non-nil, is the OpenID Connect "claims" request
-	// parameter: a value that encoding/json marshals to a JSON object, e.g.
-	// a map or struct, or a json.RawMessage. It must not also be in Params.
-	Claims any
-	// AuthorizationDetails, when non-nil, is the RFC 9396
-	// "authorization_details" parameter: a value that encoding/json marshals
-	// to a JSON array. It must not also be in Params.
-	AuthorizationDetails any
 }
 
 // RequestObject is a built request object.
@@ -117,50 +101,66 @@ func (c *Config) lifetime() (time.Duration, error) {
 	case c.Lifetime == 0:
 		return DefaultLifetime, nil
 	case c.Lifetime < time.Second || c.Lifetime > MaxLifetime:
-		return 0, fmt.Errorf("%w: %v is not within [1s, %v]", ErrLifetime, c.Lifetime, MaxLifetime)
+		return 0, configErr("Config.Lifetime", "must be within [1s, 60m]")
 	}
 	return c.Lifetime, nil
 }
 
 // signer validates the signing configuration and returns a JWS signer.
 func (c *Config) signer() (*jose.Signer, error) {
-	if c.Signer == nil {
-		return nil, fmt.Errorf("%w: Signer is required", ErrInvalidConfig)
+	if c.Key == nil {
+		return nil, configErr("Config.Key", "required")
 	}
 	algs := c.Algorithms
 	if algs == nil {
 		algs = jose.DefaultAlgorithms
 	}
-	if err := jose.CheckAlgorithms(algs); err != nil {
-		return nil, fmt.Errorf("%w: Algorithms: %w", ErrInvalidConfig, err)
+	if len(algs) == 0 {
+		return nil, configErr("Config.Algorithms", "empty (nil means the default)")
+	}
+	if jose.CheckAlgorithms(algs) != nil {
+		return nil, configErr("Config.Algorithms", "lists an algorithm that cannot sign (none, HS* or unknown)")
 	}
 	alg := c.Algorithm
 	if alg == "" {
-		a, err := jose.AlgorithmFor(c.Signer.Public())
+		a, err := jose.AlgorithmFor(c.Key.Public())
 		if err != nil {
-			return nil, fmt.Errorf("%w: Signer: %w", ErrInvalidConfig, err)
+			return nil, configErr("Config.Key", "unsupported key type or size")
 		}
 		alg = a
 	}
 	if !slices.Contains(algs, alg) {
-		return nil, fmt.Errorf("%w: %q", ErrAlgorithmNotAllowed, truncate(alg, 32))
+		return nil, configErr("Config.Algorithm", "not in Algorithms")
 	}
-	s, err := jose.NewSigner(c.Signer, jose.SignerOptions{Algorithm: alg, Type: JWTType, KeyID: c.KeyID})
-	if err != nil {
-		return nil, fmt.Errorf("%w: Signer: %w", ErrInvalidConfig, err)
+	s, err := jose.NewSigner(c.Key, jose.SignerOptions{Algorithm: alg, Type: JWTType, KeyID: c.KeyID})
+	switch {
+	case errors.Is(err, jose.ErrKeyMismatch):
+		return nil, configErr("Config.Algorithm", "does not fit Key")
+	case err != nil:
+		return nil, configErr("Config.Key", "unsupported key type or size")
 	}
 	return s, nil
 }
 
 // Build returns a signed (and, with [Config.Encryption], encrypted) request
-// object holding r's parameters. Errors wrap the package's sentinels; a
-// refused parameter is a [*ParameterError].
-func (c *Config) Build(r Request) (*RequestObject, error) {
+// object (RFC 9101 §4,
+// https://datatracker.ietf.org/doc/html/rfc9101#section-4) holding the
+// authorization request parameters params, typically from
+// [AuthCodeParams]. params is not modified. A parameter with only empty
+// values is omitted; "resource" may repeat, no other parameter may;
+// "max_age" must be a non-negative decimal integer, "claims" a JSON object
+// and "authorization_details" a JSON array of objects with a "type", and
+// they keep those JSON types in the request object; client_id may be
+// present if it equals [Config.ClientID]; "response_type" is required.
+//
+// A refused parameter is a [*ParameterError], a misconfiguration a
+// [*ConfigError]; other errors wrap [ErrSigning] or [ErrEncryption].
+func (c *Config) Build(params url.Values) (*RequestObject, error) {
 	if c.ClientID == "" {
-		return nil, fmt.Errorf("%w: ClientID is required", ErrInvalidConfig)
+		return nil, configErr("Config.ClientID", "required")
 	}
-	if c.Audience == "" {
-		return nil, fmt.Errorf("%w: Audience is required", ErrInvalidConfig)
+	if c.Issuer == "" {
+		return nil, configErr("Config.Issuer", "required")
 	}
 	life, err := c.lifetime()
 	if err != nil {
@@ -176,7 +176,7 @@ func (c *Config) Build(r Request) (*RequestObject, error) {
 			return nil, err
 		}
 	}
-	claims, err := requestClaims(c.ClientID, &r)
+	claims, err := requestClaims(c.ClientID, params)
 	if err != nil {
 		return nil, err
 	}
@@ -188,14 +188,15 @@ func (c *Config) Build(r Request) (*RequestObject, error) {
 	exp := now.Add(life)
 	claims["iss"] = c.ClientID
 	claims["client_id"] = c.ClientID
-	claims["aud"] = c.Audience
+	claims["aud"] = c.Issuer
 	claims["iat"] = now.Unix()
 	claims["nbf"] = now.Unix()
 	claims["exp"] = exp.Unix()
 	claims["jti"] = jti
 	payload, err := json.Marshal(claims)
 	if err != nil {
-		return nil, fmt.Errorf("%w: encoding claims: %w", ErrInvalidParameter, err)
+		// Every value is a string, an int64 or checked JSON.
+		return nil, fmt.Errorf("%w: encoding claims: %w", ErrSigning, err)
 	}
 	jws, err := s.Sign(payload)
 	if err != nil {
@@ -210,7 +211,7 @@ func (c *Config) Build(r Request) (*RequestObject, error) {
 			ContentType:       "JWT", // nested JWT, RFC 7519 §5.2
 		})
 		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrEncrypting, err)
+			return nil, fmt.Errorf("%w: %w", ErrEncryption, err)
 		}
 		ro.JWT, ro.Encrypted = jwe, true
 	}
@@ -221,7 +222,7 @@ func (c *Config) Build(r Request) (*RequestObject, error) {
 func randomID() (string, error) {
 	var b [16]byte
 	if _, err := rand.Read(b[:]); err != nil {
-		return "", fmt.Errorf("jar: reading randomness: %w", err)
+		return "", fmt.Errorf("%w: reading randomness: %w", ErrSigning, err)
 	}
 	return base64.RawURLEncoding.EncodeToString(b[:]), nil
 }

@@ -45,30 +45,34 @@ type EncryptionKey struct {
 }
 
 // Encryption says how to encrypt request objects to the authorization
-// server (RFC 9101 §4 and §6.1).
+// server (RFC 9101 §4 and §6.1,
+// https://datatracker.ietf.org/doc/html/rfc9101#section-6.1).
 //
 // The key management algorithm is taken, in the order RSA-OAEP-256,
-// ECDH-ES, ECDH-ES+A256KW, ECDH-ES+A192KW, ECDH-ES+A128KW, from
-// KeyAlgorithms (all of them when KeyAlgorithms is nil), and the first key
-// of Keys that fits it (by key type, and by its Algorithm when set) is used.
-// The content encryption is the first of A256GCM, A192GCM, A128GCM,
-// A256CBC-HS512, A192CBC-HS384, A128CBC-HS256 found in ContentEncryptions
-// (A256GCM when ContentEncryptions is nil).
+// ECDH-ES, ECDH-ES+A256KW, ECDH-ES+A192KW, ECDH-ES+A128KW, from those the
+// server supports (AlgValuesSupported), and the first key of Keys that
+// fits it (by key type, and by its Algorithm when set) is used. The
+// content encryption is the first of A256GCM, A192GCM, A128GCM,
+// A256CBC-HS512, A192CBC-HS384, A128CBC-HS256 that the server supports
+// (EncValuesSupported). The two lists describe the server; they do not
+// widen what this package implements ([KeyAlgorithms],
+// [ContentEncryptions]).
 type Encryption struct {
 	// Keys are the server's encryption keys, e.g. from
-	// [ParseEncryptionKeys] over its JWK Set. Required.
+	// [ParseEncryptionKeys] over its JWK Set. Required: no key is an error
+	// wrapping [ErrEncryption].
 	Keys []EncryptionKey
-	// KeyAlgorithms is the server's
-	// request_object_encryption_alg_values_supported metadata. Nil means
-	// the server did not publish it: RSA-OAEP-256 for RSA keys and ECDH-ES
-	// for EC keys. A non-nil list with nothing this package implements is
-	// an error.
-	KeyAlgorithms []string
-	// ContentEncryptions is the server's
+	// AlgValuesSupported is the server's
+	// request_object_encryption_alg_values_supported metadata (RFC 9101
+	// §9.1). Nil means the server did not publish it: RSA-OAEP-256 for RSA
+	// keys and ECDH-ES for EC keys. A non-nil list with nothing this
+	// package implements is an error wrapping [ErrEncryption].
+	AlgValuesSupported []string
+	// EncValuesSupported is the server's
 	// request_object_encryption_enc_values_supported metadata. Nil means
 	// A256GCM. A non-nil list with nothing this package implements is an
-	// error.
-	ContentEncryptions []string
+	// error wrapping [ErrEncryption].
+	EncValuesSupported []string
 }
 
 type encryptionChoice struct {
@@ -79,21 +83,21 @@ type encryptionChoice struct {
 // choose picks the key, "alg" and "enc".
 func (e *Encryption) choose() (*encryptionChoice, error) {
 	algs := []string{jose.RSAOAEP256, jose.ECDHES}
-	if e.KeyAlgorithms != nil {
-		algs = intersect(keyAlgorithms, e.KeyAlgorithms)
+	if e.AlgValuesSupported != nil {
+		algs = intersect(keyAlgorithms, e.AlgValuesSupported)
 	}
 	encs := []string{jose.A256GCM}
-	if e.ContentEncryptions != nil {
-		encs = intersect(contentEncryptions, e.ContentEncryptions)
+	if e.EncValuesSupported != nil {
+		encs = intersect(contentEncryptions, e.EncValuesSupported)
 	}
 	if len(algs) == 0 {
-		return nil, fmt.Errorf("%w: key management (alg)", ErrEncryptionAlgorithm)
+		return nil, fmt.Errorf("%w: no key management algorithm (alg) in common with the server", ErrEncryption)
 	}
 	if len(encs) == 0 {
-		return nil, fmt.Errorf("%w: content encryption (enc)", ErrEncryptionAlgorithm)
+		return nil, fmt.Errorf("%w: no content encryption algorithm (enc) in common with the server", ErrEncryption)
 	}
 	if len(e.Keys) == 0 {
-		return nil, fmt.Errorf("%w: Encryption.Keys is empty", ErrNoEncryptionKey)
+		return nil, fmt.Errorf("%w: no encryption key", ErrEncryption)
 	}
 	for _, alg := range algs {
 		for _, k := range e.Keys {
@@ -105,7 +109,7 @@ func (e *Encryption) choose() (*encryptionChoice, error) {
 			}
 		}
 	}
-	return nil, ErrNoEncryptionKey
+	return nil, fmt.Errorf("%w: no usable encryption key for a supported algorithm", ErrEncryption)
 }
 
 // intersect returns the members of pref that are in have, in pref's order.
@@ -138,24 +142,33 @@ func fits(alg string, key crypto.PublicKey) bool {
 	return err == nil
 }
 
+// usable reports whether key fits at least one key management algorithm.
+func usable(key crypto.PublicKey) bool {
+	for _, alg := range keyAlgorithms {
+		if fits(alg, key) {
+			return true
+		}
+	}
+	return false
+}
+
 // ParseEncryptionKeys returns the keys of a JWK Set (the authorization
 // server's jwks_uri document) that may encrypt request objects: RSA and EC
 // public keys whose "use" is "enc" or absent. Keys of other types, signing
 // keys and keys this module does not support are skipped; a set that does
-// not parse, or that holds private key material, is an error. The result
-// may be empty.
+// not parse, or that holds private key material, is an error wrapping
+// [ErrEncryption]. The result may be empty.
 func ParseEncryptionKeys(jwks []byte) ([]EncryptionKey, error) {
 	set, err := jose.ParseJWKSet(jwks)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrMalformedJWKS, err)
+		return nil, fmt.Errorf("%w: malformed JWK Set: %w", ErrEncryption, err)
 	}
 	var out []EncryptionKey
 	for _, k := range set {
 		if k.Use != "" && k.Use != "enc" {
 			continue
 		}
-		switch k.Key.(type) {
-		case *rsa.PublicKey, *ecdsa.PublicKey:
+		if usable(k.Key) {
 			out = append(out, EncryptionKey{Key: k.Key, KeyID: k.KeyID, Algorithm: k.Algorithm})
 		}
 	}

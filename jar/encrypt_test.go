@@ -5,7 +5,9 @@ import (
 	"crypto/ecdsa"
 	"crypto/rand"
 	"crypto/rsa"
+	"encoding/base64"
 	"encoding/json"
+	"math/big"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -39,8 +41,8 @@ func TestBuildEncrypted(t *testing.T) {
 			name: "EC with metadata",
 			enc: jar.Encryption{
 				Keys:               []jar.EncryptionKey{{Key: &ecEnc.PublicKey, KeyID: "enc-ec"}},
-				KeyAlgorithms:      []string{"RSA1_5", jose.ECDHESA128KW},
-				ContentEncryptions: []string{jose.A128CBCHS256, jose.A128GCM},
+				AlgValuesSupported: []string{"RSA1_5", jose.ECDHESA128KW},
+				EncValuesSupported: []string{jose.A128CBCHS256, jose.A128GCM},
 			},
 			decrypt: ecEnc, kid: "enc-ec", wantAlg: jose.ECDHESA128KW, wantEnc: jose.A128GCM,
 		},
@@ -49,8 +51,8 @@ func TestBuildEncrypted(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			enc := tc.enc
-			c := &jar.Config{ClientID: clientID, Audience: issuer, Signer: ecKey, KeyID: "sig-1", Now: fixedNow, Encryption: &enc}
-			ro, err := c.Build(jar.Request{Params: baseParams()})
+			c := &jar.Config{ClientID: clientID, Issuer: issuer, Key: ecKey, KeyID: "sig-1", Now: fixedNow, Encryption: &enc}
+			ro, err := c.Build(baseParams())
 			require.NoError(t, err)
 			require.True(t, ro.Encrypted)
 			require.Equal(t, 5, jose.Segments(ro.JWT))
@@ -88,26 +90,26 @@ func TestEncryptionSelection(t *testing.T) {
 		err     error
 	}{
 		{name: "RSA preferred over EC", enc: jar.Encryption{Keys: []jar.EncryptionKey{ecPub, rsaPub}}, wantKid: "rsa", wantAlg: jose.RSAOAEP256, wantEnc: jose.A256GCM},
-		{name: "server lists only ECDH-ES", enc: jar.Encryption{Keys: []jar.EncryptionKey{rsaPub, ecPub}, KeyAlgorithms: []string{jose.ECDHES}}, wantKid: "ec", wantAlg: jose.ECDHES, wantEnc: jose.A256GCM},
-		{name: "key alg pins it", enc: jar.Encryption{Keys: []jar.EncryptionKey{{Key: &ecEnc.PublicKey, KeyID: "ec", Algorithm: jose.ECDHESA256KW}}, KeyAlgorithms: jar.KeyAlgorithms()}, wantKid: "ec", wantAlg: jose.ECDHESA256KW, wantEnc: jose.A256GCM},
-		{name: "enc preference", enc: jar.Encryption{Keys: []jar.EncryptionKey{rsaPub}, ContentEncryptions: []string{jose.A128CBCHS256, jose.A256CBCHS512}}, wantKid: "rsa", wantAlg: jose.RSAOAEP256, wantEnc: jose.A256CBCHS512},
-		{name: "no common alg", enc: jar.Encryption{Keys: []jar.EncryptionKey{rsaPub}, KeyAlgorithms: []string{"RSA1_5", "RSA-OAEP"}}, err: jar.ErrEncryptionAlgorithm},
-		{name: "empty alg metadata", enc: jar.Encryption{Keys: []jar.EncryptionKey{rsaPub}, KeyAlgorithms: []string{}}, err: jar.ErrEncryptionAlgorithm},
-		{name: "no common enc", enc: jar.Encryption{Keys: []jar.EncryptionKey{rsaPub}, ContentEncryptions: []string{"A128CTR"}}, err: jar.ErrEncryptionAlgorithm},
-		{name: "no keys", enc: jar.Encryption{}, err: jar.ErrNoEncryptionKey},
-		{name: "RSA key but only ECDH listed", enc: jar.Encryption{Keys: []jar.EncryptionKey{rsaPub}, KeyAlgorithms: []string{jose.ECDHES}}, err: jar.ErrNoEncryptionKey},
-		{name: "key pinned to unsupported alg", enc: jar.Encryption{Keys: []jar.EncryptionKey{{Key: &rsaEnc.PublicKey, Algorithm: "RSA-OAEP"}}}, err: jar.ErrNoEncryptionKey},
-		{name: "Ed25519 cannot encrypt", enc: jar.Encryption{Keys: []jar.EncryptionKey{{Key: edKey.Public()}}}, err: jar.ErrNoEncryptionKey},
-		{name: "nil key", enc: jar.Encryption{Keys: []jar.EncryptionKey{{Key: nil}}}, err: jar.ErrNoEncryptionKey},
-		{name: "nil RSA key", enc: jar.Encryption{Keys: []jar.EncryptionKey{{Key: (*rsa.PublicKey)(nil)}}}, err: jar.ErrNoEncryptionKey},
-		{name: "nil EC key", enc: jar.Encryption{Keys: []jar.EncryptionKey{{Key: (*ecdsa.PublicKey)(nil)}}}, err: jar.ErrNoEncryptionKey},
+		{name: "server lists only ECDH-ES", enc: jar.Encryption{Keys: []jar.EncryptionKey{rsaPub, ecPub}, AlgValuesSupported: []string{jose.ECDHES}}, wantKid: "ec", wantAlg: jose.ECDHES, wantEnc: jose.A256GCM},
+		{name: "key alg pins it", enc: jar.Encryption{Keys: []jar.EncryptionKey{{Key: &ecEnc.PublicKey, KeyID: "ec", Algorithm: jose.ECDHESA256KW}}, AlgValuesSupported: jar.KeyAlgorithms()}, wantKid: "ec", wantAlg: jose.ECDHESA256KW, wantEnc: jose.A256GCM},
+		{name: "enc preference", enc: jar.Encryption{Keys: []jar.EncryptionKey{rsaPub}, EncValuesSupported: []string{jose.A128CBCHS256, jose.A256CBCHS512}}, wantKid: "rsa", wantAlg: jose.RSAOAEP256, wantEnc: jose.A256CBCHS512},
+		{name: "no common alg", enc: jar.Encryption{Keys: []jar.EncryptionKey{rsaPub}, AlgValuesSupported: []string{"RSA1_5", "RSA-OAEP"}}, err: jar.ErrEncryption},
+		{name: "empty alg metadata", enc: jar.Encryption{Keys: []jar.EncryptionKey{rsaPub}, AlgValuesSupported: []string{}}, err: jar.ErrEncryption},
+		{name: "no common enc", enc: jar.Encryption{Keys: []jar.EncryptionKey{rsaPub}, EncValuesSupported: []string{"A128CTR"}}, err: jar.ErrEncryption},
+		{name: "no keys", enc: jar.Encryption{}, err: jar.ErrEncryption},
+		{name: "RSA key but only ECDH listed", enc: jar.Encryption{Keys: []jar.EncryptionKey{rsaPub}, AlgValuesSupported: []string{jose.ECDHES}}, err: jar.ErrEncryption},
+		{name: "key pinned to unsupported alg", enc: jar.Encryption{Keys: []jar.EncryptionKey{{Key: &rsaEnc.PublicKey, Algorithm: "RSA-OAEP"}}}, err: jar.ErrEncryption},
+		{name: "Ed25519 cannot encrypt", enc: jar.Encryption{Keys: []jar.EncryptionKey{{Key: edKey.Public()}}}, err: jar.ErrEncryption},
+		{name: "nil key", enc: jar.Encryption{Keys: []jar.EncryptionKey{{Key: nil}}}, err: jar.ErrEncryption},
+		{name: "nil RSA key", enc: jar.Encryption{Keys: []jar.EncryptionKey{{Key: (*rsa.PublicKey)(nil)}}}, err: jar.ErrEncryption},
+		{name: "nil EC key", enc: jar.Encryption{Keys: []jar.EncryptionKey{{Key: (*ecdsa.PublicKey)(nil)}}}, err: jar.ErrEncryption},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			enc := tc.enc
-			c := &jar.Config{ClientID: clientID, Audience: issuer, Signer: ecKey, Now: fixedNow, Encryption: &enc}
-			ro, err := c.Build(jar.Request{Params: baseParams()})
+			c := &jar.Config{ClientID: clientID, Issuer: issuer, Key: ecKey, Now: fixedNow, Encryption: &enc}
+			ro, err := c.Build(baseParams())
 			if tc.err != nil {
 				require.ErrorIs(t, err, tc.err)
 				require.Nil(t, ro)
@@ -129,10 +131,10 @@ func TestEncryptSmallRSAKey(t *testing.T) {
 	keys(t)
 	small, err := rsa.GenerateKey(rand.Reader, 1024)
 	require.NoError(t, err)
-	c := &jar.Config{ClientID: clientID, Audience: issuer, Signer: ecKey, Now: fixedNow,
+	c := &jar.Config{ClientID: clientID, Issuer: issuer, Key: ecKey, Now: fixedNow,
 		Encryption: &jar.Encryption{Keys: []jar.EncryptionKey{{Key: &small.PublicKey}}}}
-	_, err = c.Build(jar.Request{Params: baseParams()})
-	require.ErrorIs(t, err, jar.ErrNoEncryptionKey)
+	_, err = c.Build(baseParams())
+	require.ErrorIs(t, err, jar.ErrEncryption)
 }
 
 func TestParseEncryptionKeys(t *testing.T) {
@@ -169,12 +171,27 @@ func TestParseEncryptionKeys(t *testing.T) {
 	require.True(t, ecEnc.PublicKey.Equal(got[1].Key))
 
 	// The parsed keys drive the choice: RSA-OAEP-256 with the RSA key.
-	c := &jar.Config{ClientID: clientID, Audience: issuer, Signer: ecKey, Now: fixedNow, Encryption: &jar.Encryption{Keys: got}}
-	ro, err := c.Build(jar.Request{Params: baseParams()})
+	c := &jar.Config{ClientID: clientID, Issuer: issuer, Key: ecKey, Now: fixedNow, Encryption: &jar.Encryption{Keys: got}}
+	ro, err := c.Build(baseParams())
 	require.NoError(t, err)
 	h, err := jose.ParseJWEHeader(ro.JWT)
 	require.NoError(t, err)
 	require.Equal(t, "rsa-enc", h.Kid)
+
+	// Keys this package cannot encrypt to are skipped: an RSA key under
+	// 2048 bits.
+	small, err := rsa.GenerateKey(rand.Reader, 1024)
+	require.NoError(t, err)
+	smallJWK, err := json.Marshal(map[string]string{
+		"kty": "RSA", "kid": "small", "use": "enc",
+		"n": base64.RawURLEncoding.EncodeToString(small.N.Bytes()),
+		"e": base64.RawURLEncoding.EncodeToString(big.NewInt(int64(small.E)).Bytes()),
+	})
+	require.NoError(t, err)
+	got, err = jar.ParseEncryptionKeys(set(smallJWK, jwk(&rsaEnc.PublicKey, "rsa-enc", "enc", "")))
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	require.Equal(t, "rsa-enc", got[0].KeyID)
 
 	// Only signing keys: no usable key, and Build says so.
 	onlySig, err := jar.ParseEncryptionKeys(set(jwk(&ecKey.PublicKey, "sig", "sig", "")))
@@ -186,15 +203,15 @@ func TestParseEncryptionKeys(t *testing.T) {
 		jwks string
 		err  error
 	}{
-		{name: "not JSON", jwks: `{`, err: jar.ErrMalformedJWKS},
-		{name: "no keys member", jwks: `{}`, err: jar.ErrMalformedJWKS},
+		{name: "not JSON", jwks: `{`, err: jar.ErrEncryption},
+		{name: "no keys member", jwks: `{}`, err: jar.ErrEncryption},
 		{name: "private key", jwks: `{"keys":[{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0","d":"jpsQnnGQmL-YBIffH1136cLNDwo8MUxGVcibs_UHK4M"}]}`, err: jose.ErrPrivateKey},
 	}
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			_, err := jar.ParseEncryptionKeys([]byte(tc.jwks))
-			require.ErrorIs(t, err, jar.ErrMalformedJWKS)
+			require.ErrorIs(t, err, jar.ErrEncryption)
 			require.ErrorIs(t, err, tc.err)
 		})
 	}

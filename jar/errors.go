@@ -9,76 +9,85 @@ import (
 // describes it, so callers branch with [errors.Is]; none carries a parameter
 // value, a key or a request object in its text.
 var (
-	// ErrInvalidConfig reports a missing or malformed [Config] field.
+	// ErrInvalidConfig is wrapped by every [*ConfigError]: a missing or
+	// malformed field of [Config], [Encryption] or [Server].
 	ErrInvalidConfig = errors.New("jar: invalid configuration")
-	// ErrLifetime reports a [Config.Lifetime] that is negative or over
-	// [MaxLifetime].
-	ErrLifetime = errors.New("jar: request object lifetime out of range")
-	// ErrAlgorithmNotAllowed reports a signing algorithm outside
-	// [Config.Algorithms].
-	ErrAlgorithmNotAllowed = errors.New("jar: signing algorithm not allowed")
-	// ErrNestedRequest reports a "request" or "request_uri" parameter, which
-	// must not appear inside a request object (RFC 9101 §4).
-	ErrNestedRequest = errors.New("jar: request and request_uri must not appear in a request object")
-	// ErrReservedParameter reports a parameter that would overwrite a claim
-	// the package sets itself (iss, aud, exp, nbf, iat, jti), or a "sub"
-	// equal to the client ID (RFC 9101 §10.8).
-	ErrReservedParameter = errors.New("jar: reserved parameter")
-	// ErrClientIDMismatch reports a client_id parameter other than
-	// [Config.ClientID] (RFC 9101 §6.3 requires them to be identical).
-	ErrClientIDMismatch = errors.New("jar: client_id does not match the configured client")
-	// ErrDuplicateParameter reports a parameter given more than once
-	// (RFC 6749 §3.1), or given both in Params and in a typed field.
-	ErrDuplicateParameter = errors.New("jar: parameter given more than once")
-	// ErrInvalidParameter reports a parameter whose value does not have the
-	// required form (max_age not a non-negative integer, claims not a JSON
-	// object, authorization_details not a JSON array, resource not an
-	// absolute URI without fragment, invalid UTF-8, ...).
-	ErrInvalidParameter = errors.New("jar: invalid parameter value")
-	// ErrMissingParameter reports a required authorization parameter that
-	// is absent (response_type).
-	ErrMissingParameter = errors.New("jar: required parameter missing")
-	// ErrSigning reports a failure of the crypto.Signer.
+	// ErrInvalidParameter is wrapped by every [*ParameterError]: an
+	// authorization request parameter that cannot go into a request object.
+	// [Server.Publish] returns it for a missing request object.
+	ErrInvalidParameter = errors.New("jar: invalid parameter")
+	// ErrSigning reports a failure of the crypto.Signer (a KMS or HSM that
+	// is unreachable, for example). The signer's error is wrapped too.
 	ErrSigning = errors.New("jar: signing the request object failed")
-	// ErrNoEncryptionKey reports that no key given in [Encryption.Keys] can
-	// be used with a mutually supported algorithm.
-	ErrNoEncryptionKey = errors.New("jar: no usable encryption key")
-	// ErrEncryptionAlgorithm reports that the server supports no key
-	// management or content encryption algorithm this package implements.
-	ErrEncryptionAlgorithm = errors.New("jar: no mutually supported encryption algorithm")
-	// ErrEncrypting reports a failure while encrypting the request object.
-	ErrEncrypting = errors.New("jar: encrypting the request object failed")
-	// ErrMalformedJWKS reports a JWK Set given to [ParseEncryptionKeys] that
-	// does not parse.
-	ErrMalformedJWKS = errors.New("jar: malformed JWK Set")
+	// ErrEncryption reports a request object that cannot be encrypted to
+	// the authorization server: a JWK Set that does not parse, no key or no
+	// algorithm of the server that this package can use, or a failure while
+	// encrypting. Refetching the server's metadata and keys may help.
+	ErrEncryption = errors.New("jar: cannot encrypt the request object")
 	// ErrServerFull reports that a [Server] holds MaxEntries live request
 	// objects.
 	ErrServerFull = errors.New("jar: request object server is full")
 	// ErrExpired reports a request object whose expiry has passed, given to
-	// [Server.Publish].
+	// [Server.Publish]. Build a new one.
 	ErrExpired = errors.New("jar: request object expired")
 )
 
-// ParameterError reports which authorization parameter was refused. It
-// wraps one of the sentinels above; the parameter's value is never part of
-// the error.
+// ConfigError reports a misconfigured field. It is returned on first use
+// ([Config.Build], [Server.Publish]) and wraps [ErrInvalidConfig].
+type ConfigError struct {
+	// Field is the Go field path at fault, e.g. "Config.Lifetime" or
+	// "Server.BaseURL".
+	Field string
+	// Reason says what is wrong with it. It never holds the field's value.
+	Reason string
+}
+
+// Error implements error: "jar: invalid configuration: <Field>: <Reason>".
+func (e *ConfigError) Error() string {
+	return ErrInvalidConfig.Error() + ": " + e.Field + ": " + e.Reason
+}
+
+// Unwrap returns [ErrInvalidConfig].
+func (e *ConfigError) Unwrap() error { return ErrInvalidConfig }
+
+// ParameterError reports which authorization request parameter was
+// refused, and why. It wraps [ErrInvalidParameter]; the parameter's value
+// is never part of the error.
 type ParameterError struct {
 	// Parameter is the name of the refused parameter.
 	Parameter string
-	// Err is the reason, a sentinel of this package such as
-	// [ErrInvalidParameter].
-	Err error
+	// Reason says what is wrong with it, e.g. "given more than once".
+	Reason string
 }
 
-// Error implements error.
+// Error implements error: "jar: invalid parameter: <Parameter>: <Reason>",
+// with the name quoted and cut to 64 bytes.
 func (e *ParameterError) Error() string {
-	return e.Err.Error() + ": parameter " + strconv.Quote(truncate(e.Parameter, 64))
+	return ErrInvalidParameter.Error() + ": " + strconv.Quote(truncate(e.Parameter, 64)) + ": " + e.Reason
 }
 
-// Unwrap returns the reason.
-func (e *ParameterError) Unwrap() error { return e.Err }
+// Unwrap returns [ErrInvalidParameter].
+func (e *ParameterError) Unwrap() error { return ErrInvalidParameter }
 
-func paramErr(name string, err error) error { return &ParameterError{Parameter: name, Err: err} }
+// Reasons of ParameterError.
+const (
+	reasonNested    = "must not appear in a request object (RFC 9101 §4)"
+	reasonReserved  = "is a claim the request object sets itself"
+	reasonSubject   = "must not equal the client ID (RFC 9101 §10.8)"
+	reasonClientID  = "differs from the configured client ID (RFC 9101 §6.3)"
+	reasonDuplicate = "given more than once (RFC 6749 §3.1)"
+	reasonMissing   = "required (RFC 6749 §4.1.1)"
+	reasonName      = "empty or not valid UTF-8"
+	reasonUTF8      = "value is not valid UTF-8 (RFC 9101 §4)"
+	reasonMaxAge    = "must be a non-negative integer of at most 2^53-1"
+	reasonClaims    = "must be a JSON object"
+	reasonDetails   = "must be a JSON array of objects, each with a string \"type\" (RFC 9396 §2)"
+	reasonResource  = "must be an absolute URI without a fragment (RFC 8707 §2)"
+)
+
+func paramErr(name, reason string) error { return &ParameterError{Parameter: name, Reason: reason} }
+
+func configErr(field, reason string) error { return &ConfigError{Field: field, Reason: reason} }
 
 func truncate(s string, n int) string {
 	if len(s) > n {

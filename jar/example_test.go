@@ -5,12 +5,17 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"time"
+
+	"golang.org/x/oauth2"
 
 	"github.com/hardened-oauth/hardened/internal/jose"
 	"github.com/hardened-oauth/hardened/jar"
@@ -25,8 +30,8 @@ func ExampleConfig_Build() {
 	}
 	c := &jar.Config{
 		ClientID: "s6BhdRkqt3",
-		Audience: "https://server.example.com",
-		Signer:   key,
+		Issuer:   "https://server.example.com",
+		Key:      key,
 		KeyID:    "client-key-1",
 		Now:      func() time.Time { return time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC) },
 	}
@@ -38,7 +43,7 @@ func ExampleConfig_Build() {
 		"max_age":       {"86400"},
 		"resource":      {"https://rs1.example.com/", "https://rs2.example.com/"},
 	}
-	ro, err := c.Build(jar.Request{Params: params})
+	ro, err := c.Build(params)
 	if err != nil {
 		panic(err)
 	}
@@ -85,8 +90,8 @@ func ExampleServer() {
 	if err != nil {
 		panic(err)
 	}
-	c := &jar.Config{ClientID: "s6BhdRkqt3", Audience: "https://server.example.com", Signer: key}
-	ro, err := c.Build(jar.Request{Params: url.Values{"response_type": {"code"}, "scope": {"openid"}}})
+	c := &jar.Config{ClientID: "s6BhdRkqt3", Issuer: "https://server.example.com", Key: key}
+	ro, err := c.Build(url.Values{"response_type": {"code"}, "scope": {"openid"}})
 	if err != nil {
 		panic(err)
 	}
@@ -128,4 +133,50 @@ func ExampleByReference() {
 		jar.ByReference("s6BhdRkqt3", "https://tfp.example.org/request.jwt/GkurKxf5T0Y-mnPFCHqWOMiZi4VS138cQO_V7PZHAdM")))
 	// Output:
 	// https://server.example.com/authorize?client_id=s6BhdRkqt3&request_uri=https%3A%2F%2Ftfp.example.org%2Frequest.jwt%2FGkurKxf5T0Y-mnPFCHqWOMiZi4VS138cQO_V7PZHAdM
+}
+
+// The authorization request parameters from an x/oauth2 Config: PKCE,
+// authorization details (RFC 9396) and several resource indicators
+// (RFC 8707), ready for Config.Build or par.Config.Push.
+func ExampleAuthCodeParams() {
+	conf := &oauth2.Config{
+		ClientID:    "s6BhdRkqt3",
+		RedirectURL: "https://client.example.org/cb",
+		Scopes:      []string{"openid"},
+		Endpoint:    oauth2.Endpoint{AuthURL: "https://server.example.com/authorize"},
+	}
+	details, err := jar.AuthorizationDetailsOption([]map[string]any{{"type": "account_information", "actions": []string{"read"}}})
+	if err != nil {
+		panic(err)
+	}
+	verifier := oauth2.GenerateVerifier() // keep it for the token request
+	params := jar.AuthCodeParams(conf, "af0ifjsldkj", oauth2.S256ChallengeOption(verifier), details)
+	if err := jar.AddResource(params, "https://rs1.example.com/", "https://rs2.example.com/"); err != nil {
+		panic(err)
+	}
+	fmt.Println(slices.Sorted(maps.Keys(params)))
+	fmt.Println(params.Get("code_challenge_method"), params["resource"])
+	fmt.Println(params.Get("authorization_details"))
+	// Output:
+	// [authorization_details client_id code_challenge code_challenge_method redirect_uri resource response_type scope state]
+	// S256 [https://rs1.example.com/ https://rs2.example.com/]
+	// [{"actions":["read"],"type":"account_information"}]
+}
+
+// A parameter that cannot go into a request object is named, never shown.
+func ExampleParameterError() {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	c := &jar.Config{ClientID: "s6BhdRkqt3", Issuer: "https://server.example.com", Key: key}
+	_, err = c.Build(url.Values{"response_type": {"code"}, "state": {"a", "b"}})
+	var pe *jar.ParameterError
+	if errors.As(err, &pe) {
+		fmt.Println(pe.Parameter, "-", pe.Reason)
+	}
+	fmt.Println(errors.Is(err, jar.ErrInvalidParameter))
+	// Output:
+	// state - given more than once (RFC 6749 §3.1)
+	// true
 }

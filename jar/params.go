@@ -3,10 +3,12 @@ package jar
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 	"unicode/utf8"
+
+	"github.com/hardened-oauth/hardened/internal/strictjson"
 )
 
 // Parameters with a JSON type other than string, and the ones the package
@@ -25,61 +27,56 @@ const (
 // exactly (RFC 8259 §6).
 const maxSafeInteger = 1<<53 - 1
 
-// requestClaims converts r into request object claims, without the claims
-// Build sets itself.
-func requestClaims(clientID string, r *Request) (map[string]any, error) {
-	out := make(map[string]any, len(r.Params)+8)
-	for name, all := range r.Params {
+// requestClaims converts params into request object claims, without the
+// claims Build sets itself. It reads params only.
+func requestClaims(clientID string, params url.Values) (map[string]any, error) {
+	out := make(map[string]any, len(params)+8)
+	for name, all := range params {
 		vals := nonEmpty(all)
 		if len(vals) == 0 {
 			continue // RFC 6749 §3.1: a parameter without a value is omitted
 		}
 		if name == "" || !utf8.ValidString(name) {
-			return nil, paramErr(name, ErrInvalidParameter)
+			return nil, paramErr(name, reasonName)
 		}
 		switch name {
 		case "request", "request_uri":
-			return nil, paramErr(name, ErrNestedRequest)
+			return nil, paramErr(name, reasonNested)
 		case "iss", "aud", "exp", "nbf", "iat", "jti":
-			return nil, paramErr(name, ErrReservedParameter)
+			return nil, paramErr(name, reasonReserved)
 		}
 		if len(vals) > 1 && name != paramResource {
-			return nil, paramErr(name, ErrDuplicateParameter)
+			return nil, paramErr(name, reasonDuplicate)
 		}
 		for _, v := range vals {
 			if !utf8.ValidString(v) {
-				return nil, paramErr(name, ErrInvalidParameter)
+				return nil, paramErr(name, reasonUTF8)
 			}
-		}
-		v, err := claimValue(name, vals)
-		if err != nil {
-			return nil, paramErr(name, err)
 		}
 		switch name {
 		case paramClientID:
 			if vals[0] != clientID {
-				return nil, paramErr(name, ErrClientIDMismatch)
+				return nil, paramErr(name, reasonClientID)
 			}
 			continue // Build sets it
 		case paramSubject:
 			if vals[0] == clientID {
-				return nil, paramErr(name, ErrReservedParameter)
+				return nil, paramErr(name, reasonSubject)
 			}
+		}
+		v, reason := claimValue(name, vals)
+		if reason != "" {
+			return nil, paramErr(name, reason)
 		}
 		out[name] = v
 	}
-	if err := typedJSON(out, paramClaims, r.Claims, '{'); err != nil {
-		return nil, err
-	}
-	if err := typedJSON(out, paramAuthzDetails, r.AuthorizationDetails, '['); err != nil {
-		return nil, err
-	}
 	if _, ok := out[paramResponseType]; !ok {
-		return nil, paramErr(paramResponseType, ErrMissingParameter)
+		return nil, paramErr(paramResponseType, reasonMissing)
 	}
 	return out, nil
 }
 
+// nonEmpty returns vals without its empty strings.
 func nonEmpty(vals []string) []string {
 	for _, v := range vals {
 		if v == "" {
@@ -95,115 +92,105 @@ func nonEmpty(vals []string) []string {
 	return vals
 }
 
-// claimValue returns the claim value of a parameter with its JSON type.
-func claimValue(name string, vals []string) (any, error) {
+// claimValue returns the claim value of a parameter with its JSON type
+// (RFC 9101 §4: "parameters ... MUST be ... JSON ... of the type
+// specified"), or the reason it is refused.
+func claimValue(name string, vals []string) (any, string) {
 	switch name {
 	case paramMaxAge:
-		return maxAge(vals[0])
+		n, ok := maxAge(vals[0])
+		if !ok {
+			return nil, reasonMaxAge
+		}
+		return n, ""
 	case paramClaims:
-		return jsonOf([]byte(vals[0]), '{')
+		raw, ok := jsonOf([]byte(vals[0]), '{')
+		if !ok {
+			return nil, reasonClaims
+		}
+		return raw, ""
 	case paramAuthzDetails:
-		return authzDetails([]byte(vals[0]))
+		raw, ok := authzDetails([]byte(vals[0]))
+		if !ok {
+			return nil, reasonDetails
+		}
+		return raw, ""
 	case paramResource:
 		for _, v := range vals {
 			if !validResource(v) {
-				return nil, ErrInvalidParameter
+				return nil, reasonResource
 			}
 		}
 		if len(vals) == 1 {
-			return vals[0], nil
+			return vals[0], ""
 		}
-		return vals, nil
+		return vals, ""
 	}
-	return vals[0], nil
+	return vals[0], ""
 }
 
 // maxAge parses a non-negative decimal integer of at most 2^53-1.
-func maxAge(s string) (int64, error) {
-	if len(s) > 16 {
-		return 0, ErrInvalidParameter
+func maxAge(s string) (int64, bool) {
+	if s == "" || len(s) > 16 {
+		return 0, false
 	}
 	for i := 0; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {
-			return 0, ErrInvalidParameter
+			return 0, false
 		}
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || n > maxSafeInteger {
-		return 0, ErrInvalidParameter
+		return 0, false
 	}
-	return n, nil
+	return n, true
 }
 
 // jsonOf validates that b is a single JSON value starting with open ('{'
-// for an object, '[' for an array) and returns it compacted.
-func jsonOf(b []byte, open byte) (json.RawMessage, error) {
+// for an object, '[' for an array) and returns it compacted. The module's
+// JSON policy applies (internal/strictjson): no repeated member names, no
+// invalid UTF-8, bounded nesting, so that the authorization server cannot
+// read the value otherwise than meant.
+func jsonOf(b []byte, open byte) (json.RawMessage, bool) {
+	if strictjson.Check(b, nil) != nil {
+		return nil, false
+	}
 	var buf bytes.Buffer
 	if err := json.Compact(&buf, b); err != nil {
-		return nil, ErrInvalidParameter
+		return nil, false
 	}
 	if buf.Len() == 0 || buf.Bytes()[0] != open {
-		return nil, ErrInvalidParameter
+		return nil, false
 	}
-	return json.RawMessage(buf.Bytes()), nil
+	return json.RawMessage(buf.Bytes()), true
 }
 
 // authzDetails validates an RFC 9396 §2 authorization_details value: a JSON
 // array of objects, each with a string "type".
-func authzDetails(b []byte) (json.RawMessage, error) {
-	raw, err := jsonOf(b, '[')
-	if err != nil {
-		return nil, err
+func authzDetails(b []byte) (json.RawMessage, bool) {
+	raw, ok := jsonOf(b, '[')
+	if !ok {
+		return nil, false
 	}
 	var list []map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &list); err != nil {
-		return nil, ErrInvalidParameter
+		return nil, false
 	}
 	for _, d := range list {
 		t, ok := d["type"]
 		if !ok || len(t) < 2 || t[0] != '"' {
-			return nil, ErrInvalidParameter
+			return nil, false
 		}
 	}
-	return raw, nil
-}
-
-// typedJSON marshals a typed field into out[name].
-func typedJSON(out map[string]any, name string, v any, open byte) error {
-	if v == nil {
-		return nil
-	}
-	if _, dup := out[name]; dup {
-		return paramErr(name, ErrDuplicateParameter)
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return paramErr(name, fmt.Errorf("%w: %w", ErrInvalidParameter, err))
-	}
-	var raw json.RawMessage
-	if name == paramAuthzDetails {
-		raw, err = authzDetails(b)
-	} else {
-		raw, err = jsonOf(b, open)
-	}
-	if err != nil {
-		return paramErr(name, err)
-	}
-	out[name] = raw
-	return nil
+	return raw, true
 }
 
 // validResource reports whether s is an absolute URI without a fragment
 // (RFC 8707 §2).
 func validResource(s string) bool {
-	u, err := url.Parse(s)
-	if err != nil || u.Scheme == "" || u.Fragment != "" || u.RawFragment != "" {
+	if strings.IndexByte(s, '#') >= 0 {
 		return false
 	}
-	for i := 0; i < len(s); i++ {
-		if s[i] == '#' {
-			return false
-		}
-	}
-	return true
+	u, err := url.Parse(s)
+	return err == nil && u.Scheme != ""
 }

@@ -7,15 +7,16 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"golang.org/x/oauth2"
 
 	"github.com/hardened-oauth/hardened/jar"
 )
 
-func build(t *testing.T, r jar.Request) (*jar.RequestObject, error) {
+func build(t *testing.T, params url.Values) (*jar.RequestObject, error) {
 	t.Helper()
 	keys(t)
-	c := &jar.Config{ClientID: clientID, Audience: issuer, Signer: ecKey, Now: fixedNow}
-	return c.Build(r)
+	c := &jar.Config{ClientID: clientID, Issuer: issuer, Key: ecKey, Now: fixedNow}
+	return c.Build(params)
 }
 
 // claimsOf verifies ro with the standard library and returns its claims
@@ -45,7 +46,7 @@ func TestParameterTypes(t *testing.T) {
 	p.Set("client_id", clientID)
 	p.Set("sub", "248289761001") // a sub that is not the client ID is allowed
 	p.Set("prompt", "")          // empty: omitted
-	ro, err := build(t, jar.Request{Params: p})
+	ro, err := build(t, p)
 	require.NoError(t, err)
 	c := claimsOf(t, ro)
 
@@ -67,32 +68,95 @@ func TestParameterSingleResource(t *testing.T) {
 	p := baseParams()
 	p.Set("resource", "https://rs.example.com/")
 	p.Set("max_age", "0")
-	ro, err := build(t, jar.Request{Params: p})
+	ro, err := build(t, p)
 	require.NoError(t, err)
 	c := claimsOf(t, ro)
 	require.Equal(t, "https://rs.example.com/", c["resource"])
 	require.Equal(t, float64(0), c["max_age"])
 }
 
-func TestTypedParameters(t *testing.T) {
+// TestAuthCodeParams builds the parameters the wrapper needs from an
+// oauth2.Config, a state and options: PKCE S256, dpop_jkt,
+// authorization_details and repeated resources, and checks both what a
+// push sends and the JSON types in the request object.
+func TestAuthCodeParams(t *testing.T) {
 	t.Parallel()
 	type detail struct {
 		Type      string   `json:"type"`
 		Locations []string `json:"locations"`
 	}
-	ro, err := build(t, jar.Request{
-		Params:               baseParams(),
-		Claims:               map[string]any{"userinfo": map[string]any{"email": nil}},
-		AuthorizationDetails: []detail{{Type: "account_information", Locations: []string{"https://rs.example.com/"}}},
-	})
+	conf := &oauth2.Config{
+		ClientID:    clientID,
+		RedirectURL: "https://client.example.org/cb",
+		Scopes:      []string{"openid", "accounts"},
+		Endpoint:    oauth2.Endpoint{AuthURL: "https://as.example.com/authorize?tenant=a", TokenURL: "https://as.example.com/token"},
+	}
+	details, err := jar.AuthorizationDetailsOption([]detail{{Type: "account_information", Locations: []string{"https://rs.example.com/"}}})
+	require.NoError(t, err)
+	verifier := oauth2.GenerateVerifier()
+	p := jar.AuthCodeParams(conf, "st-1", oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("dpop_jkt", "jkt-1"), details)
+	require.NoError(t, jar.AddResource(p, "https://rs1.example.com/", "https://rs2.example.com/api"))
+	require.Equal(t, url.Values{
+		"response_type":         {"code"},
+		"client_id":             {clientID},
+		"redirect_uri":          {"https://client.example.org/cb"},
+		"scope":                 {"openid accounts"},
+		"state":                 {"st-1"},
+		"code_challenge":        {oauth2.S256ChallengeFromVerifier(verifier)},
+		"code_challenge_method": {"S256"},
+		"dpop_jkt":              {"jkt-1"},
+		"authorization_details": {`[{"type":"account_information","locations":["https://rs.example.com/"]}]`},
+		"resource":              {"https://rs1.example.com/", "https://rs2.example.com/api"},
+	}, p, "as pushed by par: authorization_details is JSON text, resource repeats")
+	require.Equal(t, "https://as.example.com/authorize?tenant=a", conf.Endpoint.AuthURL, "conf is not modified")
+
+	ro, err := build(t, p)
 	require.NoError(t, err)
 	c := claimsOf(t, ro)
-	require.Equal(t, map[string]any{"userinfo": map[string]any{"email": nil}}, c["claims"])
-	require.Equal(t, []any{map[string]any{"type": "account_information", "locations": []any{"https://rs.example.com/"}}}, c["authorization_details"])
+	require.Equal(t, []any{map[string]any{"type": "account_information", "locations": []any{"https://rs.example.com/"}}}, c["authorization_details"], "a JSON array in the request object")
+	require.Equal(t, []any{"https://rs1.example.com/", "https://rs2.example.com/api"}, c["resource"])
+	require.Equal(t, "S256", c["code_challenge_method"])
+	require.Equal(t, "openid accounts", c["scope"])
+	require.Equal(t, "jkt-1", c["dpop_jkt"])
 
-	ro, err = build(t, jar.Request{Params: baseParams(), Claims: json.RawMessage(`{"id_token":{}}`)})
+	// RawMessage works too.
+	o, err := jar.AuthorizationDetailsOption(json.RawMessage(`[ {"type" : "x"} ]`))
 	require.NoError(t, err)
-	require.Equal(t, map[string]any{"id_token": map[string]any{}}, claimsOf(t, ro)["claims"])
+	require.Equal(t, `[{"type":"x"}]`, jar.AuthCodeParams(conf, "s", o).Get("authorization_details"))
+}
+
+func TestAuthCodeHelperErrors(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		details any
+	}{
+		{name: "object", details: map[string]any{"type": "x"}},
+		{name: "without type", details: []map[string]any{{"actions": []string{"read"}}}},
+		{name: "numeric type", details: json.RawMessage(`[{"type":1}]`)},
+		{name: "repeated type", details: json.RawMessage(`[{"type":1,"type":"x"}]`)},
+		{name: "null", details: nil},
+		{name: "unmarshalable", details: []any{make(chan int)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			o, err := jar.AuthorizationDetailsOption(tc.details)
+			require.Nil(t, o)
+			require.ErrorIs(t, err, jar.ErrInvalidParameter)
+			var pe *jar.ParameterError
+			require.ErrorAs(t, err, &pe)
+			require.Equal(t, "authorization_details", pe.Parameter)
+		})
+	}
+	p := url.Values{"resource": {"https://rs0.example.com/"}}
+	for _, bad := range []string{"/api", "https://rs.example.com/#x", "https://rs.example.com/#", ""} {
+		err := jar.AddResource(p, "https://rs1.example.com/", bad)
+		require.ErrorIs(t, err, jar.ErrInvalidParameter, bad)
+		var pe *jar.ParameterError
+		require.ErrorAs(t, err, &pe)
+		require.Equal(t, "resource", pe.Parameter)
+		require.Equal(t, url.Values{"resource": {"https://rs0.example.com/"}}, p, "unchanged on error")
+	}
 }
 
 func TestParameterErrors(t *testing.T) {
@@ -103,64 +167,61 @@ func TestParameterErrors(t *testing.T) {
 		return p
 	}
 	tests := []struct {
-		name  string
-		req   jar.Request
-		param string
-		err   error
+		name   string
+		params url.Values
+		param  string
 	}{
-		{name: "request inside", req: jar.Request{Params: with("request", "eyJ.x.y")}, param: "request", err: jar.ErrNestedRequest},
-		{name: "request_uri inside", req: jar.Request{Params: with("request_uri", "urn:x")}, param: "request_uri", err: jar.ErrNestedRequest},
-		{name: "iss", req: jar.Request{Params: with("iss", "x")}, param: "iss", err: jar.ErrReservedParameter},
-		{name: "aud", req: jar.Request{Params: with("aud", "x")}, param: "aud", err: jar.ErrReservedParameter},
-		{name: "exp", req: jar.Request{Params: with("exp", "1")}, param: "exp", err: jar.ErrReservedParameter},
-		{name: "nbf", req: jar.Request{Params: with("nbf", "1")}, param: "nbf", err: jar.ErrReservedParameter},
-		{name: "iat", req: jar.Request{Params: with("iat", "1")}, param: "iat", err: jar.ErrReservedParameter},
-		{name: "jti", req: jar.Request{Params: with("jti", "1")}, param: "jti", err: jar.ErrReservedParameter},
-		{name: "sub is the client", req: jar.Request{Params: with("sub", clientID)}, param: "sub", err: jar.ErrReservedParameter},
-		{name: "other client_id", req: jar.Request{Params: with("client_id", "evil")}, param: "client_id", err: jar.ErrClientIDMismatch},
-		{name: "duplicate state", req: jar.Request{Params: with("state", "a", "b")}, param: "state", err: jar.ErrDuplicateParameter},
-		{name: "duplicate client_id", req: jar.Request{Params: with("client_id", clientID, clientID)}, param: "client_id", err: jar.ErrDuplicateParameter},
-		{name: "max_age negative", req: jar.Request{Params: with("max_age", "-1")}, param: "max_age", err: jar.ErrInvalidParameter},
-		{name: "max_age plus sign", req: jar.Request{Params: with("max_age", "+5")}, param: "max_age", err: jar.ErrInvalidParameter},
-		{name: "max_age fraction", req: jar.Request{Params: with("max_age", "1.5")}, param: "max_age", err: jar.ErrInvalidParameter},
-		{name: "max_age word", req: jar.Request{Params: with("max_age", "day")}, param: "max_age", err: jar.ErrInvalidParameter},
-		{name: "max_age over 2^53", req: jar.Request{Params: with("max_age", "9007199254740992")}, param: "max_age", err: jar.ErrInvalidParameter},
-		{name: "max_age huge", req: jar.Request{Params: with("max_age", "99999999999999999999")}, param: "max_age", err: jar.ErrInvalidParameter},
-		{name: "claims not JSON", req: jar.Request{Params: with("claims", "{")}, param: "claims", err: jar.ErrInvalidParameter},
-		{name: "claims array", req: jar.Request{Params: with("claims", "[1]")}, param: "claims", err: jar.ErrInvalidParameter},
-		{name: "claims string", req: jar.Request{Params: with("claims", `"x"`)}, param: "claims", err: jar.ErrInvalidParameter},
-		{name: "claims two values", req: jar.Request{Params: with("claims", "{} {}")}, param: "claims", err: jar.ErrInvalidParameter},
-		{name: "authorization_details object", req: jar.Request{Params: with("authorization_details", `{"type":"x"}`)}, param: "authorization_details", err: jar.ErrInvalidParameter},
-		{name: "authorization_details not objects", req: jar.Request{Params: with("authorization_details", `[1]`)}, param: "authorization_details", err: jar.ErrInvalidParameter},
-		{name: "authorization_details no type", req: jar.Request{Params: with("authorization_details", `[{}]`)}, param: "authorization_details", err: jar.ErrInvalidParameter},
-		{name: "authorization_details numeric type", req: jar.Request{Params: with("authorization_details", `[{"type":1}]`)}, param: "authorization_details", err: jar.ErrInvalidParameter},
-		{name: "authorization_details broken", req: jar.Request{Params: with("authorization_details", `[{"type":"x"}`)}, param: "authorization_details", err: jar.ErrInvalidParameter},
-		{name: "resource relative", req: jar.Request{Params: with("resource", "/api")}, param: "resource", err: jar.ErrInvalidParameter},
-		{name: "resource with fragment", req: jar.Request{Params: with("resource", "https://rs.example.com/", "https://rs.example.com/#x")}, param: "resource", err: jar.ErrInvalidParameter},
-		{name: "resource with empty fragment", req: jar.Request{Params: with("resource", "https://rs.example.com/#")}, param: "resource", err: jar.ErrInvalidParameter},
-		{name: "invalid UTF-8 value", req: jar.Request{Params: with("state", "\xff\xfe")}, param: "state", err: jar.ErrInvalidParameter},
-		{name: "invalid UTF-8 name", req: jar.Request{Params: with("\xff", "x")}, param: "\xff", err: jar.ErrInvalidParameter},
-		{name: "empty name", req: jar.Request{Params: with("", "x")}, param: "", err: jar.ErrInvalidParameter},
-		{name: "no response_type", req: jar.Request{Params: url.Values{"scope": {"openid"}}}, param: "response_type", err: jar.ErrMissingParameter},
-		{name: "empty response_type", req: jar.Request{Params: with("response_type", "")}, param: "response_type", err: jar.ErrMissingParameter},
-		{name: "nil params", req: jar.Request{}, param: "response_type", err: jar.ErrMissingParameter},
-		{name: "claims twice", req: jar.Request{Params: with("claims", "{}"), Claims: map[string]any{}}, param: "claims", err: jar.ErrDuplicateParameter},
-		{name: "authorization_details twice", req: jar.Request{Params: with("authorization_details", `[{"type":"x"}]`), AuthorizationDetails: []any{}}, param: "authorization_details", err: jar.ErrDuplicateParameter},
-		{name: "typed claims not an object", req: jar.Request{Params: baseParams(), Claims: []string{"a"}}, param: "claims", err: jar.ErrInvalidParameter},
-		{name: "typed claims null", req: jar.Request{Params: baseParams(), Claims: json.RawMessage(nil)}, param: "claims", err: jar.ErrInvalidParameter},
-		{name: "typed claims unmarshalable", req: jar.Request{Params: baseParams(), Claims: map[string]any{"x": make(chan int)}}, param: "claims", err: jar.ErrInvalidParameter},
-		{name: "typed authorization_details object", req: jar.Request{Params: baseParams(), AuthorizationDetails: map[string]any{"type": "x"}}, param: "authorization_details", err: jar.ErrInvalidParameter},
-		{name: "typed authorization_details without type", req: jar.Request{Params: baseParams(), AuthorizationDetails: []map[string]any{{"actions": []string{"read"}}}}, param: "authorization_details", err: jar.ErrInvalidParameter},
+		{name: "request inside", params: with("request", "eyJ.x.y"), param: "request"},
+		{name: "request_uri inside", params: with("request_uri", "urn:x"), param: "request_uri"},
+		{name: "iss", params: with("iss", "x"), param: "iss"},
+		{name: "aud", params: with("aud", "x"), param: "aud"},
+		{name: "exp", params: with("exp", "1"), param: "exp"},
+		{name: "nbf", params: with("nbf", "1"), param: "nbf"},
+		{name: "iat", params: with("iat", "1"), param: "iat"},
+		{name: "jti", params: with("jti", "1"), param: "jti"},
+		{name: "sub is the client", params: with("sub", clientID), param: "sub"},
+		{name: "other client_id", params: with("client_id", "evil"), param: "client_id"},
+		{name: "duplicate state", params: with("state", "a", "b"), param: "state"},
+		{name: "duplicate client_id", params: with("client_id", clientID, clientID), param: "client_id"},
+		{name: "max_age negative", params: with("max_age", "-1"), param: "max_age"},
+		{name: "max_age plus sign", params: with("max_age", "+5"), param: "max_age"},
+		{name: "max_age fraction", params: with("max_age", "1.5"), param: "max_age"},
+		{name: "max_age word", params: with("max_age", "day"), param: "max_age"},
+		{name: "max_age over 2^53", params: with("max_age", "9007199254740992"), param: "max_age"},
+		{name: "max_age huge", params: with("max_age", "99999999999999999999"), param: "max_age"},
+		{name: "claims not JSON", params: with("claims", "{"), param: "claims"},
+		{name: "claims array", params: with("claims", "[1]"), param: "claims"},
+		{name: "claims string", params: with("claims", `"x"`), param: "claims"},
+		{name: "claims two values", params: with("claims", "{} {}"), param: "claims"},
+		{name: "claims repeated member", params: with("claims", `{"id_token":{},"id_token":{"acr":null}}`), param: "claims"},
+		{name: "authorization_details object", params: with("authorization_details", `{"type":"x"}`), param: "authorization_details"},
+		{name: "authorization_details not objects", params: with("authorization_details", `[1]`), param: "authorization_details"},
+		{name: "authorization_details null element", params: with("authorization_details", `[null]`), param: "authorization_details"},
+		{name: "authorization_details no type", params: with("authorization_details", `[{}]`), param: "authorization_details"},
+		{name: "authorization_details numeric type", params: with("authorization_details", `[{"type":1}]`), param: "authorization_details"},
+		{name: "authorization_details repeated type", params: with("authorization_details", `[{"type":1,"type":"x"}]`), param: "authorization_details"},
+		{name: "authorization_details broken", params: with("authorization_details", `[{"type":"x"}`), param: "authorization_details"},
+		{name: "authorization_details twice", params: with("authorization_details", `[{"type":"x"}]`, `[{"type":"y"}]`), param: "authorization_details"},
+		{name: "resource relative", params: with("resource", "/api"), param: "resource"},
+		{name: "resource with fragment", params: with("resource", "https://rs.example.com/", "https://rs.example.com/#x"), param: "resource"},
+		{name: "resource with empty fragment", params: with("resource", "https://rs.example.com/#"), param: "resource"},
+		{name: "invalid UTF-8 value", params: with("state", "\xff\xfe"), param: "state"},
+		{name: "invalid UTF-8 name", params: with("\xff", "x"), param: "\xff"},
+		{name: "empty name", params: with("", "x"), param: ""},
+		{name: "no response_type", params: url.Values{"scope": {"openid"}}, param: "response_type"},
+		{name: "empty response_type", params: with("response_type", ""), param: "response_type"},
+		{name: "nil params", params: nil, param: "response_type"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			ro, err := build(t, tc.req)
+			ro, err := build(t, tc.params)
 			require.Nil(t, ro)
-			require.ErrorIs(t, err, tc.err)
+			require.ErrorIs(t, err, jar.ErrInvalidParameter)
 			var pe *jar.ParameterError
 			require.ErrorAs(t, err, &pe)
 			require.Equal(t, tc.param, pe.Parameter)
+			require.NotEmpty(t, pe.Reason)
 		})
 	}
 }
@@ -171,9 +232,10 @@ func TestParameterErrorHidesValue(t *testing.T) {
 	t.Parallel()
 	p := baseParams()
 	p.Set("request", "SECRET-REQUEST-OBJECT")
-	_, err := build(t, jar.Request{Params: p})
-	require.ErrorIs(t, err, jar.ErrNestedRequest)
+	_, err := build(t, p)
+	require.ErrorIs(t, err, jar.ErrInvalidParameter)
 	require.NotContains(t, err.Error(), "SECRET")
+	require.Equal(t, `jar: invalid parameter: "request": must not appear in a request object (RFC 9101 §4)`, err.Error())
 }
 
 func TestLongParameterName(t *testing.T) {
@@ -181,8 +243,8 @@ func TestLongParameterName(t *testing.T) {
 	p := baseParams()
 	long := strings.Repeat("n", 100)
 	p[long] = []string{"a", "b"}
-	_, err := build(t, jar.Request{Params: p})
-	require.ErrorIs(t, err, jar.ErrDuplicateParameter)
+	_, err := build(t, p)
+	require.ErrorIs(t, err, jar.ErrInvalidParameter)
 	var pe *jar.ParameterError
 	require.ErrorAs(t, err, &pe)
 	require.Equal(t, long, pe.Parameter)

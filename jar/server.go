@@ -25,24 +25,30 @@ const (
 )
 
 // Server hands request objects to the authorization server by reference
-// (RFC 9101 §5.2). [Server.Publish] stores a request object under a new
-// random, unguessable URL below BaseURL and returns that URL, to be sent as
-// request_uri; [Server.ServeHTTP] serves each request object once, with
-// Content-Type application/oauth-authz-req+jwt, and forgets it: a second
-// fetch, or a fetch after the request object's "exp", is 404 Not Found.
+// (RFC 9101 §5.2, https://datatracker.ietf.org/doc/html/rfc9101#section-5.2).
+// [Server.Publish] stores a request object under a new random, unguessable
+// URL below BaseURL and returns that URL, to be sent as request_uri;
+// [Server.ServeHTTP] serves each request object once, with Content-Type
+// application/oauth-authz-req+jwt, and forgets it: a second fetch, or a
+// fetch after the request object's "exp", is 404 Not Found.
 //
-// Mount it where BaseURL points, e.g.
+// The handler serves only its own URLs: a GET whose path is BaseURL's path
+// followed by one published identifier. Any other path is 404 Not Found
+// and consumes nothing, wherever the handler is mounted. Mount it so that
+// requests reach it with the path the authorization server fetches (do
+// not strip the prefix), e.g.
 //
 //	srv := &jar.Server{BaseURL: "https://client.example.org/jar/"}
 //	mux.Handle("/jar/", srv)
 //
-// The handler looks only at the last path segment, so it also works behind
-// http.StripPrefix. The zero value needs BaseURL; a Server is safe for
-// concurrent use and must not be copied after first use.
+// The zero value needs BaseURL; a Server is safe for concurrent use and
+// must not be copied after first use.
 type Server struct {
-	// BaseURL is the absolute https URL the handler is reachable at by the
-	// authorization server. Request URIs are BaseURL, a "/" if BaseURL does
-	// not end with one, and 43 random characters. Required.
+	// BaseURL is the absolute https URL under which the authorization
+	// server reaches the handler: request URIs are BaseURL, a "/" if
+	// BaseURL does not end with one, and 43 random characters, and the
+	// handler answers only for those paths. It must have no query,
+	// fragment or user information. Required.
 	BaseURL string
 	// MaxEntries bounds the request objects held at once. Zero means
 	// [DefaultMaxEntries]. When it is reached, expired entries are dropped,
@@ -78,32 +84,38 @@ func (s *Server) max() int {
 	return DefaultMaxEntries
 }
 
-// base validates BaseURL and returns it with a trailing slash.
-func (s *Server) base() (string, error) {
+// base validates BaseURL and returns it and its escaped path, both with
+// a trailing slash.
+func (s *Server) base() (base, path string, err error) {
 	u, err := url.Parse(s.BaseURL)
-	if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return "", fmt.Errorf("%w: BaseURL must be an absolute URL without query, fragment or user info", ErrInvalidConfig)
+	if err != nil || !u.IsAbs() || u.Host == "" || u.RawQuery != "" || u.ForceQuery ||
+		strings.Contains(s.BaseURL, "#") || u.User != nil {
+		return "", "", configErr("Server.BaseURL", "must be an absolute URL without query, fragment or user information")
 	}
 	if u.Scheme != "https" && !(s.InsecureAllowHTTP && u.Scheme == "http") {
-		return "", fmt.Errorf("%w: BaseURL must use https (RFC 9101 §5.2)", ErrInvalidConfig)
+		return "", "", configErr("Server.BaseURL", "must use https (RFC 9101 §5.2)")
 	}
-	b := s.BaseURL
-	if !strings.HasSuffix(b, "/") {
-		b += "/"
+	base = s.BaseURL
+	if !strings.HasSuffix(base, "/") {
+		base += "/"
 	}
-	if len(b)+idLen > MaxRequestURILength {
-		return "", fmt.Errorf("%w: BaseURL too long for a %d-character request_uri", ErrInvalidConfig, MaxRequestURILength)
+	if len(base)+idLen > MaxRequestURILength {
+		return "", "", configErr("Server.BaseURL", "too long for a request_uri of at most 512 characters")
 	}
-	return b, nil
+	path = u.EscapedPath()
+	if !strings.HasSuffix(path, "/") {
+		path += "/"
+	}
+	return base, path, nil
 }
 
 // Publish stores ro until it is fetched or expires and returns its
 // request_uri.
 func (s *Server) Publish(ro *RequestObject) (string, error) {
 	if ro == nil || ro.JWT == "" {
-		return "", fmt.Errorf("%w: no request object", ErrInvalidConfig)
+		return "", fmt.Errorf("%w: no request object", ErrInvalidParameter)
 	}
-	base, err := s.base()
+	base, _, err := s.base()
 	if err != nil {
 		return "", err
 	}
@@ -160,20 +172,21 @@ func (s *Server) take(id string) (string, bool) {
 	return e.jwt, true
 }
 
-// ServeHTTP serves the request object named by the last path segment once.
-// Only GET is allowed; anything else is 405 and does not consume the
-// request object.
+// ServeHTTP serves, once, the request object whose request_uri has the
+// request's path. Only GET is allowed; anything else is 405 and does not
+// consume the request object. A path that is not BaseURL's path followed
+// by a published identifier is 404 and consumes nothing.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
+	id, ok := s.id(r.URL)
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
 	if r.Method != http.MethodGet {
 		h.Set("Allow", http.MethodGet)
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
-	id := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
-	if len(id) != idLen || !isB64URL(id) {
-		http.NotFound(w, r)
 		return
 	}
 	jwt, ok := s.take(id)
@@ -184,6 +197,23 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", MediaType)
 	h.Set("X-Content-Type-Options", "nosniff")
 	_, _ = w.Write([]byte(jwt))
+}
+
+// id returns the identifier named by u's path, which must be BaseURL's
+// path followed by exactly one identifier of the form Publish makes.
+func (s *Server) id(u *url.URL) (string, bool) {
+	if u == nil {
+		return "", false
+	}
+	_, path, err := s.base()
+	if err != nil {
+		return "", false
+	}
+	id, ok := strings.CutPrefix(u.EscapedPath(), path)
+	if !ok || len(id) != idLen || !isB64URL(id) {
+		return "", false
+	}
+	return id, true
 }
 
 func isB64URL(s string) bool {

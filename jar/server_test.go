@@ -1,9 +1,13 @@
 package jar_test
 
 import (
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"path"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -90,19 +94,73 @@ func TestServerNotFound(t *testing.T) {
 	uri, err := s.Publish(ro("a.b.c", t0.Add(time.Minute)))
 	require.NoError(t, err)
 	id := uri[strings.LastIndexByte(uri, '/')+1:]
-	tests := []struct{ name, path string }{
-		{name: "unknown id", path: "/jar/" + strings.Repeat("A", 43)},
-		{name: "short id", path: "/jar/" + id[:42]},
-		{name: "long id", path: "/jar/" + id + "A"},
-		{name: "not base64url", path: "/jar/" + id[:42] + "."},
-		{name: "empty", path: "/jar/"},
-		{name: "id as directory", path: "/jar/" + id + "/"},
+	tests := []struct{ name, method, path string }{
+		{name: "unknown id", method: http.MethodGet, path: "/jar/" + strings.Repeat("A", 43)},
+		{name: "short id", method: http.MethodGet, path: "/jar/" + id[:42]},
+		{name: "long id", method: http.MethodGet, path: "/jar/" + id + "A"},
+		{name: "not base64url", method: http.MethodGet, path: "/jar/" + id[:42] + "."},
+		{name: "empty", method: http.MethodGet, path: "/jar/"},
+		{name: "id as directory", method: http.MethodGet, path: "/jar/" + id + "/"},
+		{name: "id in a subdirectory", method: http.MethodGet, path: "/jar/x/" + id},
+		{name: "id with escaped character", method: http.MethodGet, path: "/jar/%" + fmt.Sprintf("%02X", id[0]) + id[1:]},
+		{name: "id elsewhere", method: http.MethodGet, path: "/other/" + id},
+		{name: "id at the root", method: http.MethodGet, path: "/" + id},
+		{name: "id with a prefix of the base", method: http.MethodGet, path: "/ja/" + id},
+		{name: "POST elsewhere", method: http.MethodPost, path: "/other/" + id},
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", s) // mounted everywhere: the handler itself refuses other paths
+	for _, tc := range tests {
+		resp, _ := fetch(t, c, tc.method, srv.URL+tc.path)
+		require.Equal(t, http.StatusNotFound, resp.StatusCode, tc.name)
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, httptest.NewRequest(tc.method, tc.path, nil))
+		require.Equal(t, http.StatusNotFound, rec.Code, tc.name)
+	}
+	require.Equal(t, 1, s.Len(), "lookups of other paths must not consume the entry")
+	resp, body := fetch(t, c, http.MethodGet, uri)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Equal(t, "a.b.c", body)
+}
+
+// TestServerOwnPathOnly mounts the handler where its BaseURL does not
+// point, and behind http.StripPrefix: it serves nothing there, and the
+// request object stays for the right path.
+func TestServerOwnPathOnly(t *testing.T) {
+	t.Parallel()
+	s := &jar.Server{BaseURL: "https://client.example.org/request-objects/", Now: fixedNow}
+	uri, err := s.Publish(ro("a.b.c", t0.Add(time.Minute)))
+	require.NoError(t, err)
+	u, err := url.Parse(uri)
+	require.NoError(t, err)
+	id := path.Base(u.Path)
+
+	tests := []struct {
+		name    string
+		handler http.Handler
+		path    string
+	}{
+		{name: "behind StripPrefix", handler: http.StripPrefix("/request-objects", s), path: "/request-objects/" + id},
+		{name: "at the root", handler: s, path: "/" + id},
+		{name: "under another prefix", handler: s, path: "/jar/" + id},
 	}
 	for _, tc := range tests {
-		resp, _ := fetch(t, c, http.MethodGet, srv.URL+tc.path)
-		require.Equal(t, http.StatusNotFound, resp.StatusCode, tc.name)
+		rec := httptest.NewRecorder()
+		tc.handler.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, tc.path, nil))
+		require.Equal(t, http.StatusNotFound, rec.Code, tc.name)
 	}
-	require.Equal(t, 1, s.Len(), "lookups of other ids must not consume the entry")
+	require.Equal(t, 1, s.Len())
+
+	// A Server without a valid BaseURL serves nothing.
+	rec := httptest.NewRecorder()
+	(&jar.Server{}).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, u.Path, nil))
+	require.Equal(t, http.StatusNotFound, rec.Code)
+
+	rec = httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, u.Path, nil))
+	require.Equal(t, http.StatusOK, rec.Code)
+	require.Equal(t, "a.b.c", rec.Body.String())
+	require.Equal(t, 0, s.Len())
 }
 
 func TestServerExpiry(t *testing.T) {
@@ -158,8 +216,10 @@ func TestServerConfig(t *testing.T) {
 		{name: "BaseURL with fragment", base: "https://client.example.org/jar#x", ro: ro("a.b.c", t0.Add(time.Minute)), err: jar.ErrInvalidConfig},
 		{name: "BaseURL with user", base: "https://u:p@client.example.org/jar/", ro: ro("a.b.c", t0.Add(time.Minute)), err: jar.ErrInvalidConfig},
 		{name: "BaseURL too long", base: "https://client.example.org/" + strings.Repeat("x", 450), ro: ro("a.b.c", t0.Add(time.Minute)), err: jar.ErrInvalidConfig},
-		{name: "nil request object", base: "https://client.example.org/jar/", ro: nil, err: jar.ErrInvalidConfig},
-		{name: "empty request object", base: "https://client.example.org/jar/", ro: ro("", t0.Add(time.Minute)), err: jar.ErrInvalidConfig},
+		{name: "BaseURL with empty query", base: "https://client.example.org/jar/?", ro: ro("a.b.c", t0.Add(time.Minute)), err: jar.ErrInvalidConfig},
+		{name: "BaseURL with empty fragment", base: "https://client.example.org/jar/#", ro: ro("a.b.c", t0.Add(time.Minute)), err: jar.ErrInvalidConfig},
+		{name: "nil request object", base: "https://client.example.org/jar/", ro: nil, err: jar.ErrInvalidParameter},
+		{name: "empty request object", base: "https://client.example.org/jar/", ro: ro("", t0.Add(time.Minute)), err: jar.ErrInvalidParameter},
 		{name: "https without slash", base: "https://client.example.org/jar", ro: ro("a.b.c", t0.Add(time.Minute))},
 		{name: "http allowed by name", base: "http://127.0.0.1:8080/jar/", insecure: true, ro: ro("a.b.c", t0.Add(time.Minute))},
 	}
@@ -171,6 +231,11 @@ func TestServerConfig(t *testing.T) {
 			if tc.err != nil {
 				require.ErrorIs(t, err, tc.err)
 				require.Empty(t, uri)
+				var ce *jar.ConfigError
+				if errors.Is(tc.err, jar.ErrInvalidConfig) {
+					require.ErrorAs(t, err, &ce)
+					require.Equal(t, "Server.BaseURL", ce.Field)
+				}
 				return
 			}
 			require.NoError(t, err)

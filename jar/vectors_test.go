@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-	"golang.org/x/oauth2"
 
 	"github.com/hardened-oauth/hardened/internal/jose"
 	"github.com/hardened-oauth/hardened/jar"
@@ -108,10 +107,10 @@ func TestRFC9101SameClaims(t *testing.T) {
 		}
 	}
 	c := &jar.Config{
-		ClientID: want["client_id"].(string), Audience: want["aud"].(string),
-		Signer: rsaKey, Algorithm: jose.RS256, Algorithms: []string{jose.RS256}, KeyID: "k2bdc", Now: fixedNow,
+		ClientID: want["client_id"].(string), Issuer: want["aud"].(string),
+		Key: rsaKey, Algorithm: jose.RS256, Algorithms: []string{jose.RS256}, KeyID: "k2bdc", Now: fixedNow,
 	}
-	ro, err := c.Build(jar.Request{Params: p})
+	ro, err := c.Build(p)
 	require.NoError(t, err)
 	j, err := jose.ParseCompact(ro.JWT)
 	require.NoError(t, err)
@@ -154,44 +153,4 @@ func TestAuthCodeURLKeepsQuery(t *testing.T) {
 	t.Parallel()
 	got := jar.AuthCodeURL("https://as.example.com/authorize?tenant=a", jar.ByReference("c1", "urn:x:1"))
 	require.Equal(t, "https://as.example.com/authorize?tenant=a&client_id=c1&request_uri=urn%3Ax%3A1", got)
-}
-
-func TestAuthCodeParamsAndOptions(t *testing.T) {
-	t.Parallel()
-	keys(t)
-	conf := &oauth2.Config{
-		ClientID:    clientID,
-		RedirectURL: "https://client.example.org/cb",
-		Scopes:      []string{"openid", "accounts"},
-		Endpoint:    oauth2.Endpoint{AuthURL: "https://as.example.com/authorize?tenant=a", TokenURL: "https://as.example.com/token"},
-	}
-	verifier := oauth2.GenerateVerifier()
-	p := jar.AuthCodeParams(conf, "st-1", oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("dpop_jkt", "jkt-1"))
-	require.Equal(t, url.Values{
-		"response_type":         {"code"},
-		"client_id":             {clientID},
-		"redirect_uri":          {"https://client.example.org/cb"},
-		"scope":                 {"openid accounts"},
-		"state":                 {"st-1"},
-		"code_challenge":        {oauth2.S256ChallengeFromVerifier(verifier)},
-		"code_challenge_method": {"S256"},
-		"dpop_jkt":              {"jkt-1"},
-	}, p)
-	require.Equal(t, "https://as.example.com/authorize?tenant=a", conf.Endpoint.AuthURL, "conf is not modified")
-
-	c := &jar.Config{ClientID: clientID, Audience: issuer, Signer: ecKey, Now: fixedNow}
-	ro, err := c.Build(jar.Request{Params: p})
-	require.NoError(t, err)
-	_, claims := stdlibVerify(t, ro.JWT, &ecKey.PublicKey)
-	require.Equal(t, "jkt-1", claims["dpop_jkt"])
-	require.Equal(t, "openid accounts", claims["scope"])
-
-	// With x/oauth2's own AuthCodeURL.
-	u, err := url.Parse(conf.AuthCodeURL("st-1", jar.RequestOption(ro)))
-	require.NoError(t, err)
-	require.Equal(t, ro.JWT, u.Query().Get("request"))
-	require.Equal(t, clientID, u.Query().Get("client_id"))
-	u, err = url.Parse(conf.AuthCodeURL("", jar.RequestURIOption("https://client.example.org/jar/x")))
-	require.NoError(t, err)
-	require.Equal(t, "https://client.example.org/jar/x", u.Query().Get("request_uri"))
 }
