@@ -44,7 +44,7 @@ var (
 // ConfigError reports a misconfigured [Config] field. It is returned by
 // the first push and wraps [ErrInvalidConfig].
 type ConfigError struct {
-	// Field is the Go field path at fault, e.g. "Endpoint".
+	// Field is the Go field path at fault, e.g. "Config.Endpoint".
 	Field string
 	// Reason says what is wrong with it. It never holds the field's value.
 	Reason string

@@ -129,6 +129,6 @@ func ExampleConfigError() {
 	}
 	fmt.Println(errors.Is(err, par.ErrInvalidConfig))
 	// Output:
-	// Endpoint - must use https (RFC 9126 §2)
+	// Config.Endpoint - must use https (RFC 9126 §2)
 	// true
 }

@@ -70,23 +70,23 @@ func (c *Config) now() time.Time {
 func (c *Config) check() error {
 	bad := func(field, reason string) error { return &ConfigError{Field: field, Reason: reason} }
 	if c.ClientID == "" {
-		return bad("ClientID", "required")
+		return bad("Config.ClientID", "required")
 	}
 	if c.Endpoint == "" {
-		return bad("Endpoint", "required")
+		return bad("Config.Endpoint", "required")
 	}
 	u, err := url.Parse(c.Endpoint)
 	if err != nil || !u.IsAbs() || u.Host == "" || u.Fragment != "" || u.User != nil {
-		return bad("Endpoint", "must be an absolute URL without fragment or user information")
+		return bad("Config.Endpoint", "must be an absolute URL without fragment or user information")
 	}
 	if u.Scheme != "https" && !(c.InsecureAllowHTTP && u.Scheme == "http") {
-		return bad("Endpoint", "must use https (RFC 9126 §2)")
+		return bad("Config.Endpoint", "must use https (RFC 9126 §2)")
 	}
 	if c.Timeout < 0 {
-		return bad("Timeout", "must not be negative")
+		return bad("Config.Timeout", "must not be negative")
 	}
 	if c.MaxResponseBytes < 0 {
-		return bad("MaxResponseBytes", "must not be negative")
+		return bad("Config.MaxResponseBytes", "must not be negative")
 	}
 	return nil
 }
@@ -174,7 +174,7 @@ func (c *Config) push(ctx context.Context, body []byte) (*Response, error) {
 
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.Endpoint, bytes.NewReader(body))
 	if err != nil {
-		return nil, &ConfigError{Field: "Endpoint", Reason: "cannot be requested"}
+		return nil, &ConfigError{Field: "Config.Endpoint", Reason: "cannot be requested"}
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")

@@ -203,16 +203,16 @@ func TestConfigErrors(t *testing.T) {
 		config par.Config
 		field  string
 	}{
-		{name: "no endpoint", config: par.Config{ClientID: clientID}, field: "Endpoint"},
-		{name: "relative endpoint", config: par.Config{Endpoint: "/as/par", ClientID: clientID}, field: "Endpoint"},
-		{name: "opaque endpoint", config: par.Config{Endpoint: "https:as.example.com", ClientID: clientID}, field: "Endpoint"},
-		{name: "http endpoint", config: par.Config{Endpoint: plain.URL, ClientID: clientID}, field: "Endpoint"},
-		{name: "other scheme", config: par.Config{Endpoint: "ftp://as.example.com/par", ClientID: clientID, InsecureAllowHTTP: true}, field: "Endpoint"},
-		{name: "endpoint with fragment", config: par.Config{Endpoint: ep + "#x", ClientID: clientID}, field: "Endpoint"},
-		{name: "endpoint with user info", config: par.Config{Endpoint: "https://u:p@as.example.com/par", ClientID: clientID}, field: "Endpoint"},
-		{name: "no client ID", config: par.Config{Endpoint: ep}, field: "ClientID"},
-		{name: "negative max bytes", config: par.Config{Endpoint: ep, ClientID: clientID, MaxResponseBytes: -1}, field: "MaxResponseBytes"},
-		{name: "negative timeout", config: par.Config{Endpoint: ep, ClientID: clientID, Timeout: -1}, field: "Timeout"},
+		{name: "no endpoint", config: par.Config{ClientID: clientID}, field: "Config.Endpoint"},
+		{name: "relative endpoint", config: par.Config{Endpoint: "/as/par", ClientID: clientID}, field: "Config.Endpoint"},
+		{name: "opaque endpoint", config: par.Config{Endpoint: "https:as.example.com", ClientID: clientID}, field: "Config.Endpoint"},
+		{name: "http endpoint", config: par.Config{Endpoint: plain.URL, ClientID: clientID}, field: "Config.Endpoint"},
+		{name: "other scheme", config: par.Config{Endpoint: "ftp://as.example.com/par", ClientID: clientID, InsecureAllowHTTP: true}, field: "Config.Endpoint"},
+		{name: "endpoint with fragment", config: par.Config{Endpoint: ep + "#x", ClientID: clientID}, field: "Config.Endpoint"},
+		{name: "endpoint with user info", config: par.Config{Endpoint: "https://u:p@as.example.com/par", ClientID: clientID}, field: "Config.Endpoint"},
+		{name: "no client ID", config: par.Config{Endpoint: ep}, field: "Config.ClientID"},
+		{name: "negative max bytes", config: par.Config{Endpoint: ep, ClientID: clientID, MaxResponseBytes: -1}, field: "Config.MaxResponseBytes"},
+		{name: "negative timeout", config: par.Config{Endpoint: ep, ClientID: clientID, Timeout: -1}, field: "Config.Timeout"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
