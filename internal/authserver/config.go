@@ -278,6 +278,8 @@ type Misbehave struct {
 	// The IDToken switches break ID tokens (OpenID Connect Core §2 and
 	// §3.1.3.7) in one way each, both those of the code grant and those of
 	// refresh, and leave every other claim and the signature correct.
+	// Switches of one group (issuer; audience and azp; exp and iat; nonce;
+	// algorithm and key) exclude each other: the first listed wins.
 
 	// IDTokenWrongIssuer issues ID tokens whose "iss" is another issuer.
 	IDTokenWrongIssuer bool
@@ -317,8 +319,9 @@ type Misbehave struct {
 	// in its JWK Set (alg "RS256", its own kid), so that only the algorithm
 	// is wrong. Generating the key slows start-up.
 	IDTokenRS256 bool
-	// IDTokenForeignKey signs ID tokens with a key that is not in the
-	// server's JWK Set, under the kid of the server's signing key.
+	// IDTokenForeignKey signs ID tokens with a P-256 key (ES256, the
+	// algorithm of the default signing key) that is not in the server's JWK
+	// Set, under the kid of the server's signing key.
 	IDTokenForeignKey bool
 	// IDTokenHS256 signs ID tokens with HS256 keyed with the client's
 	// Secret (its client_id when it has none): a symmetric algorithm where

@@ -41,16 +41,41 @@
 //     checked as RFC 9449 §4.3 lists, with server nonces off, optional or
 //     required; access tokens bound with cnf.jkt or cnf.x5t#S256, opaque or
 //     JWT (RFC 9068, https://datatracker.ietf.org/doc/html/rfc9068).
+//   - ID tokens (OpenID Connect Core 1.0 §2 and §3.1.3.3,
+//     https://openid.net/specs/openid-connect-core-1_0.html): when the
+//     authorization request's scope holds openid, the code grant's token
+//     response carries an id_token signed by the server's signing key (its
+//     kid in the header, its key in the JWK Set) with iss, sub, aud (the
+//     client_id, plus Client.IDTokenAudiences with azp), exp, iat,
+//     auth_time, nonce (from the authorization request), at_hash and
+//     c_hash; a refresh of such a grant carries a new one with the original
+//     auth_time and no nonce or c_hash (§12.2). at_hash and c_hash use the
+//     hash of the signing algorithm, SHA-512 for EdDSA (errata set 2).
+//   - Resource indicators, RFC 8707
+//     (https://datatracker.ietf.org/doc/html/rfc8707): "resource", the one
+//     parameter that may be repeated, in the authorization request, PAR,
+//     request objects (a string or an array of strings) and token requests.
+//     The access token's "aud" (JWT and introspection) is the resources, or
+//     the /userinfo URL when none was requested; a token request names a
+//     subset of the grant's resources, so a grant without any issues
+//     default-audience tokens only.
+//   - Rich authorization requests, RFC 9396
+//     (https://datatracker.ietf.org/doc/html/rfc9396): authorization_details
+//     as a JSON string parameter in the query, PAR and token requests, as a
+//     JSON array (never a string) in request objects; validated strictly and
+//     echoed in the token response, JWT access tokens and introspection. A
+//     token request may narrow them to objects of the grant.
 //   - Introspection, RFC 7662 (https://datatracker.ietf.org/doc/html/rfc7662),
 //     at /introspect, as JSON or, for Accept:
 //     application/token-introspection+jwt, as the signed JWT of RFC 9701
 //     (https://datatracker.ietf.org/doc/html/rfc9701), or, for Accept:
 //     application/jwt, as the access token itself in RFC 9068 form (the
 //     "phantom token" pattern; an inactive token still gets the JSON
-//     {"active":false}); revocation, RFC 7009, at /revoke; and a protected
-//     resource at /userinfo that checks the token's binding (a DPoP proof with
-//     ath and its own nonces, or the mTLS certificate). The "aud" of access
-//     tokens is the /userinfo URL.
+//     {"active":false}); revocation, RFC 7009
+//     (https://datatracker.ietf.org/doc/html/rfc7009), at /revoke, with
+//     client authentication; and a protected resource at /userinfo that
+//     checks the token's audience and binding (a DPoP proof with ath and its
+//     own nonces, or the mTLS certificate).
 //
 // When served over TLS ([StartTLS]) the listener requests (but does not
 // require) client certificates, and the same endpoints are also offered
@@ -92,8 +117,28 @@
 //     a verified request object or the query); otherwise the endpoint
 //     answers 400 with an RFC 6749 JSON error body rather than an HTML page.
 //   - An authorization code is consumed by the first token request that
-//     passes client authentication and DPoP checks, even if that request then
-//     fails (wrong verifier, redirect URI or key), so codes cannot be probed.
+//     passes client authentication, DPoP and parameter syntax checks, even
+//     if that request then fails (wrong verifier, redirect URI, key,
+//     resource or authorization_details), so codes cannot be probed.
+//   - Revoking an access token revokes that token alone; revoking a refresh
+//     token revokes its whole grant (every access and refresh token of the
+//     same code or request), as RFC 7009 §2.1 allows. token_type_hint must
+//     be access_token or refresh_token (else unsupported_token_type) and is
+//     only a hint. Revoked tokens are inactive at introspection and refused
+//     at /userinfo.
+//   - client_credentials tokens are bound like the others (the DPoP proof's
+//     key, or the certificate of a RequireMTLSBinding client); the scope
+//     openid is invalid_scope there (no end-user, no ID token), and no
+//     refresh token is issued.
+//   - Resources are checked against Client.Resources, or by default allowed
+//     when https, or http on a loopback host; authorization_details types
+//     against Client.AuthorizationDetailsTypes (any type by default; the
+//     union of the lists is advertised as
+//     authorization_details_types_supported); scopes against
+//     Client.Scopes (any by default). /userinfo accepts only tokens whose
+//     audience names it.
+//   - Only "resource" may be repeated; any other repeated parameter is
+//     invalid_request. Unknown parameters are ignored (RFC 6749 §3.1).
 //   - DPoP nonces are stateless (an HMAC over an expiry time), one secret for
 //     the authorization server and another for /userinfo, and a fresh nonce
 //     is sent in every response of those endpoints while nonces are enabled.
@@ -102,7 +147,11 @@
 //     bound cannot be refreshed without a proof.
 //
 // [Misbehave] switches make the server deliberately wrong in one way each,
-// for the negative end-to-end tests of the client packages.
+// for the negative end-to-end tests of the client packages; the IDToken…
+// switches cover each ID token check of OpenID Connect Core §3.1.3.7 and
+// the FAPI 2.0 algorithm rules. Switches of the same group (the issuer, the
+// audience, the signature, the nonce) exclude each other: the first listed
+// in [Misbehave] wins.
 //
 // [StartDefault] starts a server with a ready set of clients and keys for
 // examples.

@@ -46,10 +46,10 @@ func (s *Server) idToken(c *client, g *grant, accessToken, nonce, code string, n
 		alg = "none"
 	case mb.IDTokenRS256:
 		alg = jose.RS256
-	case mb.IDTokenHS256:
-		alg = "HS256"
 	case mb.IDTokenForeignKey:
 		alg = jose.ES256 // the stranger key is P-256
+	case mb.IDTokenHS256:
+		alg = "HS256"
 	}
 	iat := now
 	exp := now.Add(orDuration(s.cfg.IDTokenLifetime, defaultIDTokenTTL))
@@ -131,7 +131,7 @@ func (s *Server) idToken(c *client, g *grant, accessToken, nonce, code string, n
 		return input + "." + b64.EncodeToString(m.Sum(nil)), nil
 	}
 	signer := s.idSigner
-	if mb.IDTokenRS256 {
+	if alg == jose.RS256 {
 		signer = s.rs256Signer
 	} else if mb.IDTokenForeignKey {
 		if signer, err = jose.NewSigner(s.stranger, jose.SignerOptions{KeyID: s.kid}); err != nil {
