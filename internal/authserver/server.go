@@ -418,6 +418,26 @@ func newClient(c Client) (*client, error) {
 	default:
 		return nil, bad("JARMEncryptionKey must be *rsa.PublicKey or *ecdsa.PublicKey")
 	}
+	for _, sc := range c.Scopes {
+		if sc == "" || strings.Contains(sc, " ") || !validScope(sc) {
+			return nil, bad("Scopes must be scope tokens (RFC 6749 §3.3)")
+		}
+	}
+	for _, r := range c.Resources {
+		if !wellFormedResource(r) {
+			return nil, bad("Resources must be absolute URIs without fragment")
+		}
+	}
+	for _, t := range c.AuthorizationDetailsTypes {
+		if t == "" || len(t) > maxDetailsTypeLen {
+			return nil, bad("AuthorizationDetailsTypes must be non-empty strings")
+		}
+	}
+	for _, a := range c.IDTokenAudiences {
+		if a == "" || a == c.ID {
+			return nil, bad("IDTokenAudiences must be non-empty and other than the client_id")
+		}
+	}
 	return out, nil
 }
 
