@@ -24,6 +24,7 @@
 package cnf
 
 import (
+	"bytes"
 	"crypto"
 	"encoding/base64"
 	"errors"
@@ -125,13 +126,27 @@ func (c Confirmation) CertBound() bool { return c.X5TS256 != "" }
 
 var b64 = base64.RawURLEncoding.Strict()
 
-// cnfSchema and claimsSchema name the members read here, so that a case
-// variant of one of them is strictjson.ErrCase.
-var (
-	cnfSchema = (*strictjson.Schema)(nil).With(MemberJKT, nil).With(MemberJWK, nil).
-			With(MemberX5TS256, nil).With(MemberKID, nil).With(MemberJKU, nil)
-	claimsSchema = (*strictjson.Schema)(nil).With("cnf", nil).With("active", nil)
-)
+// cnfSchema names the members of "cnf" read here, so that a case variant
+// of one of them is strictjson.ErrCase.
+var cnfSchema = (*strictjson.Schema)(nil).With(MemberJKT, nil).With(MemberJWK, nil).
+	With(MemberX5TS256, nil).With(MemberKID, nil).With(MemberJKU, nil)
+
+var errCaseVariant = errors.New("a case variant of cnf or active")
+
+// caseVariant reports whether a claim name other than "cnf" and "active"
+// equals one of them under Unicode simple case folding. No letter of
+// either has a non-ASCII fold partner (only k and s do), so a variant has
+// the same length: the check costs a length compare for most claims, which
+// is why FromClaims does it instead of a strictjson.Schema on every member.
+func caseVariant(name []byte) bool {
+	switch len(name) {
+	case 3:
+		return bytes.EqualFold(name, []byte("cnf"))
+	case 6:
+		return bytes.EqualFold(name, []byte("active"))
+	}
+	return false
+}
 
 // Parse parses a "cnf" JSON object of at most [MaxBytes]: "jkt" and
 // "x5t#S256" must be canonical unpadded base64url encodings of 32 bytes (so
@@ -222,12 +237,16 @@ func FromClaims(claims []byte) (Confirmation, error) {
 		seen     bool
 		inactive bool
 	)
-	err := strictjson.EachMember(claims, claimsSchema, func(name, value []byte) error {
+	err := strictjson.EachMember(claims, nil, func(name, value []byte) error {
 		switch string(name) {
 		case "cnf":
 			raw, seen = value, true
 		case "active":
 			inactive = string(value) != "true"
+		default:
+			if caseVariant(name) {
+				return errCaseVariant
+			}
 		}
 		return nil
 	})
