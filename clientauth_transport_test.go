@@ -857,7 +857,7 @@ func TestAuthTransportEndpointMatching(t *testing.T) {
 // challenges per path.
 type oneStackServer struct {
 	te  *tokenEndpoint
-	v   dpop.Verifier
+	v   *dpop.Verifier
 	jkt string
 
 	mu         sync.Mutex
@@ -893,7 +893,7 @@ func (s *oneStackServer) challenge(path string) {
 func (s *oneStackServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
 	case "/par", "/token":
-		p, err := s.v.Verify(r, nil)
+		p, err := s.v.VerifyProof(r)
 		if err != nil {
 			s.fail(w, http.StatusBadRequest, "invalid_dpop_proof", err)
 			return
@@ -934,11 +934,12 @@ func (s *oneStackServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, http.StatusUnauthorized, "invalid_request", errors.New("not a DPoP GET without body or query"))
 			return
 		}
-		p, err := s.v.Verify(r, &dpop.Binding{AccessToken: at, Confirmation: dpop.Confirmation{JKT: s.jkt}})
+		res, err := s.v.Check(r, at, json.RawMessage(`{"cnf":{"jkt":"`+s.jkt+`"}}`))
 		if err != nil {
 			s.fail(w, http.StatusUnauthorized, "invalid_token", err)
 			return
 		}
+		p := res.Proof
 		if p.Nonce != oneStackRSNonce {
 			s.challenge(r.URL.Path)
 			w.Header().Set("DPoP-Nonce", oneStackRSNonce)
@@ -983,7 +984,7 @@ func TestAuthTransportOneStack(t *testing.T) {
 	defer srv.Close()
 	te := newTokenEndpoint(testClientID, srv.URL, ec.Public(), jose.ES256)
 	te.tokenType, te.refreshToken = "DPoP", "rt-1"
-	s := &oneStackServer{te: te, jkt: proofer.JKT(), challenges: map[string]int{}}
+	s := &oneStackServer{te: te, v: &dpop.Verifier{BaseURL: srv.URL}, jkt: proofer.JKT(), challenges: map[string]int{}}
 	srv.Config.Handler = s
 
 	dpopRT := &dpop.Transport{
