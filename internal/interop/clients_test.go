@@ -48,9 +48,9 @@ type fapiClient struct {
 }
 
 // privateKeyJWT is the client's authentication at the peer whose issuer
-// is aud (FAPI 2.0: the assertion's audience is the issuer).
-func (c *fapiClient) privateKeyJWT(aud string) hardened.PrivateKeyJWT {
-	return hardened.PrivateKeyJWT{ClientID: c.id, Key: c.key, KeyID: c.kid, Audience: aud}
+// is iss (FAPI 2.0: the assertion's audience is the issuer).
+func (c *fapiClient) privateKeyJWT(iss string) hardened.PrivateKeyJWT {
+	return hardened.PrivateKeyJWT{ClientID: c.id, Key: c.key, KeyID: c.kid, Issuer: iss}
 }
 
 // mtlsClient authenticates with a TLS client certificate (RFC 8705 §2).

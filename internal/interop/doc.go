@@ -29,18 +29,20 @@
 // nonce mode: a jar request object (RFC 9101) signed with ES256, or signed
 // and then encrypted to the peer's ECDH-ES or RSA-OAEP-256 key from its JWK
 // Set, carrying PKCE, response_mode jwt or query.jwt and dpop_jkt; pushed by
-// par (RFC 9126) with hardened.PrivateKeyJWT as its client authentication
-// and a dpop.Transport proof (RFC 9449); a headless authorization; the
-// callback validated by jarm.Decoder (JARM, signed, or signed then
-// encrypted to the client); the code exchanged and the token refreshed by
-// x/oauth2 through dpop.Transport over hardened.AuthTransport; userinfo
-// called through x/oauth2's transport over dpop.Transport (ath). The
-// peer's introspection, in JSON and as an RFC 9701 JWT (typ
+// par (RFC 9126); a headless authorization; the callback validated by
+// jarm.Decoder (JARM, signed, or signed then encrypted to the client); the
+// code exchanged and the token refreshed by x/oauth2; userinfo called
+// through x/oauth2's transport (ath). PAR, the token endpoint and userinfo
+// share one client stack: dpop.Transport (RFC 9449) over
+// hardened.AuthTransport, which lists the endpoints of
+// Metadata.ClientAuthEndpoints and is the only source of the
+// hardened.PrivateKeyJWT assertions (par adds none). The peer's
+// introspection, in JSON and as an RFC 9701 JWT (typ
 // token-introspection+jwt, verified against its JWK Set), shows the cnf.jkt
 // that dpop computed; a dpop.Verifier accepts every proof the peer
-// accepted and refuses each replayed. PAR, the token endpoint and
-// userinfo share one client stack (dpop.Transport over
-// hardened.AuthTransport). With nonces required, PAR answers 400
+// accepted (VerifyProof at the authorization server's endpoints, Check at
+// userinfo) and refuses each replayed; an mtlsbound.Verifier refuses to
+// vouch for the jkt-bound token. With nonces required, PAR answers 400
 // use_dpop_nonce and userinfo 401, once each; the token endpoint never
 // asks, because the one dpop.Transport reuses the nonce learned at PAR. The
 // retries are accepted although the peer refuses a reused client assertion
@@ -51,7 +53,8 @@
 // Mutual TLS (RFC 8705): client credentials with self_signed_tls_client_auth
 // and tls_client_auth through mtlsbound.Client at the mTLS aliases; the
 // token's cnf x5t#S256 (introspected, or in an at+jwt) is the certificate's
-// SHA-256; a resource server behind mtlsbound.Verifier.Wrap, on a TLS server
+// SHA-256, which mtlsbound.Verifier.Check accepts with that certificate and
+// refuses with another; a resource server behind mtlsbound.Verifier.Wrap, on a TLS server
 // that requests client certificates, accepts the token with that
 // certificate and refuses it (401 invalid_token) with another certificate,
 // without one, and after revocation (RFC 7009). The peer refuses forged or

@@ -46,13 +46,15 @@ type fapiResult struct {
 	conf    *oauth2.Config
 
 	// ctx carries, under oauth2.HTTPClient, the one client of the flow
-	// (DESIGN.md): dpop.Transport → hardened.AuthTransport{Endpoints:
-	// [token endpoint]} → recorder → TLS. par pushes through it, x/oauth2
-	// exchanges and refreshes through it, and conf.Client(ctx, tok) wraps
-	// it for resource requests.
+	// (ARCHITECTURE.md): dpop.Transport → hardened.AuthTransport{Endpoints:
+	// md.ClientAuthEndpoints(false)} → recorder → TLS. par pushes through
+	// it, x/oauth2 exchanges and refreshes through it, and
+	// conf.Client(ctx, tok) wraps it for resource requests.
 	ctx context.Context
-	// dpopRT is the flow's only dpop.Transport, with its nonce cache.
+	// dpopRT is the flow's only dpop.Transport, with its nonce cache;
+	// client is the *http.Client over it.
 	dpopRT *dpop.Transport
+	client *http.Client
 	// log is what went on the wire: every attempt, with its proof, its
 	// Authorization scheme and the client assertions in its form body.
 	log *recorder
@@ -65,14 +67,27 @@ type fapiResult struct {
 	token         *oauth2.Token
 }
 
+// clientStack is the module's one client (ARCHITECTURE.md): dpop.Transport
+// → hardened.AuthTransport → base. AuthTransport authenticates the requests
+// to the peer's PAR, token, introspection and revocation endpoints, every
+// attempt afresh (a new assertion for the nonce retry, whose body
+// dpop.Transport rebuilds from GetBody); resource requests pass through it
+// without credentials.
+func clientStack(md *hardened.Metadata, auth hardened.ClientAuth, proofer *dpop.Proofer, base http.RoundTripper) (*dpop.Transport, *http.Client) {
+	rt := &dpop.Transport{
+		Base:    &hardened.AuthTransport{Base: base, Auth: auth, Endpoints: md.ClientAuthEndpoints(false)},
+		Proofer: proofer,
+	}
+	return rt, &http.Client{Transport: rt, Timeout: 30 * time.Second}
+}
+
 // runFAPIFlow runs a whole FAPI 2.0 authorization code flow on the module's
 // packages: hardened.Discover, a jar request object (signed, maybe
-// encrypted to the peer), pushed with par under private_key_jwt
-// (hardened.PrivateKeyJWT as par's ClientAuth) and a DPoP proof
-// (dpop.Transport), headless authorization, the JARM callback validated by
-// jarm.Decoder, and the code exchanged by x/oauth2 through dpop.Transport
-// over hardened.AuthTransport; all through one client and one
-// dpop.Transport.
+// encrypted to the peer), pushed with par, headless authorization, the
+// JARM callback validated by jarm.Decoder, and the code exchanged by
+// x/oauth2; PAR and token requests all go through one client, whose
+// hardened.AuthTransport adds private_key_jwt and whose one dpop.Transport
+// adds the proofs.
 func runFAPIFlow(t *testing.T, f fapiFlow) *fapiResult {
 	t.Helper()
 	c := f.client
@@ -85,31 +100,17 @@ func runFAPIFlow(t *testing.T, f fapiFlow) *fapiResult {
 	proofer, err := dpop.NewProofer(dpop.ProoferConfig{Key: key})
 	require.NoError(t, err)
 	r := &fapiResult{pv: pv, dpopKey: key, proofer: proofer}
-	auth := c.privateKeyJWT(md.Issuer)
-	base := env.transport(nil)
 
-	// The DESIGN.md stack under oauth2.HTTPClient, for every request of
-	// the flow. AuthTransport authenticates only the token endpoint; the
-	// PAR request (par authenticates every attempt itself, a fresh
-	// assertion from GetBody on the nonce retry) and resource requests
-	// pass through it unchanged.
+	// The stack under oauth2.HTTPClient, for every request of the flow,
+	// over a recorder that sees each attempt.
 	endpoint, err := md.OAuth2Endpoint(hardened.AuthMethodPrivateKeyJWT, false)
 	require.NoError(t, err)
 	require.Equal(t, oauth2.AuthStyleInParams, endpoint.AuthStyle)
-	r.log = &recorder{Base: base, InspectForms: true}
+	r.log = &recorder{Base: env.transport(nil), InspectForms: true}
 	r.log.logOnFailure(t, "client")
-	r.dpopRT = &dpop.Transport{
-		Base:    &hardened.AuthTransport{Base: r.log, Auth: auth, Endpoints: []string{endpoint.TokenURL}},
-		Proofer: proofer,
-	}
-	stack := &http.Client{Transport: r.dpopRT, Timeout: 30 * time.Second}
-	r.ctx = context.WithValue(ctx, oauth2.HTTPClient, stack)
-	parConf := &par.Config{
-		Endpoint:   md.PushedAuthorizationRequestEndpoint,
-		ClientID:   c.id,
-		ClientAuth: auth,
-		HTTPClient: stack,
-	}
+	r.dpopRT, r.client = clientStack(md, c.privateKeyJWT(md.Issuer), proofer, r.log)
+	r.ctx = context.WithValue(ctx, oauth2.HTTPClient, r.client)
+	parConf := &par.Config{Endpoint: md.PushedAuthorizationRequestEndpoint, ClientID: c.id, HTTPClient: r.client}
 
 	r.conf = &oauth2.Config{
 		ClientID:    c.id,
@@ -126,10 +127,11 @@ func runFAPIFlow(t *testing.T, f fapiFlow) *fapiResult {
 		jarm.ResponseModeOption(f.responseMode),
 		dpop.JKTOption(proofer.JKT()), // RFC 9449 §10; the peer checks it against the PAR proof
 	}
+	params := jar.AuthCodeParams(r.conf, state, opts...)
 	if f.resource != "" {
-		opts = append(opts, oauth2.SetAuthURLParam("resource", f.resource))
+		require.NoError(t, jar.AddResource(params, f.resource))
 	}
-	jc := jar.Config{ClientID: c.id, Audience: md.Issuer, Signer: c.key, KeyID: c.kid}
+	jc := jar.Config{ClientID: c.id, Issuer: md.Issuer, Key: c.key, KeyID: c.kid}
 	if f.encryptTo != "" {
 		all, err := jar.ParseEncryptionKeys(pv.jwks)
 		require.NoError(t, err)
@@ -142,11 +144,11 @@ func runFAPIFlow(t *testing.T, f fapiFlow) *fapiResult {
 		require.Len(t, keys, 1, "peer encryption key %s", f.encryptTo)
 		jc.Encryption = &jar.Encryption{
 			Keys:               keys,
-			KeyAlgorithms:      md.RequestObjectEncryptionAlgValuesSupported,
-			ContentEncryptions: md.RequestObjectEncryptionEncValuesSupported,
+			AlgValuesSupported: md.RequestObjectEncryptionAlgValuesSupported,
+			EncValuesSupported: md.RequestObjectEncryptionEncValuesSupported,
 		}
 	}
-	r.requestObject, err = jc.Build(jar.Request{Params: jar.AuthCodeParams(r.conf, state, opts...)})
+	r.requestObject, err = jc.Build(params)
 	require.NoError(t, err)
 	require.Equal(t, f.encryptTo != "", r.requestObject.Encrypted)
 	if f.encryptTo != "" {
@@ -172,12 +174,12 @@ func runFAPIFlow(t *testing.T, f fapiFlow) *fapiResult {
 	require.Equal(t, []string{"response"}, queryKeys(cb), "JARM: only the response JWT in the callback")
 
 	dc := jarm.Config{
-		Issuer:                   md.Issuer,
-		ClientID:                 c.id,
-		JWKSURL:                  md.JWKSURI,
-		HTTPClient:               env.httpClient(nil),
-		ServerSigningAlgorithms:  md.AuthorizationSigningAlgValuesSupported,
-		IssuerParameterSupported: md.AuthorizationResponseIssParameterSupported,
+		Issuer:                                 md.Issuer,
+		ClientID:                               c.id,
+		JWKSURL:                                md.JWKSURI,
+		HTTPClient:                             env.httpClient(nil),
+		AuthorizationSigningAlgValuesSupported: md.AuthorizationSigningAlgValuesSupported,
+		AuthorizationResponseIssParameterSupported: md.AuthorizationResponseIssParameterSupported,
 	}
 	if c.encKey != nil {
 		dc.DecryptionKeys = []jarm.DecryptionKey{{KeyID: c.encKID, Key: c.encKey}}
@@ -259,7 +261,7 @@ func TestFAPIFlow(t *testing.T) {
 			wantJKT, err := jose.Thumbprint(r.dpopKey.Public())
 			require.NoError(t, err)
 			require.Equal(t, wantJKT, r.proofer.JKT())
-			var cnf dpop.Confirmation
+			var claims json.RawMessage // the introspection response, for verifyAcceptedProofs
 			for _, asJWT := range []bool{false, true} {
 				in, err := introspect(ctx, r.pv, r.token.AccessToken, asJWT)
 				require.NoError(t, err)
@@ -268,12 +270,20 @@ func TestFAPIFlow(t *testing.T) {
 				require.Equal(t, wantJKT, in.Cnf.JKT)
 				require.Equal(t, c.id, in.ClientID)
 				require.Equal(t, accountID, in.Sub)
-				cnf, err = dpop.ConfirmationFromClaims(in.Raw)
+				cnf, err := dpop.ConfirmationFromClaims(in.Raw)
 				require.NoError(t, err)
-				require.True(t, cnf.Matches(r.proofer.JKT()))
-				// mtlsbound refuses to vouch for a jkt-bound token.
-				_, err = mtlsbound.ConfirmationFromIntrospection(in.Raw)
+				require.Equal(t, r.proofer.JKT(), cnf.JKT)
+				require.True(t, cnf.Bound())
+				// mtlsbound reads the same cnf but refuses to vouch for
+				// a jkt-bound token: its verifier does not check DPoP keys.
+				mcnf, err := mtlsbound.ConfirmationFromClaims(in.Raw)
+				require.NoError(t, err)
+				require.Equal(t, wantJKT, mcnf.JKT)
+				require.Empty(t, mcnf.X5TS256)
+				req := httptest.NewRequestWithContext(ctx, http.MethodGet, md.UserinfoEndpoint, nil)
+				_, err = (&mtlsbound.Verifier{}).Check(req, r.token.AccessToken, in.Raw)
 				require.ErrorIs(t, err, mtlsbound.ErrUnsupportedConfirmation)
+				claims = in.Raw
 			}
 
 			// Refresh through x/oauth2's TokenSource: a fresh assertion and
@@ -292,10 +302,10 @@ func TestFAPIFlow(t *testing.T) {
 			tokenCalls := r.log.exchanges(md.TokenEndpoint)
 			require.Equal(t, http.StatusOK, tokenCalls[len(tokenCalls)-1].Status)
 
-			// The one stack put client credentials on the token requests
-			// only: AuthTransport added one assertion to each token
-			// request, par's own assertion reached PAR alone, and
-			// userinfo got none.
+			// The one stack put client credentials on the endpoints
+			// AuthTransport lists only: one fresh assertion on each PAR
+			// and token attempt (nonce retries included), none and no
+			// other Authorization on userinfo.
 			parCalls := r.log.exchanges(md.PushedAuthorizationRequestEndpoint)
 			require.NotEmpty(t, parCalls)
 			for _, e := range r.log.exchanges("") {
@@ -312,7 +322,7 @@ func TestFAPIFlow(t *testing.T) {
 			}
 
 			// Every proof the peer accepted passes dpop.Verifier, once.
-			verifyAcceptedProofs(ctx, t, r, map[string]dpop.Confirmation{r.token.AccessToken: cnf})
+			verifyAcceptedProofs(ctx, t, r, map[string]json.RawMessage{r.token.AccessToken: claims})
 
 			// The nonce mode shows in the traffic (RFC 9449 §8, §9). The
 			// one dpop.Transport keeps authorization server and resource
@@ -338,7 +348,7 @@ func TestFAPIFlow(t *testing.T) {
 				// PAR (400) and userinfo (401) each asked once, and every
 				// retry was accepted. The token endpoint never asked: the
 				// exchange's proof carried a nonce the PAR responses had
-				// given (two stacks paid a use_dpop_nonce 400 here).
+				// given.
 				require.Equal(t, 1, r.log.nonceChallenges(md.PushedAuthorizationRequestEndpoint))
 				require.Zero(t, r.log.nonceChallenges(md.TokenEndpoint))
 				require.Equal(t, 1, r.log.nonceChallenges(md.UserinfoEndpoint))
@@ -363,37 +373,50 @@ func TestFAPIFlow(t *testing.T) {
 	}
 }
 
-// verifyAcceptedProofs checks every DPoP proof the peer accepted (a 2xx
-// answer) with a dpop.Verifier configured for the same method, URI and,
-// at a resource, token and the confirmation the peer reported; then checks
-// that the verifier refuses the same proof replayed. cnfs maps the access
-// tokens sent to resources to their confirmation.
-func verifyAcceptedProofs(ctx context.Context, t *testing.T, r *fapiResult, cnfs map[string]dpop.Confirmation) {
+// verifyAcceptedProofs replays every request whose DPoP proof the peer
+// accepted (a 2xx answer) to a dpop.Verifier whose BaseURL is the peer's
+// origin: VerifyProof for the authorization server's endpoints, Check with
+// the token and the claims the peer reported at a resource. Then it checks
+// that the verifier refuses the same proof replayed. claims maps the access
+// tokens sent to resources to their introspection response.
+func verifyAcceptedProofs(ctx context.Context, t *testing.T, r *fapiResult, claims map[string]json.RawMessage) {
 	t.Helper()
-	v := &dpop.Verifier{}
+	v := &dpop.Verifier{BaseURL: originOf(mustParseURL(t, r.pv.md.Issuer))}
+	verify := func(e exchange) (*dpop.Proof, error) {
+		req, err := http.NewRequestWithContext(ctx, e.Method, e.URL, nil)
+		require.NoError(t, err)
+		req.Header.Set("DPoP", e.Proof)
+		if e.accessToken == "" {
+			return v.VerifyProof(req)
+		}
+		c, ok := claims[e.accessToken]
+		require.True(t, ok, "%s: unexpected access token", e.URL)
+		req.Header.Set("Authorization", e.Scheme+" "+e.accessToken)
+		res, err := v.Check(req, e.accessToken, c)
+		if err != nil {
+			return nil, err
+		}
+		require.True(t, res.Bound)
+		require.Equal(t, r.proofer.JKT(), res.Confirmation.JKT)
+		return res.Proof, nil
+	}
 	verified := 0
 	for _, e := range r.log.exchanges("") {
 		if e.Status/100 != 2 {
 			continue
 		}
 		require.NotEmpty(t, e.Proof, "%s sent without proof", e.URL)
-		var b *dpop.Binding
-		if e.accessToken != "" {
-			cnf, ok := cnfs[e.accessToken]
-			require.True(t, ok, "%s: unexpected access token", e.URL)
-			b = &dpop.Binding{AccessToken: e.accessToken, Confirmation: cnf}
-		}
-		p, err := v.VerifyProof(ctx, e.Proof, e.Method, e.URL, b)
+		p, err := verify(e)
 		require.NoError(t, err, "proof accepted by the peer at %s %s", e.Method, e.URL)
 		require.Equal(t, r.proofer.JKT(), p.JKT)
 		require.Equal(t, e.Method, p.Method)
-		if b != nil {
+		if e.accessToken != "" {
 			require.Equal(t, tokenHash(e.accessToken), p.AccessTokenHash)
 		} else {
 			require.Empty(t, p.AccessTokenHash)
 		}
-		_, err = v.VerifyProof(ctx, e.Proof, e.Method, e.URL, b)
-		require.ErrorIs(t, err, dpop.ErrProofReplayed)
+		_, err = verify(e)
+		require.ErrorIs(t, err, dpop.ErrReplay)
 		require.ErrorIs(t, err, dpop.ErrInvalidProof)
 		verified++
 	}
@@ -420,7 +443,11 @@ func TestFAPIFlowResource(t *testing.T) {
 		mu   sync.Mutex
 		errs []error
 	)
+	rs := httptest.NewUnstartedServer(nil)
 	v := &dpop.Verifier{
+		// The origin clients reach the server at: from configuration, never
+		// from the request. The listener exists before the server starts.
+		BaseURL: "https://" + rs.Listener.Addr().String(),
 		Token: func(_ context.Context, token string) (json.RawMessage, error) {
 			return jwtAccessToken(r.pv, token, resourceJWT)
 		},
@@ -438,17 +465,18 @@ func TestFAPIFlowResource(t *testing.T) {
 		}
 		return errs[len(errs)-1]
 	}
-	rs := httptest.NewUnstartedServer(v.Wrap(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+	rs.Config.Handler = v.Wrap(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		res, ok := dpop.FromContext(req.Context())
 		if !ok {
 			http.Error(w, "no dpop result", http.StatusInternalServerError)
 			return
 		}
 		_ = json.NewEncoder(w).Encode(map[string]string{"jkt": res.Proof.JKT})
-	})))
+	}))
 	rs.TLS = env.serverTLS()
 	rs.StartTLS()
 	t.Cleanup(rs.Close)
+	require.Equal(t, v.BaseURL, rs.URL)
 	ctx := testCtx(t)
 
 	// The client's own transports, the token the peer issued.
@@ -471,7 +499,7 @@ func TestFAPIFlowResource(t *testing.T) {
 	require.ErrorAs(t, err, &pe)
 	require.Equal(t, http.StatusUnauthorized, pe.Status)
 	require.Contains(t, resp.Header.Get("WWW-Authenticate"), `error="invalid_token"`)
-	require.ErrorIs(t, lastErr(), dpop.ErrKeyBinding)
+	require.ErrorIs(t, lastErr(), dpop.ErrBindingMismatch)
 
 	// The accepted request replayed as it was sent.
 	accepted := r.log.exchanges(rs.URL + "/data")
@@ -487,7 +515,7 @@ func TestFAPIFlowResource(t *testing.T) {
 	_, err = readPeerResponse("resource", resp)
 	require.ErrorAs(t, err, &pe)
 	require.Equal(t, http.StatusUnauthorized, pe.Status)
-	require.ErrorIs(t, lastErr(), dpop.ErrProofReplayed)
+	require.ErrorIs(t, lastErr(), dpop.ErrReplay)
 }
 
 // TestDPoPBindingEnforced proves the peer refuses a DPoP-bound token used
@@ -563,21 +591,19 @@ func TestRejections(t *testing.T) {
 
 	t.Run("request object for another audience", func(t *testing.T) {
 		c := env.fapi
-		jc := jar.Config{ClientID: c.id, Audience: otherPeer.issuer, Signer: c.key, KeyID: c.kid}
-		ro, err := jc.Build(jar.Request{Params: jar.AuthCodeParams(r.conf, randomString(),
-			oauth2.S256ChallengeOption(oauth2.GenerateVerifier()), jarm.ResponseModeOption(jarm.ModeJWT))})
+		jc := jar.Config{ClientID: c.id, Issuer: otherPeer.issuer, Key: c.key, KeyID: c.kid}
+		ro, err := jc.Build(jar.AuthCodeParams(r.conf, randomString(),
+			oauth2.S256ChallengeOption(oauth2.GenerateVerifier()), jarm.ResponseModeOption(jarm.ModeJWT)))
 		require.NoError(t, err)
-		parConf := &par.Config{
-			Endpoint:   md.PushedAuthorizationRequestEndpoint,
-			ClientID:   c.id,
-			ClientAuth: c.privateKeyJWT(md.Issuer),
-			HTTPClient: &http.Client{Transport: &dpop.Transport{Base: env.transport(nil), Proofer: r.proofer}},
-		}
+		_, hc := clientStack(md, c.privateKeyJWT(md.Issuer), r.proofer, env.transport(nil))
+		parConf := &par.Config{Endpoint: md.PushedAuthorizationRequestEndpoint, ClientID: c.id, HTTPClient: hc}
 		_, err = parConf.PushRequestObject(ctx, ro.JWT)
 		var pe *par.Error
 		require.ErrorAs(t, err, &pe)
 		require.ErrorIs(t, err, par.ErrErrorResponse)
 		require.Equal(t, http.StatusBadRequest, pe.Status)
-		require.Equal(t, "invalid_request_object", pe.ErrorCode)
+		require.Equal(t, "invalid_request_object", pe.Code)
+		// The module's one OAuth error target catches it too.
+		require.ErrorIs(t, err, &hardened.Error{Code: "invalid_request_object", Status: http.StatusBadRequest})
 	})
 }

@@ -3,6 +3,7 @@ package interop_test
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
 	"net/http"
@@ -36,17 +37,17 @@ func (e *testEnv) serverTLS() *tls.Config {
 // mtlsTransport is the transport of mtlsbound.Client for cert.
 func mtlsTransport(t *testing.T, cert tls.Certificate) *http.Transport {
 	t.Helper()
-	c := &mtlsbound.Client{Certificate: cert, RootCAs: env.pki.roots}
+	c := &mtlsbound.Client{Certificate: cert, RootCAs: env.pki.roots, TLSHandshakeTimeout: handshakeTimeout}
 	tr, err := c.Transport()
 	require.NoError(t, err)
-	tr.TLSHandshakeTimeout = handshakeTimeout // see handshakeTimeout; the default is 10 s
 	t.Cleanup(tr.CloseIdleConnections)
 	return tr
 }
 
 // clientCredentials runs the client_credentials grant (RFC 6749 §4.4) at
 // the token endpoint's mTLS alias (RFC 8705 §5). base presents the client
-// certificate; hardened.AuthTransport adds what auth adds (client_id).
+// certificate; hardened.AuthTransport, listing the mTLS aliases, adds what
+// auth adds (client_id).
 func clientCredentials(ctx context.Context, md *hardened.Metadata, base http.RoundTripper, clientID string, auth hardened.ClientAuth, resource string) (*oauth2.Token, error) {
 	ep, err := md.OAuth2Endpoint(auth.Method(), true)
 	if err != nil {
@@ -58,7 +59,7 @@ func clientCredentials(ctx context.Context, md *hardened.Metadata, base http.Rou
 		conf.Scopes = []string{"read"}
 		conf.EndpointParams = url.Values{"resource": {resource}}
 	}
-	hc := &http.Client{Transport: &hardened.AuthTransport{Base: base, Auth: auth, Endpoints: []string{ep.TokenURL}}}
+	hc := &http.Client{Transport: &hardened.AuthTransport{Base: base, Auth: auth, Endpoints: md.ClientAuthEndpoints(true)}}
 	return conf.Token(context.WithValue(ctx, oauth2.HTTPClient, hc))
 }
 
@@ -137,6 +138,34 @@ func (rs *mtlsResourceServer) call(ctx context.Context, base http.RoundTripper, 
 	return &a, resp, nil
 }
 
+// requireCertificateBound checks the claims the peer issued for a
+// certificate-bound token (an at+jwt payload or an introspection response):
+// mtlsbound reads a cnf whose x5t#S256 is the thumbprint of cert, and
+// mtlsbound.Verifier.Check accepts the token from a TLS connection
+// presenting cert and refuses it from one presenting other.
+func requireCertificateBound(t *testing.T, claims json.RawMessage, token string, cert, other *x509.Certificate) {
+	t.Helper()
+	cnf, err := mtlsbound.ConfirmationFromClaims(claims)
+	require.NoError(t, err)
+	require.True(t, cnf.Bound())
+	require.Equal(t, certSHA256(cert), cnf.X5TS256)
+	require.Equal(t, mtlsbound.Thumbprint(cert), cnf.X5TS256)
+	require.NotEqual(t, mtlsbound.Thumbprint(other), cnf.X5TS256)
+
+	presenting := func(c *x509.Certificate) *http.Request {
+		r := httptest.NewRequest(http.MethodGet, "https://rs.interop.test/data", nil)
+		r.TLS.PeerCertificates = []*x509.Certificate{c}
+		return r
+	}
+	v := &mtlsbound.Verifier{}
+	res, err := v.Check(presenting(cert), token, claims)
+	require.NoError(t, err)
+	require.True(t, res.Bound)
+	require.Equal(t, cnf.X5TS256, res.Thumbprint)
+	_, err = v.Check(presenting(other), token, claims)
+	require.ErrorIs(t, err, mtlsbound.ErrBindingMismatch)
+}
+
 // requireInvalidToken checks a refusal: 401 with a Bearer challenge whose
 // error is invalid_token (RFC 8705 §3, RFC 6750 §3.1).
 func requireInvalidToken(t *testing.T, resp *http.Response, err error) {
@@ -187,10 +216,7 @@ func TestMTLSClientCredentials(t *testing.T) {
 				m := claimsOf(t, claims)
 				require.Equal(t, tc.client.id, m["client_id"])
 				require.Equal(t, map[string]any{"x5t#S256": wantCnf}, m["cnf"])
-				cnf, err := mtlsbound.ConfirmationFromClaims(claims)
-				require.NoError(t, err)
-				require.Equal(t, wantCnf, cnf.Thumbprint())
-				require.NoError(t, cnf.Verify(leaf))
+				requireCertificateBound(t, claims, tok.AccessToken, leaf, tc.other.cert.Leaf)
 				token = func(_ context.Context, at string) (json.RawMessage, error) {
 					return jwtAccessToken(pv, at, tc.resource)
 				}
@@ -205,11 +231,7 @@ func TestMTLSClientCredentials(t *testing.T) {
 						require.Equal(t, tc.resource, in.Aud)
 						require.Equal(t, "read", in.Scope)
 					}
-					cnf, err := mtlsbound.ConfirmationFromIntrospection(in.Raw)
-					require.NoError(t, err)
-					require.Equal(t, wantCnf, cnf.Thumbprint())
-					require.NoError(t, cnf.Verify(leaf))
-					require.ErrorIs(t, cnf.Verify(tc.other.cert.Leaf), mtlsbound.ErrCertificateMismatch)
+					requireCertificateBound(t, in.Raw, tok.AccessToken, leaf, tc.other.cert.Leaf)
 				}
 				// The opaque resource introspects in JSON, the other in
 				// signed JWT (RFC 9701).
@@ -235,7 +257,7 @@ func TestMTLSClientCredentials(t *testing.T) {
 			// ...and refuses it with another certificate, or none.
 			_, resp, err := rs.call(ctx, mtlsTransport(t, tc.other.cert), tok)
 			requireInvalidToken(t, resp, err)
-			require.ErrorIs(t, rs.lastError(), mtlsbound.ErrCertificateMismatch)
+			require.ErrorIs(t, rs.lastError(), mtlsbound.ErrBindingMismatch)
 
 			_, resp, err = rs.call(ctx, env.transport(nil), tok)
 			requireInvalidToken(t, resp, err)
@@ -304,9 +326,10 @@ func TestMTLSRevocation(t *testing.T) {
 	_, _, err = rs.call(ctx, base, tok)
 	require.NoError(t, err, "mtlsbound.Verifier rejected: %v", rs.lastError())
 
-	endpoint := pv.md.Endpoint("revocation_endpoint", true)
+	endpoint := pv.md.Endpoint(mtlsbound.RevocationEndpoint, true)
 	require.NotEmpty(t, endpoint)
-	hc := &http.Client{Transport: &hardened.AuthTransport{Base: base, Auth: c.auth, Endpoints: []string{endpoint}}}
+	require.Contains(t, pv.md.ClientAuthEndpoints(true), endpoint)
+	hc := &http.Client{Transport: &hardened.AuthTransport{Base: base, Auth: c.auth, Endpoints: pv.md.ClientAuthEndpoints(true)}}
 	form := url.Values{"token": {tok.AccessToken}, "token_type_hint": {"access_token"}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
 	require.NoError(t, err)
