@@ -71,10 +71,12 @@ func run(ctx context.Context, w io.Writer) error {
 	// Demo only: start a strict FAPI 2.0 authorization server on
 	// https://127.0.0.1, with a self-signed certificate and a client
 	// registered for us. In real life the issuer, client ID, redirect URI and
-	// client key come from your registration with the authorization server;
-	// httpClient is nil (this module's default: timeouts, no redirects) or
-	// your own, and baseRT is http.DefaultTransport or a transport of yours
-	// (one presenting your certificate, for mutual TLS).
+	// client key come from your registration with the authorization server
+	// (load the key with hardened.LoadPrivateKey, which returns a JWK's kid
+	// too); httpClient is nil (this module's default: timeouts, no
+	// redirects) or your own, and baseRT is nil (this module's default
+	// transport) or a transport of yours (one presenting your certificate,
+	// for mutual TLS).
 	as, err := authserver.StartDefault()
 	if err != nil {
 		return err
@@ -104,9 +106,10 @@ func run(ctx context.Context, w io.Writer) error {
 
 	// 2. The client's keys. The DPoP key (RFC 9449 §4.2) is the key the
 	// tokens get bound to: a real client generates it once per installation
-	// and stores it (dpop.MarshalPrivateKeyPEM) as long as its refresh
-	// tokens live. Client authentication is private_key_jwt (RFC 7523 §2.2)
-	// with "aud" = the issuer, as FAPI 2.0 §5.3.2.1 requires.
+	// and stores it (hardened.MarshalPrivateKeyPEM, read back with
+	// hardened.LoadPrivateKey) as long as its refresh tokens live. Client
+	// authentication is private_key_jwt (RFC 7523 §2.2) with "aud" = the
+	// issuer, as FAPI 2.0 §5.3.2.1 requires.
 	dpopKey, err := dpop.GenerateKey()
 	if err != nil {
 		return err
@@ -115,11 +118,13 @@ func run(ctx context.Context, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	auth := hardened.PrivateKeyJWT{ClientID: clientID, Key: clientKey, KeyID: clientKeyID, Audience: md.Issuer}
+	auth := hardened.PrivateKeyJWT{ClientID: clientID, Key: clientKey, KeyID: clientKeyID, Issuer: md.Issuer}
 	fmt.Fprintf(w, "2. keys: DPoP proofs signed with %s, client authentication %s\n", proofer.Algorithm(), auth.Method())
 
-	// The oauth2.Config stays x/oauth2's own type. OAuth2Endpoint sets
-	// AuthStyle explicitly, so x/oauth2 never guesses and retries.
+	// The oauth2.Config stays x/oauth2's own type, without ClientSecret:
+	// the credentials come from AuthTransport alone. OAuth2Endpoint sets
+	// AuthStyleInParams, so x/oauth2 sends only client_id, never guesses and
+	// never retries with another style.
 	endpoint, err := md.OAuth2Endpoint(auth.Method(), false)
 	if err != nil {
 		return err
@@ -138,18 +143,14 @@ func run(ctx context.Context, w io.Writer) error {
 	//    servers' nonces per origin, apart for authorization and resource
 	//    servers (RFC 9449 §8, §9): the nonce learned at PAR is used at the
 	//    token endpoint on the same server.
-	//  - hardened.AuthTransport beneath it adds a fresh client assertion to
-	//    each token request (Exchange and refresh by x/oauth2), so a
-	//    use_dpop_nonce retry gets a new assertion too. Every other request
-	//    passes through untouched: par authenticates the client itself, and
-	//    a resource server never sees client credentials, because only the
-	//    URLs in Endpoints get them.
+	//  - hardened.AuthTransport beneath it is the one place client
+	//    credentials come from: a fresh client assertion on each request to
+	//    the PAR, token, introspection and revocation endpoints the
+	//    metadata lists, so a use_dpop_nonce retry gets a new assertion too.
+	//    Every other request passes through untouched: a resource server
+	//    never sees client credentials.
 	stack := &http.Client{Transport: &dpop.Transport{
-		Base: &hardened.AuthTransport{
-			Base:      baseRT,
-			Auth:      auth,
-			Endpoints: []string{endpoint.TokenURL},
-		},
+		Base:    &hardened.AuthTransport{Base: baseRT, Auth: auth, Endpoints: md.ClientAuthEndpoints(false)},
 		Proofer: proofer,
 	}}
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, stack)
@@ -166,24 +167,19 @@ func run(ctx context.Context, w io.Writer) error {
 		dpop.JKTOption(proofer.JKT()),
 		jarm.ResponseModeOption(jarm.ModeJWT),
 	)
-	jarConf := jar.Config{ClientID: clientID, Audience: md.Issuer, Signer: clientKey, KeyID: clientKeyID}
-	requestObject, err := jarConf.Build(jar.Request{Params: params})
+	jarConf := jar.Config{ClientID: clientID, Issuer: md.Issuer, Key: clientKey, KeyID: clientKeyID}
+	requestObject, err := jarConf.Build(params)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "3. request object: signed, valid %s, parameters %v\n",
 		requestObject.Expiry.Sub(requestObject.IssuedAt), sortedKeys(params))
 
-	// 4. Push the request object to the PAR endpoint (RFC 9126 §3) with
-	// client authentication and a DPoP proof (RFC 9449 §10.1), then build the
-	// authorization URL, which carries only client_id and request_uri
-	// (RFC 9126 §4).
-	parConf := par.Config{
-		Endpoint:   md.PushedAuthorizationRequestEndpoint,
-		ClientID:   clientID,
-		ClientAuth: auth,
-		HTTPClient: stack,
-	}
+	// 4. Push the request object to the PAR endpoint (RFC 9126 §3) through
+	// the stack, which adds the client assertion and a DPoP proof
+	// (RFC 9449 §10.1), then build the authorization URL, which carries only
+	// client_id and request_uri (RFC 9126 §4).
+	parConf := par.Config{Endpoint: md.PushedAuthorizationRequestEndpoint, ClientID: clientID, HTTPClient: stack}
 	pushed, err := parConf.PushRequestObject(ctx, requestObject.JWT)
 	if err != nil {
 		return err
@@ -210,14 +206,14 @@ func run(ctx context.Context, w io.Writer) error {
 	// of the response JWT, then state; only then is the code read. Build the
 	// Decoder once at start-up and share it: it caches the server's keys.
 	// In a web server this is the redirect handler calling
-	// decoder.Decode(r.Context(), r.URL.Query(), state).
+	// decoder.DecodeRequest(r.Context(), r, state).
 	decoder, err := jarm.NewDecoder(jarm.Config{
-		Issuer:                   md.Issuer,
-		ClientID:                 clientID,
-		JWKSURL:                  md.JWKSURI,
-		HTTPClient:               httpClient,
-		ServerSigningAlgorithms:  md.AuthorizationSigningAlgValuesSupported,
-		IssuerParameterSupported: md.AuthorizationResponseIssParameterSupported,
+		Issuer:                                 md.Issuer,
+		ClientID:                               clientID,
+		JWKSURL:                                md.JWKSURI,
+		HTTPClient:                             httpClient,
+		AuthorizationSigningAlgValuesSupported: md.AuthorizationSigningAlgValuesSupported,
+		AuthorizationResponseIssParameterSupported: md.AuthorizationResponseIssParameterSupported,
 	})
 	if err != nil {
 		return err
@@ -362,18 +358,22 @@ func userinfo(ctx context.Context, api *http.Client, endpoint string) (string, e
 // resource server, to show what a resource server sees when it decides which
 // key a request must prove.
 func requireBoundTo(ctx context.Context, hc *http.Client, endpoint string, rs authserver.SecretClient, token, jkt string) error {
-	form := url.Values{"token": {token}}
-	header := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
-	auth := hardened.ClientSecretBasic{ClientID: rs.ID, ClientSecret: rs.Secret}
-	if err := auth.Authenticate(form, header); err != nil {
-		return err
+	// The resource server's own client: hc, whose transport is wrapped in
+	// an AuthTransport that authenticates it at the introspection endpoint
+	// (client_secret_basic).
+	rsClient := *hc
+	rsClient.Transport = &hardened.AuthTransport{
+		Base:      hc.Transport,
+		Auth:      hardened.ClientSecretBasic{ClientID: rs.ID, ClientSecret: rs.Secret},
+		Endpoints: []string{endpoint},
 	}
+	form := url.Values{"token": {token}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
 	if err != nil {
 		return err
 	}
-	req.Header = header
-	resp, err := hc.Do(req)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := rsClient.Do(req)
 	if err != nil {
 		return err
 	}
@@ -389,7 +389,7 @@ func requireBoundTo(ctx context.Context, hc *http.Client, endpoint string, rs au
 	if err != nil {
 		return err
 	}
-	if !cnf.Matches(jkt) {
+	if cnf.JKT != jkt {
 		return errors.New("introspection: the access token is not bound to our DPoP key")
 	}
 	return nil
