@@ -1,0 +1,165 @@
+package phantom
+
+import (
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+)
+
+// Route adds requirements to the requests whose path falls under Prefix.
+//
+// A request is matched against the longest Prefix that contains its path
+// and lists its method (the first such route of equal length wins); a
+// request that no route matches has no requirement beyond a valid,
+// sender-constrained token. Paths are compared case-sensitively, segment
+// by segment, after percent-decoding and removing dot segments, so
+// "/public/../admin" is under "/admin"; a request whose path holds dot
+// segments, empty segments ("//") or an encoded slash is refused with 400
+// when routes are configured, because the upstream might resolve it to
+// another route than the gateway did. The upstream must route the same
+// way (case-sensitively, like net/http's ServeMux).
+type Route struct {
+	// Prefix is a path prefix ("/admin", "/orders/"): it covers the path
+	// itself and everything below it. A trailing slash is ignored; "/"
+	// covers every path. Required.
+	Prefix string
+	// Methods, when set, limits the route to these request methods
+	// (compared exactly: "GET", "POST").
+	Methods []string
+	// Scopes are required in the token's "scope" (all of them). A token
+	// that lacks one is refused with 403 insufficient_scope (RFC 6750
+	// §3.1), the challenge naming the scopes.
+	Scopes []string
+	// Audience, when set, must be one of the token's "aud" values. A token
+	// for another audience is refused with 401 invalid_token (RFC 9068 §4,
+	// RFC 8707 §2).
+	Audience string
+}
+
+// route is a checked Route.
+type route struct {
+	prefix   string // without trailing slash, "" for "/"
+	methods  []string
+	scopes   []string
+	scope    string // scopes joined with spaces, for the challenge
+	audience string
+}
+
+func buildRoutes(rs []Route) ([]route, error) {
+	out := make([]route, 0, len(rs))
+	for i, r := range rs {
+		field := fmt.Sprintf("Routes[%d]", i)
+		if r.Prefix == "" || r.Prefix[0] != '/' || path.Clean(r.Prefix) != strings.TrimSuffix(r.Prefix, "/") && r.Prefix != "/" {
+			return nil, cfgErr(field+".Prefix", `must be a clean absolute path such as "/api/orders"`)
+		}
+		for _, m := range r.Methods {
+			if !validToken(m) {
+				return nil, cfgErr(field+".Methods", "holds an invalid method name")
+			}
+		}
+		for _, s := range r.Scopes {
+			if !validScopeToken(s) {
+				return nil, cfgErr(field+".Scopes", "holds an invalid scope token (RFC 6749 §3.3)")
+			}
+		}
+		if r.Audience != "" && strings.ContainsAny(r.Audience, "\x00\r\n") {
+			return nil, cfgErr(field+".Audience", "holds control characters")
+		}
+		out = append(out, route{
+			prefix:   strings.TrimSuffix(r.Prefix, "/"),
+			methods:  slices.Clone(r.Methods),
+			scopes:   slices.Clone(r.Scopes),
+			scope:    strings.Join(r.Scopes, " "),
+			audience: r.Audience,
+		})
+	}
+	return out, nil
+}
+
+// validScopeToken reports whether s is an RFC 6749 §3.3 scope-token:
+// 1*( %x21 / %x23-5B / %x5D-7E ).
+func validScopeToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// errBadPath is the refusal of a path the routes cannot judge.
+var errBadPath = fmt.Errorf("%w: path with dot segments, empty segments or an encoded slash", ErrInvalidRequest)
+
+// match returns the route for a request, nil when none applies. decoded
+// is the percent-decoded path, escaped its raw form.
+func matchRoute(routes []route, method, decoded, escaped string) (*route, error) {
+	if len(routes) == 0 {
+		return nil, nil
+	}
+	if decoded == "" {
+		decoded = "/"
+	}
+	if decoded[0] != '/' || strings.Contains(strings.ToLower(escaped), "%2f") || hasDotOrEmptySegment(decoded) {
+		return nil, errBadPath
+	}
+	var best *route
+	for i := range routes {
+		r := &routes[i]
+		if len(r.methods) > 0 && !slices.Contains(r.methods, method) {
+			continue
+		}
+		if !underPrefix(decoded, r.prefix) {
+			continue
+		}
+		if best == nil || len(r.prefix) > len(best.prefix) {
+			best = r
+		}
+	}
+	return best, nil
+}
+
+// underPrefix reports whether p is prefix or below it, segment-wise.
+func underPrefix(p, prefix string) bool {
+	if prefix == "" {
+		return true
+	}
+	return p == prefix || strings.HasPrefix(p, prefix) && p[len(prefix)] == '/'
+}
+
+// hasDotOrEmptySegment reports whether an absolute path has a "." or ".."
+// segment or an empty segment other than a trailing one.
+func hasDotOrEmptySegment(p string) bool {
+	segs := strings.Split(p[1:], "/")
+	for i, s := range segs {
+		switch {
+		case s == "." || s == "..":
+			return true
+		case s == "" && i != len(segs)-1:
+			return true
+		}
+	}
+	return false
+}
+
+// hasScopes reports whether the space-separated scope holds every
+// element of want.
+func hasScopes(scope string, want []string) bool {
+	for _, w := range want {
+		found := false
+		for s := range strings.SplitSeq(scope, " ") {
+			if s == w {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
