@@ -3,44 +3,55 @@ package dpop
 import (
 	"crypto"
 	"crypto/subtle"
+	"errors"
 	"fmt"
 
+	"github.com/hardened-oauth/hardened/internal/cnf"
 	"github.com/hardened-oauth/hardened/internal/jose"
-	"github.com/hardened-oauth/hardened/internal/strictjson"
-)
-
-// Size limits of token material.
-const (
-	// MaxConfirmationBytes is the largest "cnf" member accepted: 16 KiB.
-	MaxConfirmationBytes = 16 << 10
-	// MaxClaimsBytes is the largest claims object (JWT payload or
-	// introspection response) accepted: 1 MiB.
-	MaxClaimsBytes = 1 << 20
 )
 
 // Confirmation is the "cnf" claim of an access token
-// (https://datatracker.ietf.org/doc/html/rfc7800#section-3.1) as far as
-// DPoP is concerned: the key thumbprint "jkt" of RFC 9449 §6
-// (https://datatracker.ietf.org/doc/html/rfc9449#section-6), and/or the
-// public key "jwk" of RFC 7800 §3.2, compared by its RFC 7638 thumbprint.
-// The zero value is an unbound token.
+// (https://datatracker.ietf.org/doc/html/rfc7800#section-3.1), as the
+// module's one cnf parser reads it. This package checks "jkt" and "jwk"
+// against the proof key; the other members are listed so that a verifier
+// can refuse what nobody checks. The zero value is an unbound token (no
+// "cnf" member). mtlsbound.Confirmation has the same shape.
 type Confirmation struct {
-	// JKT is the "jkt" member: the base64url SHA-256 thumbprint of the key
-	// the token is bound to.
+	// JKT is the "jkt" member (RFC 9449 §6): the base64url SHA-256 JWK
+	// thumbprint of the key the token is bound to.
 	JKT string
-	// JWK is the "jwk" member's public key, or nil.
+	// JWK is the "jwk" member's public key (RFC 7800 §3.2), or nil. It
+	// binds like "jkt", through its RFC 7638 thumbprint.
 	JWK crypto.PublicKey
+	// X5TS256 is the "x5t#S256" member (RFC 8705 §3.1): a certificate
+	// thumbprint, checked by an mTLS verifier, never by this package.
+	X5TS256 string
+	// KID is the "kid" member (RFC 7800 §3.4). Always refused for now.
+	KID string
+	// JKU is the "jku" member (RFC 7800 §3.5), which comes with KID.
+	// Always refused for now.
+	JKU string
+	// Other lists the names of unregistered members (sorted), such as
+	// "jwe". Always refused.
+	Other []string
 }
 
-// Bound reports whether the confirmation names a key.
-func (c Confirmation) Bound() bool { return c.JKT != "" || c.JWK != nil }
+// Bound reports whether the token carries any confirmation member, known
+// or not.
+func (c Confirmation) Bound() bool {
+	return c.JKT != "" || c.JWK != nil || c.X5TS256 != "" || c.KID != "" || c.JKU != "" || len(c.Other) > 0
+}
 
-// Matches reports whether the key with thumbprint jkt satisfies every
-// method of the confirmation: jkt equal to "jkt" and to the thumbprint of
-// "jwk" when present, compared in constant time. An unbound confirmation
-// matches nothing.
-func (c Confirmation) Matches(jkt string) bool {
-	if !c.Bound() {
+// keyBound reports whether the token is bound to a DPoP key: "jkt" or
+// "jwk".
+func (c Confirmation) keyBound() bool { return c.JKT != "" || c.JWK != nil }
+
+// matches reports whether the key with thumbprint jkt satisfies the key
+// methods of the confirmation: jkt equal to "jkt" and to the thumbprint of
+// "jwk" when present, compared in constant time. A confirmation without
+// "jkt" or "jwk" matches nothing.
+func (c Confirmation) matches(jkt string) bool {
+	if !c.keyBound() {
 		return false
 	}
 	ok := true
@@ -67,100 +78,35 @@ func ctEqual(a, b string) bool {
 	return subtle.ConstantTimeByteEq(v, 0) == 1
 }
 
-// ParseConfirmation parses the value of a "cnf" member. It must be a JSON
-// object of unique members, at most [MaxConfirmationBytes], holding "jkt"
-// (a canonical unpadded base64url SHA-256 digest, 43 characters), "jwk" (a
-// public JWK; private members are refused), or both. Any other member
-// (x5t#S256, jwe, jku, kid, ...) wraps [ErrUnsupportedConfirmation]: this
-// package cannot check it, so it does not vouch for the token. Other
-// malformations wrap [ErrMalformedConfirmation].
-func ParseConfirmation(cnf []byte) (Confirmation, error) {
-	if len(cnf) > MaxConfirmationBytes {
-		return Confirmation{}, fmt.Errorf("%w: over %d bytes", ErrMalformedConfirmation, MaxConfirmationBytes)
-	}
-	var (
-		c                  Confirmation
-		other, badJKT, bad bool
-	)
-	err := strictjson.EachMember(cnf, nil, func(name, value []byte) error {
-		switch string(name) {
-		case "jkt":
-			v, err := strictjson.Unquote(value)
-			if err != nil || !canonicalDigest(v) {
-				badJKT = true
-			}
-			c.JKT = string(v)
-		case "jwk":
-			k, err := jose.ParseJWK(value)
-			if err != nil {
-				bad = true
-				return nil
-			}
-			c.JWK = k.Key
-		default:
-			other = true
-		}
-		return nil
-	})
-	switch {
-	case err != nil:
+// ParseConfirmation parses the value of a "cnf" member with the module's
+// one cnf parser: a strict JSON object of at most 16 KiB whose "jkt" and
+// "x5t#S256" are canonical unpadded base64url SHA-256 digests, whose "jwk"
+// is a public key (private members are refused), whose "jku" is https and
+// comes with "kid". Unknown members are listed in [Confirmation.Other].
+// It only parses: which methods are accepted is the [Verifier]'s policy.
+// Failures wrap [ErrMalformedConfirmation].
+func ParseConfirmation(raw []byte) (Confirmation, error) {
+	c, err := cnf.Parse(raw)
+	if err != nil {
 		return Confirmation{}, fmt.Errorf("%w: %w", ErrMalformedConfirmation, err)
-	case other:
-		return Confirmation{}, ErrUnsupportedConfirmation
-	case badJKT:
-		return Confirmation{}, fmt.Errorf("%w: jkt is not a canonical SHA-256 thumbprint", ErrMalformedConfirmation)
-	case bad:
-		return Confirmation{}, fmt.Errorf("%w: jwk is not a supported public key", ErrMalformedConfirmation)
-	case !c.Bound():
-		return Confirmation{}, fmt.Errorf("%w: no confirmation method", ErrMalformedConfirmation)
 	}
-	return c, nil
-}
-
-// canonicalDigest reports whether s is the canonical unpadded base64url
-// encoding of 32 bytes.
-func canonicalDigest(s []byte) bool {
-	var d [32]byte
-	if len(s) != 43 {
-		return false
-	}
-	n, err := b64.Decode(d[:], s)
-	return err == nil && n == 32
+	return Confirmation(c), nil
 }
 
 // ConfirmationFromClaims reads the "cnf" member of token claims: a JWT
-// access token's payload (RFC 9068) or an RFC 7662 introspection response.
-// The claims must be one JSON object with unique member names, at most
-// [MaxClaimsBytes] ([ErrMalformedClaims]); an "active" member, if present,
-// must be true ([ErrInactiveToken]). Without "cnf" the result is the zero
-// Confirmation and no error: the caller decides whether an unbound token is
-// acceptable. A "cnf" is parsed by [ParseConfirmation].
+// access token's payload (RFC 9068) or an RFC 7662 introspection response,
+// one strict JSON object of at most 1 MiB ([ErrMalformedConfirmation]).
+// An "active" member, if present, must be true ([ErrInactiveToken]).
+// Without "cnf" the result is the zero Confirmation and no error: the
+// caller decides whether an unbound token is acceptable. A "cnf" is parsed
+// as by [ParseConfirmation].
 func ConfirmationFromClaims(claims []byte) (Confirmation, error) {
-	if len(claims) > MaxClaimsBytes {
-		return Confirmation{}, fmt.Errorf("%w: over %d bytes", ErrMalformedClaims, MaxClaimsBytes)
+	c, err := cnf.FromClaims(claims)
+	switch {
+	case errors.Is(err, cnf.ErrInactive):
+		return Confirmation{}, fmt.Errorf("%w: %w", ErrInactiveToken, err)
+	case err != nil:
+		return Confirmation{}, fmt.Errorf("%w: %w", ErrMalformedConfirmation, err)
 	}
-	var (
-		cnf      []byte
-		seenCnf  bool
-		inactive bool
-	)
-	err := strictjson.EachMember(claims, nil, func(name, value []byte) error {
-		switch string(name) {
-		case "cnf":
-			cnf, seenCnf = value, true
-		case "active":
-			inactive = string(value) != "true"
-		}
-		return nil
-	})
-	if err != nil {
-		return Confirmation{}, fmt.Errorf("%w: %w", ErrMalformedClaims, err)
-	}
-	if inactive {
-		return Confirmation{}, ErrInactiveToken
-	}
-	if !seenCnf {
-		return Confirmation{}, nil
-	}
-	return ParseConfirmation(cnf)
+	return Confirmation(c), nil
 }

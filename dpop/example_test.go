@@ -3,6 +3,9 @@ package dpop_test
 import (
 	"context"
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,12 +22,15 @@ import (
 
 // exampleKey is the P-256 key of RFC 7517 Appendix A.2, so that the
 // examples print stable thumbprints. Real code uses dpop.GenerateKey and
-// persists the key (see ExampleMarshalPrivateJWK).
+// persists the key with the root package (hardened.MarshalPrivateKey,
+// hardened.ParsePrivateKey): DPoP-bound refresh tokens only work with the
+// key they are bound to.
 func exampleKey() crypto.Signer {
-	k, err := dpop.ParsePrivateJWK([]byte(`{"kty":"EC","crv":"P-256",
-		"x":"MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4",
-		"y":"4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyM",
-		"d":"870MB6gfuTJ4HtUnUvYMyJpr5eUZNP4Bk43bVdj3eAE"}`))
+	d, err := base64.RawURLEncoding.DecodeString("870MB6gfuTJ4HtUnUvYMyJpr5eUZNP4Bk43bVdj3eAE")
+	if err != nil {
+		panic(err)
+	}
+	k, err := ecdsa.ParseRawPrivateKey(elliptic.P256(), d)
 	if err != nil {
 		panic(err)
 	}
@@ -48,7 +54,9 @@ func ExampleProofer_JKT() {
 	// cn-I_WNMClehiVp51i_0VpOENW1upEerA8sEam5hn-s
 }
 
-// A proof minted by a Proofer and checked by a Verifier.
+// An authorization server's token endpoint checks the proof of each token
+// request (RFC 9449 §5). The expected "htu" is BaseURL followed by the
+// request's path, whatever Host the request names.
 func ExampleVerifier_VerifyProof() {
 	p, err := dpop.NewProofer(dpop.ProoferConfig{Key: exampleKey()})
 	if err != nil {
@@ -59,20 +67,78 @@ func ExampleVerifier_VerifyProof() {
 		panic(err)
 	}
 
-	v := &dpop.Verifier{}
-	got, err := v.VerifyProof(context.Background(), proof, "POST", "https://server.example.com/token", nil)
+	v := &dpop.Verifier{BaseURL: "https://server.example.com"}
+	r := httptest.NewRequest("POST", "http://10.0.0.7:8080/token", nil) // as a proxy forwards it
+	r.Header.Set("DPoP", proof)
+	got, err := v.VerifyProof(r)
 	if err != nil {
 		panic(err)
 	}
 	fmt.Println(got.Method, got.URI)
 	fmt.Println("jkt matches:", got.JKT == p.JKT())
 
-	// The same proof again is a replay.
-	_, err = v.VerifyProof(context.Background(), proof, "POST", "https://server.example.com/token", nil)
-	fmt.Println(errors.Is(err, dpop.ErrProofReplayed))
+	// The same proof again is a replay, answered as RFC 9449 §5 says.
+	_, err = v.VerifyProof(r)
+	fmt.Println(errors.Is(err, dpop.ErrReplay), errors.Is(err, dpop.ErrInvalidProof))
+	w := httptest.NewRecorder()
+	v.WriteTokenError(w, err)
+	fmt.Println(w.Code, strings.TrimSpace(w.Body.String()))
 	// Output:
 	// POST https://server.example.com/token
 	// jkt matches: true
+	// true true
+	// 400 {"error":"invalid_dpop_proof","error_description":"jti already used"}
+}
+
+// A gateway verifies (or introspects) the access token itself, then calls
+// Check for the binding. Here the token is bound both to a DPoP key and to
+// a client certificate: an mtlsbound.Verifier checks the certificate, so
+// the DPoP verifier lists "x5t#S256" as checked elsewhere.
+func ExampleVerifier_Check() {
+	p, err := dpop.NewProofer(dpop.ProoferConfig{Key: exampleKey()})
+	if err != nil {
+		panic(err)
+	}
+	claims := json.RawMessage(`{"sub":"alice","cnf":{"jkt":"` + p.JKT() + `","x5t#S256":"bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg0"}}`)
+	request := func() *http.Request {
+		proof, err := p.Proof("GET", "https://api.example.com/orders", dpop.ProofOptions{AccessToken: "at-1"})
+		if err != nil {
+			panic(err)
+		}
+		r := httptest.NewRequest("GET", "https://api.example.com/orders", nil)
+		r.Header.Set("Authorization", "DPoP at-1")
+		r.Header.Set("DPoP", proof)
+		return r
+	}
+
+	alone := &dpop.Verifier{BaseURL: "https://api.example.com"}
+	_, err = alone.Check(request(), "at-1", claims)
+	fmt.Println(errors.Is(err, dpop.ErrUnsupportedConfirmation))
+
+	gw := &dpop.Verifier{BaseURL: "https://api.example.com", CheckedElsewhere: []string{"x5t#S256"}}
+	res, err := gw.Check(request(), "at-1", claims)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(res.Bound, res.Proof.JKT == res.Confirmation.JKT)
+	// Output:
+	// true
+	// true true
+}
+
+// The confirmation of a token, read from an introspection response.
+func ExampleConfirmationFromClaims() {
+	c, err := dpop.ConfirmationFromClaims([]byte(`{"active":true,"sub":"alice",
+		"cnf":{"jkt":"0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}}`))
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(c.Bound(), c.JKT, c.X5TS256 == "")
+
+	_, err = dpop.ConfirmationFromClaims([]byte(`{"active":false}`))
+	fmt.Println(errors.Is(err, dpop.ErrInactiveToken))
+	// Output:
+	// true 0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I true
 	// true
 }
 
@@ -107,6 +173,7 @@ func ExampleVerifier_Wrap() {
 		api.ServeHTTP(w, r)
 	}))
 	defer srv.Close()
+	v.BaseURL = srv.URL // how clients reach the API; set before the first request
 
 	// Without a token.
 	resp, err := http.Get(srv.URL)
@@ -139,17 +206,19 @@ func ExampleTransport() {
 	attempts := 0
 	as := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		attempts++
-		proof, err := v.Verify(r, nil)
+		proof, err := v.VerifyProof(r)
 		if err != nil {
 			v.WriteTokenError(w, err)
 			return
 		}
+		v.AdvanceNonce(w.Header(), proof)
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]any{
 			"access_token": "at-" + proof.JKT[:4], "token_type": "DPoP", "expires_in": 300,
 		})
 	}))
 	defer as.Close()
+	v.BaseURL = as.URL
 
 	p, err := dpop.NewProofer(dpop.ProoferConfig{Key: exampleKey()})
 	if err != nil {
@@ -168,31 +237,6 @@ func ExampleTransport() {
 	// Output: DPoP at-cn-I after 2 attempts
 }
 
-// Persist the key so that DPoP-bound refresh tokens survive a restart.
-func ExampleMarshalPrivateJWK() {
-	key := exampleKey()
-	saved, err := dpop.MarshalPrivateJWK(key) // secret: store it as such
-	if err != nil {
-		panic(err)
-	}
-	restored, err := dpop.ParsePrivateJWK(saved)
-	if err != nil {
-		panic(err)
-	}
-	a, _ := dpop.NewProofer(dpop.ProoferConfig{Key: key})
-	b, _ := dpop.NewProofer(dpop.ProoferConfig{Key: restored})
-	fmt.Println(a.JKT() == b.JKT())
-
-	pemBytes, err := dpop.MarshalPrivateKeyPEM(key)
-	if err != nil {
-		panic(err)
-	}
-	fmt.Println(strings.SplitN(string(pemBytes), "\n", 2)[0])
-	// Output:
-	// true
-	// -----BEGIN PRIVATE KEY-----
-}
-
 // Stateless nonces: any replica with the same secrets checks any nonce.
 func ExampleNonces() {
 	secret := []byte("0123456789abcdef0123456789abcdef")
@@ -205,7 +249,7 @@ func ExampleNonces() {
 	_, err = b.Check(n)
 	fmt.Println(err == nil)
 	_, err = b.Check("forged")
-	fmt.Println(errors.Is(err, dpop.ErrNonceInvalid))
+	fmt.Println(errors.Is(err, dpop.ErrUseNonce))
 	// Output:
 	// true
 	// true

@@ -1,11 +1,11 @@
 package dpop
 
 import (
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/tls"
 	"encoding/json"
 	"io"
 	"os"
@@ -182,8 +182,6 @@ func (v rfcVectors) proof(t testing.TB, id string) (compact string, htm, htu str
 	return
 }
 
-func fakeTLS() *tls.ConnectionState { return &tls.ConnectionState{} }
-
 func bodyOf(s string) io.ReadCloser { return io.NopCloser(strings.NewReader(s)) }
 
 func readAll(r io.Reader) (string, error) {
@@ -196,4 +194,31 @@ func mustSigner(t testing.TB, key crypto.Signer) *jose.Signer {
 	s, err := jose.NewSigner(key, jose.SignerOptions{Type: ProofType, EmbedJWK: true})
 	require.NoError(t, err)
 	return s
+}
+
+// rsBase is the BaseURL of the test resource server.
+const rsBase = "https://rs.example"
+
+// verifyProof checks one proof with an explicit method and URI: the
+// verifier's core under VerifyProof, Check and Verify, for tests that
+// break one item of a proof at a time.
+func verifyProof(v *Verifier, proof, method, uri string, b *binding) (*Proof, error) {
+	if err := v.init(); err != nil {
+		return nil, err
+	}
+	return v.verify(context.Background(), proof, method, "", uri, b)
+}
+
+// jktClaims returns access token claims bound by cnf.jkt.
+func jktClaims(jkt string) json.RawMessage {
+	return json.RawMessage(`{"sub":"alice","cnf":{"jkt":"` + jkt + `"}}`)
+}
+
+// privateJWK returns key's JWK with its private member "d": a proof
+// header carrying it must be refused.
+func privateJWK(t testing.TB, key *ecdsa.PrivateKey) string {
+	t.Helper()
+	d, err := key.Bytes()
+	require.NoError(t, err)
+	return strings.Replace(publicJWK(t, key.Public()), "{", `{"d":"`+b64.EncodeToString(d)+`",`, 1)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -50,7 +51,7 @@ func newRS(t *testing.T, configure func(*Verifier)) *rsSetup {
 	if configure != nil {
 		configure(rs.v)
 	}
-	rs.srv = httptest.NewTLSServer(rs.v.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	rs.srv = httptest.NewUnstartedServer(rs.v.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rs.calls.Add(1)
 		res, ok := FromContext(r.Context())
 		if !ok {
@@ -64,7 +65,11 @@ func newRS(t *testing.T, configure func(*Verifier)) *rsSetup {
 		w.Header().Set("X-Claims", string(res.Claims))
 		w.WriteHeader(http.StatusOK)
 	})))
+	rs.srv.StartTLS()
 	t.Cleanup(rs.srv.Close)
+	if rs.v.BaseURL == "" {
+		rs.v.BaseURL = rs.srv.URL // set before the first request
+	}
 	return rs
 }
 
@@ -110,6 +115,8 @@ func TestMiddleware(t *testing.T) {
 	rs.tokens["mtls"] = `{"cnf":{"x5t#S256":"bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg0"}}`
 	rs.tokens["both"] = `{"cnf":{"jkt":"` + p.JKT() + `","x5t#S256":"bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg0"}}`
 	rs.tokens["dupcnf"] = `{"cnf":{"jkt":"` + other.JKT() + `"},"cnf":{"jkt":"` + p.JKT() + `"}}`
+	rs.tokens["kid"] = `{"cnf":{"kid":"k1"}}`
+	rs.tokens["jwe"] = `{"cnf":{"jkt":"` + p.JKT() + `","jwe":"eyJ"}}`
 
 	withProof := func(pr *Proofer, scheme, tok string) func(*http.Request) {
 		return func(r *http.Request) {
@@ -151,35 +158,37 @@ func TestMiddleware(t *testing.T) {
 		{"token not token68", func(r *http.Request) { r.Header.Set("Authorization", "DPoP a b") }, 400, "invalid_request", ErrInvalidRequest},
 		{"unknown token", withProof(p, "DPoP", "nope"), 401, "invalid_token", ErrInvalidToken},
 		{"inactive token", withProof(p, "DPoP", "inactive"), 401, "invalid_token", ErrInactiveToken},
-		{"unbound token with DPoP scheme", withProof(p, "DPoP", "unbound"), 401, "invalid_token", ErrNoBinding},
+		{"unbound token with DPoP scheme", withProof(p, "DPoP", "unbound"), 401, "invalid_token", ErrUnbound},
+		{"kid-bound token", withProof(p, "DPoP", "kid"), 401, "invalid_token", ErrUnsupportedConfirmation},
+		{"jwe-bound token", withProof(p, "DPoP", "jwe"), 401, "invalid_token", ErrUnsupportedConfirmation},
 		{"mtls-bound token", withProof(p, "DPoP", "mtls"), 401, "invalid_token", ErrUnsupportedConfirmation},
 		{"cnf with jkt and x5t#S256", withProof(p, "DPoP", "both"), 401, "invalid_token", ErrUnsupportedConfirmation},
-		{"duplicate cnf", withProof(p, "DPoP", "dupcnf"), 401, "invalid_token", ErrMalformedClaims},
-		{"proof from another key", withProof(other, "DPoP", "good"), 401, "invalid_token", ErrKeyBinding},
-		{"no proof", func(r *http.Request) { r.Header.Set("Authorization", "DPoP good") }, 401, "invalid_dpop_proof", ErrNoProof},
+		{"duplicate cnf", withProof(p, "DPoP", "dupcnf"), 401, "invalid_token", ErrMalformedConfirmation},
+		{"proof from another key", withProof(other, "DPoP", "good"), 401, "invalid_token", ErrBindingMismatch},
+		{"no proof", func(r *http.Request) { r.Header.Set("Authorization", "DPoP good") }, 401, "invalid_dpop_proof", errNoProof},
 		{"two proofs", func(r *http.Request) {
 			withProof(p, "DPoP", "good")(r)
 			proof, _ := p.Proof("GET", uri, ProofOptions{AccessToken: "good"})
 			r.Header.Add("DPoP", proof)
-		}, 401, "invalid_dpop_proof", ErrMultipleProofs},
+		}, 401, "invalid_dpop_proof", errMultipleProofs},
 		{"proof for another token", func(r *http.Request) {
 			r.Header.Set("Authorization", "DPoP good")
 			proof, _ := p.Proof("GET", uri, ProofOptions{AccessToken: "other"})
 			r.Header.Set("DPoP", proof)
-		}, 401, "invalid_dpop_proof", ErrAccessTokenHash},
+		}, 401, "invalid_dpop_proof", errAccessTokenHash},
 		{"proof for another URI", func(r *http.Request) {
 			r.Header.Set("Authorization", "DPoP good")
 			proof, _ := p.Proof("GET", rs.srv.URL+"/other", ProofOptions{AccessToken: "good"})
 			r.Header.Set("DPoP", proof)
-		}, 401, "invalid_dpop_proof", ErrProofURI},
+		}, 401, "invalid_dpop_proof", errProofURI},
 		{"empty proof", func(r *http.Request) {
 			r.Header.Set("Authorization", "DPoP good")
 			r.Header["Dpop"] = []string{""}
-		}, 401, "invalid_dpop_proof", ErrMalformedProof},
+		}, 401, "invalid_dpop_proof", errMalformedProof},
 		{"100 KB proof", func(r *http.Request) {
 			r.Header.Set("Authorization", "DPoP good")
 			r.Header.Set("DPoP", strings.Repeat("A", 100<<10))
-		}, 401, "invalid_dpop_proof", ErrProofTooLarge},
+		}, 401, "invalid_dpop_proof", errProofTooLarge},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			resp := rs.do(t, tc.mod)
@@ -201,7 +210,7 @@ func TestMiddleware(t *testing.T) {
 		require.Equal(t, 200, resp.StatusCode)
 		resp = rs.do(t, func(r *http.Request) { r.Header.Set("Authorization", "DPoP good"); r.Header.Set("DPoP", proof) })
 		require.Equal(t, 401, resp.StatusCode)
-		require.ErrorIs(t, rs.lastErr(), ErrProofReplayed)
+		require.ErrorIs(t, rs.lastErr(), ErrReplay)
 	})
 }
 
@@ -229,7 +238,7 @@ func TestMiddlewareNonces(t *testing.T) {
 	require.Equal(t, "api", c.Get("realm"))
 	nonce := resp.Header.Get("DPoP-Nonce")
 	require.NotEmpty(t, nonce)
-	require.ErrorIs(t, rs.lastErr(), ErrNonceMissing)
+	require.ErrorIs(t, rs.lastErr(), errNonceMissing)
 
 	resp = send(nonce)
 	require.Equal(t, 200, resp.StatusCode)
@@ -237,7 +246,7 @@ func TestMiddlewareNonces(t *testing.T) {
 	resp = send("stale")
 	require.Equal(t, 401, resp.StatusCode)
 	require.Equal(t, CodeUseNonce, challengeOf(t, resp, "DPoP").Get("error"))
-	require.ErrorIs(t, rs.lastErr(), ErrNonceInvalid)
+	require.ErrorIs(t, rs.lastErr(), errNonceInvalid)
 
 	// Other errors carry a nonce too.
 	resp = rs.do(t, func(r *http.Request) {})
@@ -248,12 +257,12 @@ func TestMiddlewareNonces(t *testing.T) {
 func TestMiddlewareBearer(t *testing.T) {
 	t.Parallel()
 	p := newProofer(t, newKey(t), fixedNow)
-	rs := newRS(t, func(v *Verifier) { v.InsecureAllowBearer = true })
+	rs := newRS(t, func(v *Verifier) { v.InsecureAllowUnbound = true })
 	rs.tokens["bound"] = `{"cnf":{"jkt":"` + p.JKT() + `"}}`
 	rs.tokens["plain"] = `{"sub":"x"}`
 
 	// A DPoP-bound token sent as a bearer token: the downgrade of RFC 9449
-	// §7.2, refused even with InsecureAllowBearer, proof or not.
+	// §7.2, refused even with InsecureAllowUnbound, proof or not.
 	resp := rs.do(t, func(r *http.Request) {
 		r.Header.Set("Authorization", "Bearer bound")
 		proof, err := p.Proof("GET", rs.srv.URL+"/resource", ProofOptions{AccessToken: "bound"})
@@ -261,7 +270,8 @@ func TestMiddlewareBearer(t *testing.T) {
 		r.Header.Set("DPoP", proof)
 	})
 	require.Equal(t, 401, resp.StatusCode)
-	require.ErrorIs(t, rs.lastErr(), ErrBearerDowngrade)
+	require.ErrorIs(t, rs.lastErr(), errDowngrade)
+	require.ErrorIs(t, rs.lastErr(), ErrInvalidToken)
 	require.Equal(t, "invalid_token", challengeOf(t, resp, "Bearer").Get("error"))
 	require.Equal(t, "ES256 PS256 EdDSA", challengeOf(t, resp, "DPoP").Get("algs"))
 
@@ -281,7 +291,7 @@ func TestMiddlewareFailures(t *testing.T) {
 	called := false
 	next := http.HandlerFunc(func(http.ResponseWriter, *http.Request) { called = true })
 	req := func() *http.Request {
-		r := httptest.NewRequest("GET", "https://rs.example/resource", nil)
+		r := httptest.NewRequest("GET", rsURI, nil)
 		r.Header.Set("Authorization", "DPoP tok")
 		proof, err := p.Proof("GET", "https://rs.example/resource", ProofOptions{AccessToken: "tok"})
 		require.NoError(t, err)
@@ -297,9 +307,10 @@ func TestMiddlewareFailures(t *testing.T) {
 		v      *Verifier
 		status int
 	}{
-		{"no Token func", &Verifier{Now: clock(fixedNow)}, 500},
-		{"bad algorithms", &Verifier{Now: clock(fixedNow), Token: token, Algorithms: []string{"none"}}, 500},
-		{"replay store down", &Verifier{Now: clock(fixedNow), Token: token, Replay: failingStore{errors.New("down")}}, 503},
+		{"no Token func", &Verifier{BaseURL: rsBase, Now: clock(fixedNow)}, 500},
+		{"no BaseURL", &Verifier{Now: clock(fixedNow), Token: token}, 500},
+		{"bad algorithms", &Verifier{BaseURL: rsBase, Now: clock(fixedNow), Token: token, Algorithms: []string{"none"}}, 500},
+		{"replay store down", &Verifier{BaseURL: rsBase, Now: clock(fixedNow), Token: token, Replay: failingStore{errors.New("down")}}, 503},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := httptest.NewRecorder()
@@ -310,7 +321,7 @@ func TestMiddlewareFailures(t *testing.T) {
 	}
 
 	// The request handed to next is a copy; the original is untouched.
-	v := &Verifier{Now: clock(fixedNow), Token: token}
+	v := &Verifier{BaseURL: rsBase, Now: clock(fixedNow), Token: token}
 	r := req()
 	var seen *http.Request
 	v.Wrap(http.HandlerFunc(func(_ http.ResponseWriter, r2 *http.Request) { seen = r2 })).ServeHTTP(httptest.NewRecorder(), r)
@@ -325,17 +336,19 @@ func TestMiddlewareFailures(t *testing.T) {
 func TestWriteTokenError(t *testing.T) {
 	t.Parallel()
 	n := &Nonces{Secrets: [][]byte{nonceSecret}, Now: clock(fixedNow)}
-	v := &Verifier{Nonces: n}
+	v := &Verifier{BaseURL: "https://as.example", Nonces: n}
 	for _, tc := range []struct {
 		name   string
 		err    error
 		status int
 		code   string
 	}{
-		{"use nonce", useNonce(ErrNonceMissing, "nonce required"), 400, CodeUseNonce},
-		{"invalid proof", invalid(ErrProofSignature, "x"), 400, CodeInvalidProof},
+		{"use nonce", useNonce(errNonceMissing, "nonce required"), 400, CodeUseNonce},
+		{"invalid proof", invalid(errProofSignature, "x"), 400, CodeInvalidProof},
+		{"replayed proof", invalid(ErrReplay, "x"), 400, CodeInvalidProof},
+		{"unclean path", fmt.Errorf("%w: %w", ErrInvalidRequest, errUncleanPath), 400, CodeInvalidRequest},
 		{"store", ErrReplayStore, 503, "server_error"},
-		{"config", ErrInvalidConfig, 500, "server_error"},
+		{"config", configError("Verifier.BaseURL", "required"), 500, "server_error"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -42,7 +42,7 @@ var nonceLabel = []byte("hardened-oauth dpop nonce v1\x00")
 type Nonces struct {
 	// Secrets are the HMAC keys, each at least [MinNonceSecret] bytes of
 	// random data. The first issues nonces; all of them are tried when
-	// checking one. Required: an empty list fails with [ErrInvalidConfig].
+	// checking one. Required: an empty list is a [*ConfigError].
 	Secrets [][]byte
 	// Lifetime is how long a nonce is accepted after the start of its
 	// step. Zero means [DefaultNonceLifetime]; it must be at least 4 s.
@@ -56,17 +56,22 @@ type Nonces struct {
 	Now func() time.Time
 }
 
-func (n *Nonces) check() error {
-	if n == nil || len(n.Secrets) == 0 {
-		return fmt.Errorf("%w: Nonces.Secrets is required", ErrInvalidConfig)
+// check validates the configuration; field is the Go path of n in error
+// messages ("Nonces", "Verifier.Nonces").
+func (n *Nonces) check(field string) error {
+	if n == nil {
+		return configError(field, "nil *Nonces")
+	}
+	if len(n.Secrets) == 0 {
+		return configError(field+".Secrets", "required")
 	}
 	for _, s := range n.Secrets {
 		if len(s) < MinNonceSecret {
-			return fmt.Errorf("%w: nonce secrets need %d bytes or more", ErrInvalidConfig, MinNonceSecret)
+			return configError(field+".Secrets", fmt.Sprintf("each secret needs %d bytes or more", MinNonceSecret))
 		}
 	}
 	if n.Lifetime != 0 && n.Lifetime < 4*time.Second {
-		return fmt.Errorf("%w: Nonces.Lifetime under 4s", ErrInvalidConfig)
+		return configError(field+".Lifetime", "under 4s")
 	}
 	return nil
 }
@@ -89,7 +94,7 @@ func (n *Nonces) now() time.Time {
 
 // New returns the current nonce. It fails only on a misconfiguration.
 func (n *Nonces) New() (string, error) {
-	if err := n.check(); err != nil {
+	if err := n.check("Nonces"); err != nil {
 		return "", err
 	}
 	return n.at(n.now()), nil
@@ -115,10 +120,11 @@ func (n *Nonces) mac(secret, epoch []byte) [sha256.Size]byte {
 }
 
 // Check verifies a nonce presented in a proof and returns how long it
-// stays valid. An unknown, forged or expired nonce wraps [ErrNonceInvalid]
-// and [ErrUseNonce].
+// stays valid. An unknown, forged or expired nonce wraps [ErrUseNonce]. A
+// [Verifier] with Nonces set checks the nonces of proofs itself; Check is
+// for servers that carry nonces elsewhere.
 func (n *Nonces) Check(nonce string) (time.Duration, error) {
-	if err := n.check(); err != nil {
+	if err := n.check("Nonces"); err != nil {
 		return 0, err
 	}
 	return n.verify(nonce, n.now())
@@ -127,10 +133,10 @@ func (n *Nonces) Check(nonce string) (time.Duration, error) {
 func (n *Nonces) verify(nonce string, now time.Time) (time.Duration, error) {
 	var raw [nonceLen]byte
 	if b64.EncodedLen(nonceLen) != len(nonce) {
-		return 0, useNonce(ErrNonceInvalid, "invalid nonce")
+		return 0, useNonce(errNonceInvalid, "invalid nonce")
 	}
 	if _, err := b64.Decode(raw[:], []byte(nonce)); err != nil {
-		return 0, useNonce(ErrNonceInvalid, "invalid nonce")
+		return 0, useNonce(errNonceInvalid, "invalid nonce")
 	}
 	ok := false
 	for _, s := range n.Secrets {
@@ -140,18 +146,18 @@ func (n *Nonces) verify(nonce string, now time.Time) (time.Duration, error) {
 		}
 	}
 	if !ok {
-		return 0, useNonce(ErrNonceInvalid, "invalid nonce")
+		return 0, useNonce(errNonceInvalid, "invalid nonce")
 	}
 	epoch := int64(binary.BigEndian.Uint64(raw[:8]))
 	start := time.UnixMilli(epoch)
 	// A replica whose clock runs a little ahead may have issued a nonce
 	// for the next step: accept one step of skew.
 	if start.After(now.Add(n.step())) {
-		return 0, useNonce(ErrNonceInvalid, "nonce from the future")
+		return 0, useNonce(errNonceInvalid, "nonce from the future")
 	}
 	left := start.Add(n.lifetime()).Sub(now)
 	if left <= 0 {
-		return 0, useNonce(ErrNonceInvalid, "nonce expired")
+		return 0, useNonce(errNonceInvalid, "nonce expired")
 	}
 	return left, nil
 }

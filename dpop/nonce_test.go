@@ -1,6 +1,7 @@
 package dpop
 
 import (
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -52,23 +53,23 @@ func TestNonces(t *testing.T) {
 	_, err = n.Check(cur)
 	require.NoError(t, err, "the first secret signs")
 	_, err = n.Check(byOld)
-	require.ErrorIs(t, err, ErrNonceInvalid, "a retired secret no longer verifies")
+	require.ErrorIs(t, err, errNonceInvalid, "a retired secret no longer verifies")
 
 	// Expiry.
 	clk.Advance(DefaultNonceLifetime)
 	_, err = n.Check(a)
-	require.ErrorIs(t, err, ErrNonceInvalid)
+	require.ErrorIs(t, err, errNonceInvalid)
 	require.ErrorIs(t, err, ErrUseNonce)
 
 	// A nonce from too far in the future (a forged or skewed epoch).
 	future, err := (&Nonces{Secrets: [][]byte{nonceSecret}, Now: clock(clk.Now().Add(time.Hour))}).New()
 	require.NoError(t, err)
 	_, err = n.Check(future)
-	require.ErrorIs(t, err, ErrNonceInvalid)
+	require.ErrorIs(t, err, errNonceInvalid)
 
 	for _, bad := range []string{"", "x", strings.Repeat("A", 32), a + "A", "!" + a[1:]} {
 		_, err = n.Check(bad)
-		require.ErrorIs(t, err, ErrNonceInvalid, bad)
+		require.ErrorIs(t, err, errNonceInvalid, bad)
 	}
 }
 
@@ -99,7 +100,7 @@ func TestAdvanceNonce(t *testing.T) {
 	t.Parallel()
 	clk := &movableClock{t: fixedNow}
 	n := &Nonces{Secrets: [][]byte{nonceSecret}, Lifetime: 8 * time.Minute, Now: clk.Now}
-	v := &Verifier{Nonces: n, Now: clk.Now}
+	v := &Verifier{BaseURL: "https://as.example", Nonces: n, Now: clk.Now}
 	k := newKey(t)
 	p, err := NewProofer(ProoferConfig{Key: k, Now: clk.Now})
 	require.NoError(t, err)
@@ -109,7 +110,9 @@ func TestAdvanceNonce(t *testing.T) {
 	verify := func() *Proof {
 		proof, err := p.Proof("POST", "https://as.example/token", ProofOptions{Nonce: nonce})
 		require.NoError(t, err)
-		got, err := v.VerifyProof(t.Context(), proof, "POST", "https://as.example/token", nil)
+		r := httptest.NewRequest("POST", "https://as.example/token", nil)
+		r.Header.Set("DPoP", proof)
+		got, err := v.VerifyProof(r)
 		require.NoError(t, err)
 		return got
 	}
@@ -129,7 +132,7 @@ func TestAdvanceNonce(t *testing.T) {
 	// Disabled with a negative RefreshBefore.
 	n2 := *n
 	n2.RefreshBefore = -1
-	v2 := &Verifier{Nonces: &n2, Now: clk.Now}
+	v2 := &Verifier{BaseURL: "https://as.example", Nonces: &n2, Now: clk.Now}
 	h2 := make(map[string][]string)
 	v2.AdvanceNonce(h2, got)
 	require.Empty(t, h2)

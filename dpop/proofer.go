@@ -2,9 +2,12 @@ package dpop
 
 import (
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -24,19 +27,24 @@ const ProofType = "dpop+jwt"
 // https://datatracker.ietf.org/doc/html/rfc9449#section-10).
 const JKTParam = "dpop_jkt"
 
-// ClientAlgorithms are the algorithms a [Proofer] signs with: ES256,
-// ES384, ES512, PS256, PS384, PS512 and EdDSA. RSASSA-PKCS1-v1_5 (RS*) is
-// not offered: FAPI 2.0 does not allow it. The list is informative:
-// NewProofer checks against its own copy, so changing it changes nothing.
-var ClientAlgorithms = []string{jose.ES256, jose.ES384, jose.ES512, jose.PS256, jose.PS384, jose.PS512, jose.EdDSA}
-
-var clientAlgs = append([]string(nil), ClientAlgorithms...)
+// clientAlgs are the algorithms a [Proofer] signs with. RSASSA-PKCS1-v1_5
+// (RS*) is not offered: FAPI 2.0 does not allow it.
+var clientAlgs = []string{jose.ES256, jose.ES384, jose.ES512, jose.PS256, jose.PS384, jose.PS512, jose.EdDSA}
 
 // jtiBytes is the randomness of a proof's jti: 128 bits, above the 96 bits
 // RFC 9449 §11.1 asks for.
 const jtiBytes = 16
 
 var b64 = base64.RawURLEncoding.Strict()
+
+// GenerateKey returns a new ECDSA P-256 key, the default DPoP key (ES256).
+// DPoP-bound refresh tokens (RFC 9449 §5) only work with the key they are
+// bound to: persist it with the root package's key functions
+// (hardened.MarshalPrivateKey, hardened.ParsePrivateKey), the module's one
+// place for key files.
+func GenerateKey() (*ecdsa.PrivateKey, error) {
+	return ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+}
 
 // ProoferConfig configures [NewProofer].
 type ProoferConfig struct {
@@ -46,8 +54,9 @@ type ProoferConfig struct {
 	Key crypto.Signer
 	// Algorithm is the JWS algorithm. Empty selects it from the key: ES256
 	// for P-256 (the default and recommended key), ES384, ES512, EdDSA for
-	// Ed25519, PS256 for RSA. It must be one of [ClientAlgorithms] and fit
-	// the key.
+	// Ed25519, PS256 for RSA. It must be one of ES256, ES384, ES512, PS256,
+	// PS384, PS512 or EdDSA (RS* is not offered: FAPI 2.0 forbids it) and
+	// fit the key.
 	Algorithm string
 	// Now returns the time written as "iat". Nil means time.Now.
 	Now func() time.Time
@@ -68,26 +77,30 @@ type Proofer struct {
 // thumbprint; an unusable key or algorithm is reported here, once.
 func NewProofer(c ProoferConfig) (*Proofer, error) {
 	if c.Key == nil {
-		return nil, fmt.Errorf("%w: ProoferConfig.Key is required", ErrInvalidConfig)
+		return nil, configError("ProoferConfig.Key", "required")
 	}
+	const keys = "must be ECDSA P-256, P-384 or P-521, Ed25519, or RSA of 2048 bits or more"
 	alg := c.Algorithm
 	if alg == "" {
 		a, err := jose.AlgorithmFor(c.Key.Public())
 		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrUnsupportedKey, err)
+			return nil, configError("ProoferConfig.Key", keys)
 		}
 		alg = a
 	}
 	if !contains(clientAlgs, alg) {
-		return nil, fmt.Errorf("%w: algorithm %q not allowed for DPoP proofs", ErrInvalidConfig, alg)
+		return nil, configError("ProoferConfig.Algorithm", fmt.Sprintf("%q is not a DPoP proof algorithm (ES256, ES384, ES512, PS256, PS384, PS512, EdDSA)", truncate(alg, 32)))
 	}
 	s, err := jose.NewSigner(c.Key, jose.SignerOptions{Algorithm: alg, Type: ProofType, EmbedJWK: true})
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUnsupportedKey, err)
+		if errors.Is(err, jose.ErrKeyMismatch) {
+			return nil, configError("ProoferConfig.Algorithm", "does not fit the key")
+		}
+		return nil, configError("ProoferConfig.Key", keys)
 	}
 	jkt, err := jose.Thumbprint(s.Public())
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUnsupportedKey, err)
+		return nil, configError("ProoferConfig.Key", keys)
 	}
 	now := c.Now
 	if now == nil {
@@ -126,7 +139,7 @@ func (p *Proofer) Proof(method, uri string, o ProofOptions) (string, error) {
 	}
 	u, err := url.Parse(uri)
 	if err != nil {
-		return "", fmt.Errorf("%w: request URI does not parse", ErrInvalidConfig)
+		return "", fmt.Errorf("%w: request URI does not parse", ErrInvalidRequest)
 	}
 	htu, err := htuOf(u)
 	if err != nil {
@@ -166,7 +179,7 @@ func isPlainHTU(uri string) bool {
 func htuOf(u *url.URL) (string, error) {
 	origin, err := originOf(u)
 	if err != nil {
-		return "", fmt.Errorf("%w: request URI is not an absolute http(s) URI", ErrInvalidConfig)
+		return "", fmt.Errorf("%w: request URI is not an absolute http(s) URI", ErrInvalidRequest)
 	}
 	path := u.EscapedPath()
 	if path == "" {
@@ -179,7 +192,7 @@ func htuOf(u *url.URL) (string, error) {
 // them.
 func (p *Proofer) proof(method, htu, accessToken, nonce string) (string, error) {
 	if !isToken(method) {
-		return "", fmt.Errorf("%w: invalid HTTP method", ErrInvalidConfig)
+		return "", fmt.Errorf("%w: invalid HTTP method", ErrInvalidRequest)
 	}
 	var rnd [jtiBytes]byte
 	_, _ = rand.Read(rnd[:]) // crypto/rand.Read never fails (Go 1.24+)

@@ -89,11 +89,11 @@ func TestProofHTU(t *testing.T) {
 	}
 	for _, bad := range []string{"/relative", "ftp://x.example/a", "https:///nohost", "::bad"} {
 		_, err := p.Proof("GET", bad, ProofOptions{})
-		require.ErrorIs(t, err, ErrInvalidConfig, bad)
+		require.ErrorIs(t, err, ErrInvalidRequest, bad)
 	}
 	for _, m := range []string{"", "GE T", "GET\n", `G"T`} {
 		_, err := p.Proof(m, "https://rs.example/", ProofOptions{})
-		require.ErrorIs(t, err, ErrInvalidConfig, m)
+		require.ErrorIs(t, err, ErrInvalidRequest, m)
 	}
 }
 
@@ -139,29 +139,33 @@ func TestNewProofer(t *testing.T) {
 	ec := newKey(t)
 
 	for _, tc := range []struct {
-		name    string
-		cfg     ProoferConfig
-		wantAlg string
-		wantErr error
+		name      string
+		cfg       ProoferConfig
+		wantAlg   string
+		wantField string
 	}{
-		{"P-256 defaults to ES256", ProoferConfig{Key: ec}, "ES256", nil},
-		{"P-384 defaults to ES384", ProoferConfig{Key: ec384}, "ES384", nil},
-		{"Ed25519 defaults to EdDSA", ProoferConfig{Key: ed}, "EdDSA", nil},
-		{"RSA defaults to PS256", ProoferConfig{Key: rk}, "PS256", nil},
-		{"opaque signer (HSM, KMS)", ProoferConfig{Key: opaqueSigner{ec}}, "ES256", nil},
-		{"nil key", ProoferConfig{}, "", ErrInvalidConfig},
-		{"RS256 not offered", ProoferConfig{Key: rk, Algorithm: "RS256"}, "", ErrInvalidConfig},
-		{"none", ProoferConfig{Key: ec, Algorithm: "none"}, "", ErrInvalidConfig},
-		{"HS256", ProoferConfig{Key: ec, Algorithm: "HS256"}, "", ErrInvalidConfig},
-		{"alg does not fit key", ProoferConfig{Key: ec, Algorithm: "ES384"}, "", ErrUnsupportedKey},
-		{"P-224", ProoferConfig{Key: ec224}, "", ErrUnsupportedKey},
-		{"RSA 1024", ProoferConfig{Key: small}, "", ErrUnsupportedKey},
+		{"P-256 defaults to ES256", ProoferConfig{Key: ec}, "ES256", ""},
+		{"P-384 defaults to ES384", ProoferConfig{Key: ec384}, "ES384", ""},
+		{"Ed25519 defaults to EdDSA", ProoferConfig{Key: ed}, "EdDSA", ""},
+		{"RSA defaults to PS256", ProoferConfig{Key: rk}, "PS256", ""},
+		{"RSA with PS512", ProoferConfig{Key: rk, Algorithm: "PS512"}, "PS512", ""},
+		{"opaque signer (HSM, KMS)", ProoferConfig{Key: opaqueSigner{ec}}, "ES256", ""},
+		{"nil key", ProoferConfig{}, "", "ProoferConfig.Key"},
+		{"RS256 not offered", ProoferConfig{Key: rk, Algorithm: "RS256"}, "", "ProoferConfig.Algorithm"},
+		{"none", ProoferConfig{Key: ec, Algorithm: "none"}, "", "ProoferConfig.Algorithm"},
+		{"HS256", ProoferConfig{Key: ec, Algorithm: "HS256"}, "", "ProoferConfig.Algorithm"},
+		{"alg does not fit key", ProoferConfig{Key: ec, Algorithm: "ES384"}, "", "ProoferConfig.Algorithm"},
+		{"P-224", ProoferConfig{Key: ec224}, "", "ProoferConfig.Key"},
+		{"RSA 1024", ProoferConfig{Key: small}, "", "ProoferConfig.Key"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			p, err := NewProofer(tc.cfg)
-			if tc.wantErr != nil {
-				require.ErrorIs(t, err, tc.wantErr)
+			if tc.wantField != "" {
+				require.ErrorIs(t, err, ErrInvalidConfig)
+				var ce *ConfigError
+				require.ErrorAs(t, err, &ce)
+				require.Equal(t, tc.wantField, ce.Field)
 				return
 			}
 			require.NoError(t, err)

@@ -3,7 +3,6 @@
 package dpop
 
 import (
-	"context"
 	"crypto/ecdsa"
 	"crypto/rand"
 	"crypto/sha256"
@@ -57,38 +56,30 @@ func BenchmarkRatioProof(b *testing.B) {
 }
 
 func BenchmarkRatioVerify(b *testing.B) {
+	proofs, r, claims := benchProofs(b, b.N)
 	k := newKey(b)
-	p := newProofer(b, k, time.Now())
-	proofs := make([]string, b.N)
-	for i := range proofs {
-		var err error
-		if proofs[i], err = p.Proof("GET", rsURI, ProofOptions{AccessToken: benchToken}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	input := benchInput(b, p)
+	input := benchInput(b, newProofer(b, k, time.Now()))
 	sum := sha256.Sum256(input)
 	sig, err := ecdsa.SignASN1(rand.Reader, k, sum[:])
 	if err != nil {
 		b.Fatal(err)
 	}
 	pub := &k.PublicKey
-	v := &Verifier{MaxAge: time.Hour}
-	bind := &Binding{AccessToken: benchToken, Confirmation: Confirmation{JKT: p.JKT()}}
-	ctx := context.Background()
+	v := &Verifier{BaseURL: rsBase, MaxAge: time.Hour}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	var base, ours int64
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {
+		r.Header["Dpop"] = proofs[i : i+1]
 		t0 := threadCPU()
 		s := sha256.Sum256(input)
 		if !ecdsa.VerifyASN1(pub, s[:], sig) {
 			b.Fatal("verify failed")
 		}
 		t1 := threadCPU()
-		if _, err := v.VerifyProof(ctx, proofs[i], "GET", rsURI, bind); err != nil {
+		if _, err := v.Check(r, benchToken, claims); err != nil {
 			b.Fatal(err)
 		}
 		t2 := threadCPU()

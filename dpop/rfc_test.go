@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"math/big"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -19,10 +20,9 @@ import (
 
 // TestRFC9449Proofs verifies the three signed proofs of RFC 9449 (Figures
 // 2/5, 7 and 13) with the verifier, its clock set to each proof's iat. They
-// pass every check, htu included: the proofs' htu are the RFC's URIs and
-// VerifyProof is given those URIs, as a server at server.example.com or
-// resource.example.org would compute them. Nonce checks are off: the
-// spec's proofs carry no nonce.
+// pass every check, htu included: the verifiers are configured with the
+// RFC's origins (server.example.com, resource.example.org). Nonce checks
+// are off: the spec's proofs carry no nonce.
 func TestRFC9449Proofs(t *testing.T) {
 	t.Parallel()
 	v := loadRFC(t)
@@ -30,12 +30,18 @@ func TestRFC9449Proofs(t *testing.T) {
 	require.NoError(t, json.Unmarshal(v.PublicJWK.JWK, &jwk))
 	const rfcJKT = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I" // RFC 9449 §6.1 Figure 9
 	require.Equal(t, rfcJKT, v.PublicJWK.JKT.Value)
+	const as = "https://server.example.com"
+	tokenRequest := func(proof, htm string) *http.Request {
+		r := httptest.NewRequest(htm, "/token", nil)
+		r.Header.Set("DPoP", proof)
+		return r
+	}
 
 	t.Run("token request (Figure 2)", func(t *testing.T) {
 		t.Parallel()
-		proof, htm, htu, iat := v.proof(t, "token_request_proof")
-		ver := &Verifier{Now: clock(time.Unix(iat, 0))}
-		p, err := ver.VerifyProof(context.Background(), proof, htm, htu, nil)
+		proof, htm, _, iat := v.proof(t, "token_request_proof")
+		ver := &Verifier{BaseURL: as, Now: clock(time.Unix(iat, 0))}
+		p, err := ver.VerifyProof(tokenRequest(proof, htm))
 		require.NoError(t, err)
 		require.Equal(t, rfcJKT, p.JKT)
 		require.Equal(t, "-BwC3ESc6acc2lTc", p.ID)
@@ -46,9 +52,9 @@ func TestRFC9449Proofs(t *testing.T) {
 
 	t.Run("refresh request (Figure 7) reuses Figure 2's jti", func(t *testing.T) {
 		t.Parallel()
-		proof, htm, htu, iat := v.proof(t, "refresh_token_request_proof")
-		ver := &Verifier{Now: clock(time.Unix(iat, 0))}
-		p, err := ver.VerifyProof(context.Background(), proof, htm, htu, nil)
+		proof, htm, _, iat := v.proof(t, "refresh_token_request_proof")
+		ver := &Verifier{BaseURL: as, Now: clock(time.Unix(iat, 0))}
+		p, err := ver.VerifyProof(tokenRequest(proof, htm))
 		require.NoError(t, err)
 		require.Equal(t, rfcJKT, p.JKT)
 
@@ -58,50 +64,58 @@ func TestRFC9449Proofs(t *testing.T) {
 		// asks.
 		first, _, _, iat2 := v.proof(t, "token_request_proof")
 		clk := &movableClock{t: time.Unix(iat2, 0)}
-		long := &Verifier{Now: clk.Now, MaxAge: time.Hour}
-		_, err = long.VerifyProof(context.Background(), first, htm, htu, nil)
+		long := &Verifier{BaseURL: as, Now: clk.Now, MaxAge: time.Hour}
+		_, err = long.VerifyProof(tokenRequest(first, htm))
 		require.NoError(t, err)
 		clk.Advance(time.Duration(iat-iat2) * time.Second)
-		_, err = long.VerifyProof(context.Background(), proof, htm, htu, nil)
-		require.ErrorIs(t, err, ErrProofReplayed)
+		_, err = long.VerifyProof(tokenRequest(proof, htm))
+		require.ErrorIs(t, err, ErrReplay)
 	})
 
 	t.Run("resource request (Figure 13) with ath and cnf.jkt", func(t *testing.T) {
 		t.Parallel()
 		proof, htm, htu, iat := v.proof(t, "resource_request_proof")
 		require.Equal(t, v.ATH.ATH, AccessTokenHash(v.ATH.AccessToken), "RFC 9449 Figure 14 ath")
-		ver := &Verifier{Now: clock(time.Unix(iat, 0))}
-		b := &Binding{AccessToken: v.ATH.AccessToken, Confirmation: Confirmation{JKT: rfcJKT}}
-		p, err := ver.VerifyProof(context.Background(), proof, htm, htu, b)
+		ver := &Verifier{BaseURL: "https://resource.example.org", Now: clock(time.Unix(iat, 0))}
+		b := &binding{token: v.ATH.AccessToken, cnf: Confirmation{JKT: rfcJKT}}
+		p, err := verifyProof(ver, proof, htm, htu, b)
 		require.NoError(t, err)
 		require.Equal(t, v.ATH.ATH, p.AccessTokenHash)
 
 		// The same proof with another token, or a token bound to another
 		// key, fails.
-		ver2 := &Verifier{Now: clock(time.Unix(iat, 0))}
-		_, err = ver2.VerifyProof(context.Background(), proof, htm, htu, &Binding{AccessToken: "other", Confirmation: b.Confirmation})
-		require.ErrorIs(t, err, ErrAccessTokenHash)
-		_, err = ver2.VerifyProof(context.Background(), proof, htm, htu, &Binding{AccessToken: v.ATH.AccessToken, Confirmation: Confirmation{JKT: AccessTokenHash("k")}})
-		require.ErrorIs(t, err, ErrKeyBinding)
+		ver2 := &Verifier{BaseURL: "https://resource.example.org", Now: clock(time.Unix(iat, 0))}
+		_, err = verifyProof(ver2, proof, htm, htu, &binding{token: "other", cnf: b.cnf})
+		require.ErrorIs(t, err, errAccessTokenHash)
+		_, err = verifyProof(ver2, proof, htm, htu, &binding{token: v.ATH.AccessToken, cnf: Confirmation{JKT: AccessTokenHash("k")}})
+		require.ErrorIs(t, err, ErrBindingMismatch)
 
-		// And through an http.Request as Figure 13 shows it.
-		r, err := http.NewRequest("GET", "https://resource.example.org/protectedresource", nil)
-		require.NoError(t, err)
-		r.Host = "resource.example.org"
-		r.TLS = fakeTLS()
+		// And through Verify, with the request of Figure 13 and the
+		// introspection response of Figure 11 (cnf.jkt).
+		r := httptest.NewRequest("GET", "https://resource.example.org/protectedresource", nil)
 		r.Header.Set("Authorization", "DPoP "+v.ATH.AccessToken)
 		r.Header.Set("DPoP", proof)
-		ver3 := &Verifier{Now: clock(time.Unix(iat, 0))}
-		_, err = ver3.Verify(r, b)
+		ver3 := &Verifier{
+			BaseURL: "https://resource.example.org",
+			Now:     clock(time.Unix(iat, 0)),
+			Token: func(_ context.Context, tok string) (json.RawMessage, error) {
+				require.Equal(t, v.ATH.AccessToken, tok)
+				return v.Introspection.Response.JSON, nil
+			},
+		}
+		res, err := ver3.Verify(r)
 		require.NoError(t, err)
+		require.True(t, res.Bound)
+		require.Equal(t, rfcJKT, res.Confirmation.JKT)
+		require.Equal(t, rfcJKT, res.Proof.JKT)
 	})
 
 	t.Run("outside the window", func(t *testing.T) {
 		t.Parallel()
-		proof, htm, htu, iat := v.proof(t, "token_request_proof")
-		ver := &Verifier{Now: clock(time.Unix(iat, 0).Add(DefaultMaxAge + DefaultSkew + time.Second))}
-		_, err := ver.VerifyProof(context.Background(), proof, htm, htu, nil)
-		require.ErrorIs(t, err, ErrProofExpired)
+		proof, htm, _, iat := v.proof(t, "token_request_proof")
+		ver := &Verifier{BaseURL: as, Now: clock(time.Unix(iat, 0).Add(DefaultMaxAge + DefaultSkew + time.Second))}
+		_, err := ver.VerifyProof(tokenRequest(proof, htm))
+		require.ErrorIs(t, err, errProofExpired)
 	})
 
 	t.Run("cnf of Figures 9 and 11", func(t *testing.T) {
@@ -115,7 +129,7 @@ func TestRFC9449Proofs(t *testing.T) {
 		c, err = ConfirmationFromClaims(v.Introspection.Response.JSON)
 		require.NoError(t, err)
 		require.Equal(t, rfcJKT, c.JKT)
-		require.True(t, c.Matches(rfcJKT))
+		require.True(t, c.matches(rfcJKT))
 	})
 
 	t.Run("jwk thumbprint", func(t *testing.T) {
@@ -126,7 +140,7 @@ func TestRFC9449Proofs(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, rfcJKT, tp)
 		// A cnf.jwk holding the RFC key binds like cnf.jkt.
-		require.True(t, Confirmation{JWK: k.Key}.Matches(rfcJKT))
+		require.True(t, Confirmation{JWK: k.Key}.matches(rfcJKT))
 	})
 }
 
@@ -158,7 +172,7 @@ func TestRFC9449DPoPJKT(t *testing.T) {
 	tp, err := jose.Thumbprint(pub)
 	require.NoError(t, err)
 	require.Equal(t, jkt, tp)
-	require.True(t, Confirmation{JKT: jkt}.Matches(tp))
+	require.True(t, Confirmation{JKT: jkt}.matches(tp))
 }
 
 // TestRFC9449Challenges parses the spec's error responses as the client
@@ -194,9 +208,14 @@ func TestRFC9449Challenges(t *testing.T) {
 		})
 	}
 
-	ver := &Verifier{Algorithms: []string{"ES256", "PS256"}}
-	require.Equal(t, `DPoP algs="ES256 PS256"`, ver.Challenge(nil)) // Figure 15
-	cs, err := oautherr.ParseChallenges(ver.Challenge(badToken(ErrKeyBinding, "Invalid DPoP key binding")))
+	ver := &Verifier{BaseURL: "https://resource.example.org", Algorithms: []string{"ES256", "PS256"}}
+	w := httptest.NewRecorder()
+	ver.WriteError(w, httptest.NewRequest("GET", "/", nil), ErrNoToken)
+	require.Equal(t, []string{`DPoP algs="ES256 PS256"`}, w.Header().Values("WWW-Authenticate")) // Figure 15
+	w = httptest.NewRecorder()
+	ver.WriteError(w, httptest.NewRequest("GET", "/", nil), badToken(ErrBindingMismatch, nil, "Invalid DPoP key binding"))
+	require.Equal(t, http.StatusUnauthorized, w.Code)
+	cs, err := oautherr.ParseHeader(w.Header())
 	require.NoError(t, err)
 	require.Len(t, cs, 1)
 	require.True(t, cs[0].Is("DPoP"))

@@ -2,7 +2,6 @@ package dpop
 
 import (
 	"bytes"
-	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -68,12 +67,13 @@ const (
 // request body on every path, and is safe for concurrent use. It must not
 // be copied after first use.
 type Transport struct {
-	// Base sends the requests. Nil means a transport of the module's
-	// defaults (httpx.DefaultTransport: dial, TLS handshake and response
-	// header timeouts of 10 s), created on first use.
+	// Base sends the requests. Nil means the module's shared default
+	// transport (dial, TLS handshake and response header timeouts, TLS 1.2
+	// or later), never http.DefaultTransport. Under the root package's
+	// client stack, Base is its AuthTransport.
 	Base http.RoundTripper
 	// Proofer mints the proofs. Required: a nil Proofer makes RoundTrip
-	// fail with [ErrInvalidConfig].
+	// fail with a [*ConfigError].
 	Proofer *Proofer
 	// UpgradeBearer sends access tokens that arrive with the Bearer scheme
 	// as "Authorization: DPoP <token>". Set it when all tokens used
@@ -82,9 +82,6 @@ type Transport struct {
 
 	mu     sync.Mutex
 	nonces map[nonceKey]string
-
-	defOnce sync.Once
-	def     http.RoundTripper
 }
 
 type nonceKey struct {
@@ -92,13 +89,7 @@ type nonceKey struct {
 	origin   string
 }
 
-func (t *Transport) base() http.RoundTripper {
-	if t.Base != nil {
-		return t.Base
-	}
-	t.defOnce.Do(func() { t.def = httpx.DefaultTransport() })
-	return t.def
-}
+func (t *Transport) base() http.RoundTripper { return httpx.Transport(t.Base) }
 
 // Nonce returns the nonce remembered for an origin ("https://as.example"),
 // for an authorization server (resource false) or a resource server. It is
@@ -157,7 +148,7 @@ func validNonce(n string) bool {
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if t.Proofer == nil {
 		httpx.CloseBody(req)
-		return nil, fmt.Errorf("%w: Transport.Proofer is required", ErrInvalidConfig)
+		return nil, configError("Transport.Proofer", "required")
 	}
 	htu, err := htuOf(req.URL)
 	if err != nil {

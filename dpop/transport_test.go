@@ -19,6 +19,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"golang.org/x/oauth2"
+
+	"github.com/hardened-oauth/hardened/internal/httpx"
 )
 
 // claimsOf decodes a proof's claims without verifying it (the servers
@@ -63,6 +65,7 @@ func newAuthServer(t *testing.T) *authServer {
 	as := &authServer{t: t, clock: &movableClock{t: time.Now()}, access: map[string]string{}, refresh: map[string]string{}}
 	as.v = &Verifier{Nonces: &Nonces{Secrets: [][]byte{[]byte(strings.Repeat("a", 32))}, Now: as.clock.Now}}
 	as.srv = httptest.NewServer(http.HandlerFunc(as.token))
+	as.v.BaseURL = as.srv.URL
 	t.Cleanup(as.srv.Close)
 	return as
 }
@@ -86,7 +89,7 @@ func (as *authServer) token(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	p, err := as.v.Verify(r, nil)
+	p, err := as.v.VerifyProof(r)
 	if err != nil {
 		a.status = 400
 		as.v.WriteTokenError(w, err)
@@ -167,6 +170,7 @@ func newResourceServer(t *testing.T, as *authServer) *resourceServer {
 		rs.attempts.Add(1)
 		h.ServeHTTP(w, r)
 	}))
+	v.BaseURL = rs.srv.URL
 	t.Cleanup(rs.srv.Close)
 	return rs
 }
@@ -610,7 +614,7 @@ func TestTransportErrors(t *testing.T) {
 		want error
 	}{
 		{"nil proofer", &Transport{}, "https://as.example/token", ErrInvalidConfig},
-		{"not http", &Transport{Proofer: p}, "ftp://as.example/token", ErrInvalidConfig},
+		{"not http", &Transport{Proofer: p}, "ftp://as.example/token", ErrInvalidRequest},
 		{"base error", &Transport{Proofer: p, Base: errRT{io.ErrUnexpectedEOF}}, "https://as.example/token", io.ErrUnexpectedEOF},
 		{"signer error", &Transport{Proofer: &Proofer{signer: mustSigner(t, failingSigner{newKey(t)}), now: time.Now}}, "https://as.example/token", io.ErrUnexpectedEOF},
 	} {
@@ -625,6 +629,19 @@ func TestTransportErrors(t *testing.T) {
 			require.Positive(t, body.closed.Load(), "the body is closed on every path")
 		})
 	}
+}
+
+// TestTransportDefaultBase: a nil Base sends through the module's shared
+// default transport (timeouts, TLS 1.2+), never http.DefaultTransport nor
+// a transport of its own.
+func TestTransportDefaultBase(t *testing.T) {
+	t.Parallel()
+	var a, b Transport
+	require.True(t, a.base() == httpx.Transport(nil), "the shared default")
+	require.True(t, b.base() == a.base())
+	require.False(t, a.base() == http.DefaultTransport)
+	rt := errRT{io.EOF}
+	require.Equal(t, http.RoundTripper(rt), (&Transport{Base: rt}).base())
 }
 
 func TestTransportConcurrent(t *testing.T) {

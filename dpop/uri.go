@@ -184,3 +184,40 @@ func removeDotSegments(in string) string {
 	}
 	return strings.Join(out, "")
 }
+
+// cleanPath reports whether an escaped request path is in the clean form
+// a path prefix needs: it starts with "/", has no empty segment ("//"), no
+// "." or ".." segment, no backslash, and no percent-encoded dot, slash or
+// backslash (which a proxy and this server could decode differently).
+// The root "/" is clean; a trailing slash is allowed.
+func cleanPath(p string) bool {
+	if p == "" || p[0] != '/' {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		switch p[i] {
+		case '\\':
+			return false
+		case '%':
+			if i+2 >= len(p) {
+				return false
+			}
+			switch p[i+1 : i+3] {
+			case "2e", "2E", "2f", "2F", "5c", "5C":
+				return false
+			}
+		case '/':
+			seg := p[i+1:]
+			if j := strings.IndexByte(seg, '/'); j >= 0 {
+				seg = seg[:j]
+				if j == 0 {
+					return false // "//"
+				}
+			}
+			if seg == "." || seg == ".." {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -33,30 +33,45 @@ const (
 // maxJTI bounds the length of a proof's jti.
 const maxJTI = 512
 
+// Names of cnf confirmation methods, as listed in
+// [Verifier.CheckedElsewhere].
+const (
+	methodJKT     = "jkt"
+	methodJWK     = "jwk"
+	methodX5TS256 = "x5t#S256"
+)
+
 // Verifier checks DPoP proofs on an authorization server or a resource
 // server: every check of RFC 9449 §4.3
 // (https://datatracker.ietf.org/doc/html/rfc9449#section-4.3), the access
 // token binding of §7.1, replay detection (§11.1) and, when Nonces is set,
 // server-provided nonces (§8, §9).
 //
-// The zero value verifies proofs with the FAPI 2.0 algorithms, a five
-// minute window, an in-memory replay store and no nonces. As middleware
-// ([Verifier.Wrap]) it also needs Token. A Verifier is safe for concurrent
-// use; it must not be copied, nor its fields changed, after first use.
+// A resource server uses [Verifier.Wrap] (or [Verifier.Verify]); a gateway
+// that verified the token itself uses [Verifier.Check]; an authorization
+// server's token endpoint uses [Verifier.VerifyProof] and
+// [Verifier.WriteTokenError]. BaseURL is required; the zero values of the
+// other fields verify proofs with the FAPI 2.0 algorithms, a five-minute
+// window, an in-memory replay store and no nonces. A Verifier is safe for
+// concurrent use; it must not be copied, nor its fields changed, after
+// first use.
 type Verifier struct {
+	// BaseURL is the scheme, host and optional path prefix by which clients
+	// reach this server, e.g. "https://api.example.com", or
+	// "https://example.com/api" behind a TLS-terminating proxy that
+	// forwards "/api/x" as "/x". The expected "htu" is BaseURL followed by
+	// the request's path: the origin comes from configuration only, never
+	// from the request (Host, TLS state, X-Forwarded-*), which the client
+	// controls. With a path prefix, a request path that is not in clean
+	// form is refused ([ErrInvalidRequest]): "/../admin" would otherwise
+	// make a proof for "https://example.com/admin" valid here. Required:
+	// empty fails the first use with a [*ConfigError].
+	BaseURL string
+
 	// Algorithms is the allow-list of proof algorithms. Nil means ES256,
 	// PS256 and EdDSA. "none" and symmetric algorithms cannot be listed:
-	// an unsupported name fails every call with [ErrInvalidConfig].
+	// an unsupported name is a [*ConfigError].
 	Algorithms []string
-
-	// BaseURL is the scheme, host and optional path prefix by which clients
-	// reach this server, e.g. "https://api.example.com" or
-	// "https://example.com/api" behind a TLS-terminating proxy that strips
-	// "/api". The expected "htu" is BaseURL followed by the request's path.
-	// Empty means the request's own view: https if it arrived over TLS,
-	// http otherwise, and r.Host. X-Forwarded-* headers are never
-	// believed; set BaseURL instead.
-	BaseURL string
 
 	// MaxAge is how long after its "iat" a proof is accepted. Zero means
 	// [DefaultMaxAge].
@@ -68,15 +83,16 @@ type Verifier struct {
 
 	// Replay remembers accepted proofs (keyed by the SHA-256 of the key
 	// thumbprint and jti) until they leave the time window. Nil means a
-	// [MemoryStore] of [DefaultMaxEntries] owned by the Verifier. Servers
-	// with several replicas need a shared store (dpop/redisstore).
+	// [MemoryStore] of [DefaultMaxEntries] owned by the Verifier, whose
+	// clock is Now. Servers with several replicas need a shared store
+	// (dpop/redisstore).
 	Replay ReplayStore
 
 	// Nonces, when set, makes a server-provided nonce mandatory in every
 	// proof (RFC 9449 §8 for an authorization server, §9 for a resource
 	// server). Error responses then carry a fresh DPoP-Nonce, and
 	// successful ones carry the next nonce when the presented one is close
-	// to its end.
+	// to its end ([Verifier.AdvanceNonce]).
 	Nonces *Nonces
 
 	// MaxProofBytes bounds the DPoP header. Zero means
@@ -86,21 +102,33 @@ type Verifier struct {
 	// Now returns the current time. Nil means time.Now.
 	Now func() time.Time
 
-	// Token is used by [Verifier.Wrap] and [Verifier.Authenticate] only. It
-	// verifies an access token and returns its claims as one JSON object:
-	// the payload of a JWT access token whose signature, issuer, audience
-	// and expiry it has checked, or an RFC 7662 introspection response. Its
-	// "cnf" claim binds the token to a key. An error rejects the request
-	// with 401 invalid_token; the error goes to OnError, never to the
-	// client.
+	// Token is used by [Verifier.Verify] and [Verifier.Wrap] only, which
+	// fail with a [*ConfigError] without it. It verifies an access token
+	// and returns its claims as one JSON object: the payload of a JWT
+	// access token whose signature, issuer, audience and expiry it has
+	// checked, or an RFC 7662 introspection response. Its "cnf" claim
+	// binds the token to a key. An error rejects the request with 401
+	// invalid_token; the error goes to OnError, never to the client.
 	Token func(ctx context.Context, token string) (json.RawMessage, error)
 
-	// InsecureAllowBearer makes [Verifier.Wrap] also accept unbound tokens
-	// (no "cnf") presented with the Bearer scheme, without a proof, for a
-	// resource server that serves both kinds of clients (RFC 9449 §7.2). A
-	// DPoP-bound token presented as a Bearer token is refused even then
-	// ([ErrBearerDowngrade]). The zero value accepts the DPoP scheme only.
-	InsecureAllowBearer bool
+	// InsecureAllowUnbound admits unbound tokens (no "cnf") presented with
+	// the Bearer scheme, without a proof, for a resource server that
+	// serves both kinds of clients (RFC 9449 §7.2). A DPoP-bound token
+	// presented as a Bearer token is refused even then, and an unbound
+	// token with the DPoP scheme always is. The zero value refuses unbound
+	// tokens ([ErrUnbound]).
+	InsecureAllowUnbound bool
+
+	// CheckedElsewhere lists the cnf methods another verifier enforces for
+	// the same request, so that this one lets them pass: "x5t#S256" when an
+	// mtlsbound verifier also checks the request (a gateway calls both
+	// Check methods for a token bound by both a DPoP key and a
+	// certificate). A token bound only by listed methods may then come
+	// with the Bearer scheme and no proof. "jkt" and "jwk" are this
+	// verifier's own methods and cannot be listed; any other name is a
+	// [*ConfigError]. Nil means that a token bound by "x5t#S256" is
+	// refused ([ErrUnsupportedConfirmation]).
+	CheckedElsewhere []string
 
 	// Realm, when set, is sent as the realm of every challenge.
 	Realm string
@@ -115,18 +143,10 @@ type Verifier struct {
 	algs      []string
 	algsParam string
 	base      string // normalized scheme://host[/prefix] without trailing slash
+	prefix    bool   // base has a path prefix
+	x5t       bool   // "x5t#S256" is checked elsewhere
 	mem       MemoryStore
 	keys      jose.KeyCache
-}
-
-// Binding is what a proof sent to a resource server must match: the access
-// token it accompanies ("ath") and that token's confirmation (the proof
-// key's thumbprint).
-type Binding struct {
-	// AccessToken is the token of the Authorization header. Required.
-	AccessToken string
-	// Confirmation is the token's "cnf". It must be bound.
-	Confirmation Confirmation
 }
 
 // Proof is a verified DPoP proof.
@@ -153,44 +173,78 @@ type Proof struct {
 	nonceLeft time.Duration
 }
 
+// binding is what a proof sent to a resource server must match: the access
+// token it accompanies ("ath") and that token's key confirmation.
+type binding struct {
+	token string
+	cnf   Confirmation
+}
+
 func (v *Verifier) init() error {
-	v.once.Do(func() {
-		algs := v.Algorithms
-		if algs == nil {
-			algs = jose.DefaultAlgorithms
-		}
-		if err := jose.CheckAlgorithms(algs); err != nil {
-			v.cfgErr = fmt.Errorf("%w: Algorithms: %w", ErrInvalidConfig, err)
-			return
-		}
-		v.algs = append([]string(nil), algs...)
-		v.mem.Now = v.Now // the default store follows the verifier's clock
-		v.algsParam = strings.Join(v.algs, " ")
-		if v.MaxAge < 0 || v.Skew < 0 || v.MaxProofBytes < 0 {
-			v.cfgErr = fmt.Errorf("%w: negative MaxAge, Skew or MaxProofBytes", ErrInvalidConfig)
-			return
-		}
-		if v.Nonces != nil {
-			if err := v.Nonces.check(); err != nil {
-				v.cfgErr = err
-				return
-			}
-		}
-		if v.BaseURL != "" {
-			u, err := url.Parse(v.BaseURL)
-			if err != nil || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
-				v.cfgErr = fmt.Errorf("%w: BaseURL must be an absolute http(s) URL without query or fragment", ErrInvalidConfig)
-				return
-			}
-			n, err := normalizeURI(v.BaseURL)
-			if err != nil {
-				v.cfgErr = fmt.Errorf("%w: BaseURL must be an absolute http(s) URL without query or fragment", ErrInvalidConfig)
-				return
-			}
-			v.base = strings.TrimSuffix(n, "/")
-		}
-	})
+	v.once.Do(func() { v.cfgErr = v.configure() })
 	return v.cfgErr
+}
+
+func (v *Verifier) configure() error {
+	algs := v.Algorithms
+	if algs == nil {
+		algs = jose.DefaultAlgorithms
+	}
+	if err := jose.CheckAlgorithms(algs); err != nil {
+		return configError("Verifier.Algorithms", "must name supported asymmetric algorithms only")
+	}
+	v.algs = append([]string(nil), algs...)
+	v.algsParam = strings.Join(v.algs, " ")
+	v.mem.Now = v.Now // the default store follows the verifier's clock
+	switch {
+	case v.MaxAge < 0:
+		return configError("Verifier.MaxAge", "negative")
+	case v.Skew < 0:
+		return configError("Verifier.Skew", "negative")
+	case v.MaxProofBytes < 0:
+		return configError("Verifier.MaxProofBytes", "negative")
+	}
+	if v.Nonces != nil {
+		if err := v.Nonces.check("Verifier.Nonces"); err != nil {
+			return err
+		}
+	}
+	for _, m := range v.CheckedElsewhere {
+		switch m {
+		case methodX5TS256:
+			v.x5t = true
+		case methodJKT, methodJWK:
+			return configError("Verifier.CheckedElsewhere", fmt.Sprintf("%q is the method this verifier checks", m))
+		default:
+			return configError("Verifier.CheckedElsewhere", fmt.Sprintf("%q is not x5t#S256", truncate(m, 32)))
+		}
+	}
+	if v.BaseURL == "" {
+		return configError("Verifier.BaseURL", "required: the URL by which clients reach this server")
+	}
+	const want = "must be an absolute http(s) URL without userinfo, query or fragment, with a clean path"
+	u, err := url.Parse(v.BaseURL)
+	if err != nil || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery || u.User != nil {
+		return configError("Verifier.BaseURL", want)
+	}
+	if p := u.EscapedPath(); p != "" && p != "/" && !cleanPath(strings.TrimSuffix(p, "/")) {
+		return configError("Verifier.BaseURL", want)
+	}
+	n, err := normalizeURI(v.BaseURL)
+	if err != nil {
+		return configError("Verifier.BaseURL", want)
+	}
+	v.base = strings.TrimSuffix(n, "/")
+	_, path, _ := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(v.base, "https://"), "http://"), "/")
+	v.prefix = path != ""
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
 }
 
 func (v *Verifier) now() time.Time {
@@ -221,8 +275,11 @@ func (v *Verifier) store() ReplayStore {
 	return &v.mem
 }
 
-// Algs returns the space-separated allow-list, as sent in the "algs"
-// challenge parameter and as dpop_signing_alg_values_supported.
+// Algs returns the proof algorithm allow-list, space-separated: the value
+// of the "algs" challenge parameter (RFC 9449 §7.1), for a gateway that
+// writes its own DPoP challenges, and of an authorization server's
+// dpop_signing_alg_values_supported (split on spaces). It is "" when the
+// configuration is invalid.
 func (v *Verifier) Algs() string {
 	if v.init() != nil {
 		return ""
@@ -230,60 +287,60 @@ func (v *Verifier) Algs() string {
 	return v.algsParam
 }
 
-// RequestURI returns the URI a proof for r must carry as "htu", before
-// normalization: BaseURL (or the request's scheme and Host) followed by
-// the request's escaped path.
-func (v *Verifier) RequestURI(r *http.Request) string {
-	_ = v.init()
+// requestPath returns the request's escaped path: the URI a proof for r
+// must carry as "htu" is BaseURL followed by it, before normalization.
+// With a path prefix in BaseURL, a path that is not in clean form is
+// refused.
+func (v *Verifier) requestPath(r *http.Request) (string, error) {
 	path := r.URL.EscapedPath()
-	if v.base != "" {
-		if path == "" {
-			path = "/"
-		}
-		return v.base + path
+	switch {
+	case path == "":
+		path = "/"
+	case path[0] != '/':
+		return "", fmt.Errorf("%w: %w: not an origin-form path", ErrInvalidRequest, errUncleanPath)
+	case v.prefix && !cleanPath(path):
+		return "", fmt.Errorf("%w: %w", ErrInvalidRequest, errUncleanPath)
 	}
-	scheme := "http://"
-	if r.TLS != nil {
-		scheme = "https://"
-	}
-	return scheme + r.Host + path
+	return path, nil
 }
 
-// Verify checks the proof of an HTTP request: the single DPoP header (RFC
-// 9449 §4.3 check 1), then everything [Verifier.VerifyProof] checks, with
-// r's method and [Verifier.RequestURI]. A nil b verifies a proof sent to an
-// authorization server; a resource server passes the access token and its
-// confirmation. r is not modified.
-func (v *Verifier) Verify(r *http.Request, b *Binding) (*Proof, error) {
+// VerifyProof checks the proof of a request to an authorization server
+// (a token or PAR request, RFC 9449 §5), which carries no access token:
+// exactly one DPoP header (RFC 9449 §4.3 check 1), at most MaxProofBytes,
+// a compact JWS (a JWE or anything else is refused) whose "typ", "alg"
+// (allow-list) and "jwk" (public, supported, fitting "alg") pass, with the
+// required claims, "htm" equal to r's method, "htu" equal to BaseURL
+// followed by r's path (query and fragment ignored, after RFC 3986
+// normalization), "iat" within the window, the nonce when Nonces is set,
+// a valid signature, and last a "jti" the replay store has not seen, so
+// that only fully valid proofs use up a jti. "ath", if present, is not
+// checked. Failures are [*Error] values wrapping [ErrInvalidProof] (or
+// [ErrUseNonce]); a replay store failure wraps [ErrReplayStore]. Answer a
+// failure with [Verifier.WriteTokenError] and a success with
+// [Verifier.AdvanceNonce]. r is not modified.
+func (v *Verifier) VerifyProof(r *http.Request) (*Proof, error) {
 	if err := v.init(); err != nil {
 		return nil, err
 	}
+	return v.verifyRequest(r, nil)
+}
+
+// verifyRequest checks the proof of r, with a binding for a resource
+// request.
+func (v *Verifier) verifyRequest(r *http.Request, b *binding) (*Proof, error) {
 	vals := r.Header["Dpop"] // http.CanonicalHeaderKey("DPoP")
 	switch len(vals) {
 	case 0:
-		return nil, invalid(ErrNoProof, "missing DPoP proof")
+		return nil, invalid(errNoProof, "missing DPoP proof")
 	case 1:
 	default:
-		return nil, invalid(ErrMultipleProofs, "more than one DPoP header")
+		return nil, invalid(errMultipleProofs, "more than one DPoP header")
 	}
-	return v.verify(r.Context(), vals[0], r.Method, v.RequestURI(r), b)
-}
-
-// VerifyProof checks one proof (the DPoP header's value) received with an
-// HTTP request of the given method and target URI (query and fragment are
-// ignored), in this order: size, compact JWS structure (a JWE or
-// anything else is refused), "typ", "alg" against the allow-list, the
-// "jwk" (public, supported, fitting "alg"), the required claims, "htm",
-// "htu" (after normalization), "iat" within the window, the nonce when
-// Nonces is set, "ath" and the token binding when b is not nil, the
-// signature, and last the replay store, so that only fully valid proofs
-// use up a jti. Failures are [*ProofError] values wrapping the sentinels
-// of errors.go; a replay store failure wraps [ErrReplayStore].
-func (v *Verifier) VerifyProof(ctx context.Context, proof, method, uri string, b *Binding) (*Proof, error) {
-	if err := v.init(); err != nil {
+	path, err := v.requestPath(r)
+	if err != nil {
 		return nil, err
 	}
-	return v.verify(ctx, proof, method, uri, b)
+	return v.verify(r.Context(), vals[0], r.Method, v.base, path, b)
 }
 
 // proofClaims holds a proof's claims as slices of the decoded payload.
@@ -295,25 +352,24 @@ type proofClaims struct {
 	hasIat                    bool
 }
 
-func (v *Verifier) verify(ctx context.Context, proof, method, uri string, b *Binding) (*Proof, error) {
+// verify checks one proof received with a request of the given method and
+// target URI (base followed by path), in the order VerifyProof documents;
+// b, when set, adds "ath" and the key binding.
+func (v *Verifier) verify(ctx context.Context, proof, method, base, path string, b *binding) (*Proof, error) {
 	max := v.MaxProofBytes
 	if max == 0 {
 		max = DefaultMaxProofBytes
 	}
 	if len(proof) > max {
-		return nil, invalid(ErrProofTooLarge, "proof too large")
-	}
-	if b != nil && b.AccessToken == "" {
-		return nil, fmt.Errorf("%w: Binding.AccessToken is required", ErrInvalidConfig)
+		return nil, invalid(errProofTooLarge, "proof too large")
 	}
 	// One buffer for the three decoded segments, on the stack when it fits
 	// (a proof with a P-256 key needs about 450 bytes).
 	var stack [1536]byte
 	header, payload, sig, signed, err := jose.DecodeCompact(proof, stack[:0])
 	if err != nil {
-		return nil, invalidCause(ErrMalformedProof, "not a compact JWS", err)
+		return nil, invalidCause(errMalformedProof, "not a compact JWS", err)
 	}
-	raw := []byte(proof)
 	ph, err := jose.ParseDPoPHeader(header, v.algs, &v.keys)
 	if err != nil {
 		return nil, headerError(err)
@@ -325,24 +381,24 @@ func (v *Verifier) verify(ctx context.Context, proof, method, uri string, b *Bin
 
 	// Claims (checks 8 to 12).
 	if string(p.htm.v) != method {
-		return nil, invalid(ErrProofMethod, "htm does not match the request method")
+		return nil, invalid(errProofMethod, "htm does not match the request method")
 	}
-	if !(string(p.htu.v) == uri && isHTTPURI(uri)) && !sameURI(string(p.htu.v), uri) {
-		return nil, invalid(ErrProofURI, "htu does not match the request URI")
+	if !sameHTU(p.htu.v, base, path) {
+		return nil, invalid(errProofURI, "htu does not match the request URI")
 	}
 	now := v.now()
 	iat := time.Unix(p.iat, 0)
 	skew, maxAge := v.skew(), v.maxAge()
 	if iat.After(now.Add(skew)) {
-		return nil, invalid(ErrProofNotYetValid, "iat is in the future")
+		return nil, invalid(errProofNotYetValid, "iat is in the future")
 	}
 	if now.After(iat.Add(maxAge + skew)) {
-		return nil, invalid(ErrProofExpired, "iat is too old")
+		return nil, invalid(errProofExpired, "iat is too old")
 	}
 	var nonceLeft time.Duration
 	if v.Nonces != nil {
 		if p.nonce.v == nil {
-			return nil, useNonce(ErrNonceMissing, "nonce required")
+			return nil, useNonce(errNonceMissing, "nonce required")
 		}
 		left, err := v.Nonces.verify(string(p.nonce.v), v.Nonces.now())
 		if err != nil {
@@ -352,47 +408,39 @@ func (v *Verifier) verify(ctx context.Context, proof, method, uri string, b *Bin
 	}
 	if b != nil {
 		var want [43]byte
-		appendATH(want[:0], b.AccessToken)
+		appendATH(want[:0], b.token)
 		if subtle.ConstantTimeCompare(want[:], p.ath.v) != 1 {
-			return nil, invalid(ErrAccessTokenHash, "ath does not match the access token")
+			return nil, invalid(errAccessTokenHash, "ath does not match the access token")
 		}
 	}
 
 	// Signature (check 6).
-	if err := jose.VerifySignature(ph.Alg, v.algs, ph.Key, raw[:signed], sig); err != nil {
-		switch {
-		case errors.Is(err, jose.ErrInvalidSignature):
-			return nil, invalid(ErrProofSignature, "signature does not verify")
-		case errors.Is(err, jose.ErrAlgorithmNotAllowed), errors.Is(err, jose.ErrNoAlgorithms):
-			return nil, invalid(ErrProofAlgorithm, "alg not allowed")
-		default:
-			return nil, invalid(ErrProofKey, "jwk does not fit alg")
+	if err := jose.VerifySignature(ph.Alg, v.algs, ph.Key, []byte(proof[:signed]), sig); err != nil {
+		if errors.Is(err, jose.ErrInvalidSignature) {
+			return nil, invalidCause(errProofSignature, "signature does not verify", err)
 		}
+		return nil, invalidCause(errProofKey, "jwk does not fit alg", err)
 	}
 
 	// Token binding (check 12).
-	if b != nil {
-		if !b.Confirmation.Bound() {
-			return nil, badToken(ErrNoBinding, "access token is not DPoP-bound")
-		}
-		if !b.Confirmation.Matches(ph.JKT) {
-			return nil, badToken(ErrKeyBinding, "Invalid DPoP key binding")
-		}
+	if b != nil && !b.cnf.matches(ph.JKT) {
+		return nil, badToken(ErrBindingMismatch, nil, "Invalid DPoP key binding")
 	}
 
 	// Replay (§11.1), last: only a proof that passed everything uses up
 	// its jti.
 	var kb [64 + maxJTI]byte
 	sum := sha256.Sum256(append(append(append(kb[:0], ph.JKT...), 0), p.jti.v...))
-	fresh, err := v.store().CheckAndStore(ctx, b64.EncodeToString(sum[:]), iat.Add(maxAge+skew))
-	if err != nil {
-		if errors.Is(err, ErrReplayStore) {
-			return nil, err
-		}
+	fresh, err := v.store().CheckAndStore(ctx, b64.EncodeToString(sum[:]), iat, iat.Add(maxAge+skew))
+	switch {
+	case errors.Is(err, ErrReplay):
+		return nil, invalidCause(ErrReplay, "proof may be replayed: send a fresh one", err)
+	case errors.Is(err, ErrReplayStore):
+		return nil, err
+	case err != nil:
 		return nil, fmt.Errorf("%w: %w", ErrReplayStore, err)
-	}
-	if !fresh {
-		return nil, invalid(ErrProofReplayed, "jti already used")
+	case !fresh:
+		return nil, invalid(ErrReplay, "jti already used")
 	}
 	// One string for the claims the result keeps: they are sub-strings of
 	// the payload unless they held JSON escapes.
@@ -412,6 +460,21 @@ func (v *Verifier) verify(ctx context.Context, proof, method, uri string, b *Bin
 	return out, nil
 }
 
+// headerError maps an error of jose.ParseDPoPHeader to the proof error.
+func headerError(err error) *Error {
+	switch {
+	case errors.Is(err, jose.ErrType):
+		return invalidCause(errProofType, "typ is not dpop+jwt", err)
+	case errors.Is(err, jose.ErrAlgorithmNotAllowed):
+		return invalidCause(errProofAlgorithm, "alg not allowed", err)
+	case errors.Is(err, jose.ErrPrivateKey):
+		return invalidCause(errProofKey, "jwk contains private key material", err)
+	case errors.Is(err, jose.ErrUnsupportedKey), errors.Is(err, jose.ErrKeyMismatch):
+		return invalidCause(errProofKey, "missing, unsupported or invalid jwk", err)
+	}
+	return invalidCause(errMalformedProof, "malformed proof header", err)
+}
+
 // claim is a string claim: its unescaped value and, when it held no
 // escapes, its offset in the payload.
 type claim struct {
@@ -425,6 +488,20 @@ func (c claim) in(ps string) string {
 		return ps[c.off : c.off+len(c.v)]
 	}
 	return string(c.v)
+}
+
+// sameHTU reports whether htu names the request URI base+path: equal as
+// is (the common case, compared without concatenating), or after
+// normalization.
+func sameHTU(htu []byte, base, path string) bool {
+	uri := base
+	if base == "" {
+		uri = path
+	}
+	if len(htu) == len(base)+len(path) && string(htu[:len(base)]) == base && string(htu[len(base):]) == path && isHTTPURI(uri) {
+		return true
+	}
+	return sameURI(string(htu), base+path)
 }
 
 // isHTTPURI reports whether s starts with http:// or https://; with
@@ -443,21 +520,6 @@ func sameURI(htu, uri string) bool {
 	return err == nil && a == b
 }
 
-// headerError maps an error of jose.ParseDPoPHeader to the proof error.
-func headerError(err error) *ProofError {
-	switch {
-	case errors.Is(err, jose.ErrType):
-		return invalidCause(ErrProofType, "typ is not dpop+jwt", err)
-	case errors.Is(err, jose.ErrAlgorithmNotAllowed):
-		return invalidCause(ErrProofAlgorithm, "alg not allowed", err)
-	case errors.Is(err, jose.ErrPrivateKey):
-		return invalidCause(ErrProofKey, "jwk contains private key material", err)
-	case errors.Is(err, jose.ErrUnsupportedKey), errors.Is(err, jose.ErrKeyMismatch):
-		return invalidCause(ErrProofKey, "missing, unsupported or invalid jwk", err)
-	}
-	return invalidCause(ErrMalformedProof, "malformed proof header", err)
-}
-
 // String claims of a proof.
 const (
 	cJTI = iota + 1
@@ -467,7 +529,7 @@ const (
 	cNonce
 )
 
-func parseClaims(payload []byte) (p proofClaims, perr *ProofError) {
+func parseClaims(payload []byte) (p proofClaims, perr *Error) {
 	// The reader rejects repeated names (case variants included), so each
 	// claim below is read at most once.
 	r := strictjson.NewReader(payload)
@@ -526,13 +588,13 @@ func parseClaims(payload []byte) (p proofClaims, perr *ProofError) {
 	}
 	switch {
 	case errors.Is(err, strictjson.ErrDuplicate):
-		return p, invalid(ErrMalformedProof, "duplicate claim")
+		return p, invalid(errMalformedProof, "duplicate claim")
 	case err != nil:
-		return p, invalid(ErrMalformedProof, "claims are not a JSON object of the expected types")
+		return p, invalid(errMalformedProof, "claims are not a JSON object of the expected types")
 	case len(p.jti.v) == 0 || !p.hasIat || len(p.htm.v) == 0 || len(p.htu.v) == 0:
-		return p, invalid(ErrMalformedProof, "missing jti, htm, htu or iat")
+		return p, invalid(errMalformedProof, "missing jti, htm, htu or iat")
 	case len(p.jti.v) > maxJTI:
-		return p, invalid(ErrMalformedProof, "jti too long")
+		return p, invalid(errMalformedProof, "jti too long")
 	}
 	return p, nil
 }

@@ -10,10 +10,12 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -115,11 +117,11 @@ func (f *fixture) proof(t testing.TB, hmod, cmod func(map[string]string)) string
 }
 
 func (f *fixture) verifier() *Verifier {
-	return &Verifier{Now: clock(fixedNow), Nonces: f.nonces}
+	return &Verifier{BaseURL: rsBase, Now: clock(fixedNow), Nonces: f.nonces}
 }
 
-func (f *fixture) binding() *Binding {
-	return &Binding{AccessToken: rsToken, Confirmation: Confirmation{JKT: f.jkt}}
+func (f *fixture) binding() *binding {
+	return &binding{token: rsToken, cnf: Confirmation{JKT: f.jkt}}
 }
 
 func TestVerifyValid(t *testing.T) {
@@ -127,7 +129,7 @@ func TestVerifyValid(t *testing.T) {
 	f := newFixture(t)
 	proof := f.proof(t, nil, nil)
 	v := f.verifier()
-	p, err := v.VerifyProof(context.Background(), proof, "GET", rsURI, f.binding())
+	p, err := verifyProof(v, proof, "GET", rsURI, f.binding())
 	require.NoError(t, err)
 	require.Equal(t, f.jkt, p.JKT)
 	require.Equal(t, "GET", p.Method)
@@ -140,10 +142,10 @@ func TestVerifyValid(t *testing.T) {
 	require.NotEmpty(t, p.ID)
 
 	// The same proof again is a replay.
-	_, err = v.VerifyProof(context.Background(), proof, "GET", rsURI, f.binding())
-	require.ErrorIs(t, err, ErrProofReplayed)
+	_, err = verifyProof(v, proof, "GET", rsURI, f.binding())
+	require.ErrorIs(t, err, ErrReplay)
 	require.ErrorIs(t, err, ErrInvalidProof)
-	var pe *ProofError
+	var pe *Error
 	require.ErrorAs(t, err, &pe)
 	require.Equal(t, CodeInvalidProof, pe.Code)
 }
@@ -173,11 +175,7 @@ func TestVerifyBadInput(t *testing.T) {
 	none := b64.EncodeToString([]byte(f.header(func(m map[string]string) { m["alg"] = q("none") }))) + "." +
 		b64.EncodeToString([]byte(f.claims(nil))) + "."
 	noneSig := none + "AAAA"
-	privJWK := func() string {
-		b, err := MarshalPrivateJWK(f.key)
-		require.NoError(t, err)
-		return string(b)
-	}()
+	privJWK := privateJWK(t, f.key)
 	valid := f.proof(t, nil, nil)
 	parts := strings.Split(valid, ".")
 	// An EdDSA proof signed properly, for an allow-list without EdDSA.
@@ -198,131 +196,131 @@ func TestVerifyBadInput(t *testing.T) {
 		proof  string
 		method string
 		uri    string
-		b      *Binding
+		b      *binding
 		v      func(*Verifier)
 		want   []error
 	}{
 		// Check 2: a single well-formed JWT.
-		{name: "empty", proof: "", want: []error{ErrMalformedProof}},
-		{name: "one segment", proof: "abc", want: []error{ErrMalformedProof}},
-		{name: "two segments", proof: parts[0] + "." + parts[1], want: []error{ErrMalformedProof}},
-		{name: "four segments", proof: valid + ".x", want: []error{ErrMalformedProof}},
-		{name: "JWE instead of JWS", proof: jwe, want: []error{ErrMalformedProof}},
-		{name: "empty signature", proof: parts[0] + "." + parts[1] + ".", want: []error{ErrMalformedProof}},
-		{name: "empty header", proof: "." + parts[1] + "." + parts[2], want: []error{ErrMalformedProof}},
-		{name: "padded base64", proof: parts[0] + "=." + parts[1] + "." + parts[2], want: []error{ErrMalformedProof}},
-		{name: "standard base64 alphabet", proof: strings.ReplaceAll(parts[0], "_", "/") + "+." + parts[1] + "." + parts[2], want: []error{ErrMalformedProof}},
-		{name: "header not JSON", proof: b64.EncodeToString([]byte("not json")) + "." + parts[1] + "." + parts[2], want: []error{ErrMalformedProof}},
-		{name: "header JSON array", proof: b64.EncodeToString([]byte(`["typ"]`)) + "." + parts[1] + "." + parts[2], want: []error{ErrMalformedProof}},
-		{name: "header trailing data", proof: rawES256(t, f.key, f.header(nil)+"{}", f.claims(nil)), want: []error{ErrMalformedProof}},
-		{name: "claims not JSON", proof: rawES256(t, f.key, f.header(nil), "nope"), want: []error{ErrMalformedProof}},
-		{name: "duplicate header member", proof: rawES256(t, f.key, `{"typ":"dpop+jwt","alg":"ES256","alg":"ES256","jwk":`+f.jwk+`}`, f.claims(nil)), want: []error{ErrMalformedProof}},
-		{name: "duplicate claim htu", proof: rawES256(t, f.key, f.header(nil), strings.TrimSuffix(f.claims(nil), "}")+`,"htu":"https://evil.example/resource"}`), want: []error{ErrMalformedProof}},
-		{name: "duplicate claim via escape", proof: rawES256(t, f.key, f.header(nil), strings.TrimSuffix(f.claims(nil), "}")+`,"ht\u0075":"https://evil.example/resource"}`), want: []error{ErrMalformedProof}},
-		{name: "case-variant claim beside htu", proof: rawES256(t, f.key, f.header(nil), strings.TrimSuffix(f.claims(nil), "}")+`,"HTU":"https://evil.example/resource"}`), want: []error{ErrMalformedProof}},
-		{name: "case-variant header beside alg", proof: rawES256(t, f.key, `{"typ":"dpop+jwt","alg":"ES256","ALG":"none","jwk":`+f.jwk+`}`, f.claims(nil)), want: []error{ErrMalformedProof}},
-		{name: "KELVIN SIGN duplicate in jwk", proof: rawES256(t, f.key, `{"typ":"dpop+jwt","alg":"ES256","jwk":`+strings.Replace(f.jwk, `"kty"`, `"\u212Aty":"RSA","kty"`, 1)+`}`, f.claims(nil)), want: []error{ErrMalformedProof}},
-		{name: "duplicate unknown claim", proof: rawES256(t, f.key, f.header(nil), strings.TrimSuffix(f.claims(nil), "}")+`,"x":1,"X":2}`), want: []error{ErrMalformedProof}},
-		{name: "invalid UTF-8 in an unknown claim", proof: rawES256(t, f.key, f.header(nil), strings.TrimSuffix(f.claims(nil), "}")+",\"x\":\"\xff\"}"), want: []error{ErrMalformedProof}},
-		{name: "unpaired surrogate in jti", proof: f.proof(t, nil, func(m map[string]string) { m["jti"] = `"\ud800"` }), want: []error{ErrMalformedProof}},
-		{name: "crit header", proof: f.proof(t, func(m map[string]string) { m["crit"] = `["exp"]` }, nil), want: []error{ErrMalformedProof}},
-		{name: "JWE members in header", proof: f.proof(t, func(m map[string]string) { m["enc"] = q("A256GCM") }, nil), want: []error{ErrMalformedProof}},
-		{name: "too large", proof: strings.Repeat("a", DefaultMaxProofBytes+1), want: []error{ErrProofTooLarge}},
-		{name: "100 KB", proof: strings.Repeat("eyJ0", 25<<10), want: []error{ErrProofTooLarge}},
+		{name: "empty", proof: "", want: []error{errMalformedProof}},
+		{name: "one segment", proof: "abc", want: []error{errMalformedProof}},
+		{name: "two segments", proof: parts[0] + "." + parts[1], want: []error{errMalformedProof}},
+		{name: "four segments", proof: valid + ".x", want: []error{errMalformedProof}},
+		{name: "JWE instead of JWS", proof: jwe, want: []error{errMalformedProof}},
+		{name: "empty signature", proof: parts[0] + "." + parts[1] + ".", want: []error{errMalformedProof}},
+		{name: "empty header", proof: "." + parts[1] + "." + parts[2], want: []error{errMalformedProof}},
+		{name: "padded base64", proof: parts[0] + "=." + parts[1] + "." + parts[2], want: []error{errMalformedProof}},
+		{name: "standard base64 alphabet", proof: strings.ReplaceAll(parts[0], "_", "/") + "+." + parts[1] + "." + parts[2], want: []error{errMalformedProof}},
+		{name: "header not JSON", proof: b64.EncodeToString([]byte("not json")) + "." + parts[1] + "." + parts[2], want: []error{errMalformedProof}},
+		{name: "header JSON array", proof: b64.EncodeToString([]byte(`["typ"]`)) + "." + parts[1] + "." + parts[2], want: []error{errMalformedProof}},
+		{name: "header trailing data", proof: rawES256(t, f.key, f.header(nil)+"{}", f.claims(nil)), want: []error{errMalformedProof}},
+		{name: "claims not JSON", proof: rawES256(t, f.key, f.header(nil), "nope"), want: []error{errMalformedProof}},
+		{name: "duplicate header member", proof: rawES256(t, f.key, `{"typ":"dpop+jwt","alg":"ES256","alg":"ES256","jwk":`+f.jwk+`}`, f.claims(nil)), want: []error{errMalformedProof}},
+		{name: "duplicate claim htu", proof: rawES256(t, f.key, f.header(nil), strings.TrimSuffix(f.claims(nil), "}")+`,"htu":"https://evil.example/resource"}`), want: []error{errMalformedProof}},
+		{name: "duplicate claim via escape", proof: rawES256(t, f.key, f.header(nil), strings.TrimSuffix(f.claims(nil), "}")+`,"ht\u0075":"https://evil.example/resource"}`), want: []error{errMalformedProof}},
+		{name: "case-variant claim beside htu", proof: rawES256(t, f.key, f.header(nil), strings.TrimSuffix(f.claims(nil), "}")+`,"HTU":"https://evil.example/resource"}`), want: []error{errMalformedProof}},
+		{name: "case-variant header beside alg", proof: rawES256(t, f.key, `{"typ":"dpop+jwt","alg":"ES256","ALG":"none","jwk":`+f.jwk+`}`, f.claims(nil)), want: []error{errMalformedProof}},
+		{name: "KELVIN SIGN duplicate in jwk", proof: rawES256(t, f.key, `{"typ":"dpop+jwt","alg":"ES256","jwk":`+strings.Replace(f.jwk, `"kty"`, `"\u212Aty":"RSA","kty"`, 1)+`}`, f.claims(nil)), want: []error{errMalformedProof}},
+		{name: "duplicate unknown claim", proof: rawES256(t, f.key, f.header(nil), strings.TrimSuffix(f.claims(nil), "}")+`,"x":1,"X":2}`), want: []error{errMalformedProof}},
+		{name: "invalid UTF-8 in an unknown claim", proof: rawES256(t, f.key, f.header(nil), strings.TrimSuffix(f.claims(nil), "}")+",\"x\":\"\xff\"}"), want: []error{errMalformedProof}},
+		{name: "unpaired surrogate in jti", proof: f.proof(t, nil, func(m map[string]string) { m["jti"] = `"\ud800"` }), want: []error{errMalformedProof}},
+		{name: "crit header", proof: f.proof(t, func(m map[string]string) { m["crit"] = `["exp"]` }, nil), want: []error{errMalformedProof}},
+		{name: "JWE members in header", proof: f.proof(t, func(m map[string]string) { m["enc"] = q("A256GCM") }, nil), want: []error{errMalformedProof}},
+		{name: "too large", proof: strings.Repeat("a", DefaultMaxProofBytes+1), want: []error{errProofTooLarge}},
+		{name: "100 KB", proof: strings.Repeat("eyJ0", 25<<10), want: []error{errProofTooLarge}},
 
 		// Check 3: required claims.
-		{name: "no jti", proof: f.proof(t, nil, func(m map[string]string) { m["jti"] = "" }), want: []error{ErrMalformedProof}},
-		{name: "empty jti", proof: f.proof(t, nil, func(m map[string]string) { m["jti"] = `""` }), want: []error{ErrMalformedProof}},
-		{name: "no htm", proof: f.proof(t, nil, func(m map[string]string) { m["htm"] = "" }), want: []error{ErrMalformedProof}},
-		{name: "no htu", proof: f.proof(t, nil, func(m map[string]string) { m["htu"] = "" }), want: []error{ErrMalformedProof}},
-		{name: "no iat", proof: f.proof(t, nil, func(m map[string]string) { m["iat"] = "" }), want: []error{ErrMalformedProof}},
-		{name: "iat as string", proof: f.proof(t, nil, func(m map[string]string) { m["iat"] = q(strconv.FormatInt(fixedNow.Unix(), 10)) }), want: []error{ErrMalformedProof}},
-		{name: "negative iat", proof: f.proof(t, nil, func(m map[string]string) { m["iat"] = "-1" }), want: []error{ErrMalformedProof}},
-		{name: "htu as number", proof: f.proof(t, nil, func(m map[string]string) { m["htu"] = "1" }), want: []error{ErrMalformedProof}},
-		{name: "jti too long", proof: f.proof(t, nil, func(m map[string]string) { m["jti"] = q(strings.Repeat("j", maxJTI+1)) }), want: []error{ErrMalformedProof}},
+		{name: "no jti", proof: f.proof(t, nil, func(m map[string]string) { m["jti"] = "" }), want: []error{errMalformedProof}},
+		{name: "empty jti", proof: f.proof(t, nil, func(m map[string]string) { m["jti"] = `""` }), want: []error{errMalformedProof}},
+		{name: "no htm", proof: f.proof(t, nil, func(m map[string]string) { m["htm"] = "" }), want: []error{errMalformedProof}},
+		{name: "no htu", proof: f.proof(t, nil, func(m map[string]string) { m["htu"] = "" }), want: []error{errMalformedProof}},
+		{name: "no iat", proof: f.proof(t, nil, func(m map[string]string) { m["iat"] = "" }), want: []error{errMalformedProof}},
+		{name: "iat as string", proof: f.proof(t, nil, func(m map[string]string) { m["iat"] = q(strconv.FormatInt(fixedNow.Unix(), 10)) }), want: []error{errMalformedProof}},
+		{name: "negative iat", proof: f.proof(t, nil, func(m map[string]string) { m["iat"] = "-1" }), want: []error{errMalformedProof}},
+		{name: "htu as number", proof: f.proof(t, nil, func(m map[string]string) { m["htu"] = "1" }), want: []error{errMalformedProof}},
+		{name: "jti too long", proof: f.proof(t, nil, func(m map[string]string) { m["jti"] = q(strings.Repeat("j", maxJTI+1)) }), want: []error{errMalformedProof}},
 
 		// Check 4: typ.
-		{name: "no typ", proof: f.proof(t, func(m map[string]string) { m["typ"] = "" }, nil), want: []error{ErrProofType}},
-		{name: "typ JWT", proof: f.proof(t, func(m map[string]string) { m["typ"] = q("JWT") }, nil), want: []error{ErrProofType}},
-		{name: "typ at+jwt", proof: f.proof(t, func(m map[string]string) { m["typ"] = q("at+jwt") }, nil), want: []error{ErrProofType}},
-		{name: "typ number", proof: f.proof(t, func(m map[string]string) { m["typ"] = "1" }, nil), want: []error{ErrProofType}},
+		{name: "no typ", proof: f.proof(t, func(m map[string]string) { m["typ"] = "" }, nil), want: []error{errProofType}},
+		{name: "typ JWT", proof: f.proof(t, func(m map[string]string) { m["typ"] = q("JWT") }, nil), want: []error{errProofType}},
+		{name: "typ at+jwt", proof: f.proof(t, func(m map[string]string) { m["typ"] = q("at+jwt") }, nil), want: []error{errProofType}},
+		{name: "typ number", proof: f.proof(t, func(m map[string]string) { m["typ"] = "1" }, nil), want: []error{errProofType}},
 
 		// Check 5: alg.
-		{name: "alg none unsigned", proof: none, want: []error{ErrMalformedProof}},
-		{name: "alg none with signature", proof: noneSig, want: []error{ErrProofAlgorithm}},
-		{name: "HS256 signed with the public key", proof: hs256, want: []error{ErrProofAlgorithm}},
-		{name: "no alg", proof: f.proof(t, func(m map[string]string) { m["alg"] = "" }, nil), want: []error{ErrProofAlgorithm}},
-		{name: "unknown alg", proof: f.proof(t, func(m map[string]string) { m["alg"] = q("ES257") }, nil), want: []error{ErrProofAlgorithm}},
-		{name: "RS256 not allowed", proof: f.proof(t, func(m map[string]string) { m["alg"] = q("RS256") }, nil), want: []error{ErrProofAlgorithm}},
-		{name: "EdDSA outside the allow-list", proof: edProof, v: func(v *Verifier) { v.Algorithms = []string{"ES256"} }, want: []error{ErrProofAlgorithm}},
+		{name: "alg none unsigned", proof: none, want: []error{errMalformedProof}},
+		{name: "alg none with signature", proof: noneSig, want: []error{errProofAlgorithm}},
+		{name: "HS256 signed with the public key", proof: hs256, want: []error{errProofAlgorithm}},
+		{name: "no alg", proof: f.proof(t, func(m map[string]string) { m["alg"] = "" }, nil), want: []error{errProofAlgorithm}},
+		{name: "unknown alg", proof: f.proof(t, func(m map[string]string) { m["alg"] = q("ES257") }, nil), want: []error{errProofAlgorithm}},
+		{name: "RS256 not allowed", proof: f.proof(t, func(m map[string]string) { m["alg"] = q("RS256") }, nil), want: []error{errProofAlgorithm}},
+		{name: "EdDSA outside the allow-list", proof: edProof, v: func(v *Verifier) { v.Algorithms = []string{"ES256"} }, want: []error{errProofAlgorithm}},
 
 		// Check 6: signature.
-		{name: "bad signature", proof: parts[0] + "." + parts[1] + "." + b64.EncodeToString(sigES256(t, f.key, "something else")), want: []error{ErrProofSignature}},
-		{name: "signed by another key", proof: rawES256(t, other, f.header(nil), f.claims(nil)), want: []error{ErrProofSignature}},
-		{name: "claims swapped after signing", proof: parts[0] + "." + b64.EncodeToString([]byte(f.claims(nil))) + "." + parts[2], want: []error{ErrProofSignature}},
-		{name: "short signature", proof: parts[0] + "." + parts[1] + "." + parts[2][:40], want: []error{ErrProofSignature}},
+		{name: "bad signature", proof: parts[0] + "." + parts[1] + "." + b64.EncodeToString(sigES256(t, f.key, "something else")), want: []error{errProofSignature}},
+		{name: "signed by another key", proof: rawES256(t, other, f.header(nil), f.claims(nil)), want: []error{errProofSignature}},
+		{name: "claims swapped after signing", proof: parts[0] + "." + b64.EncodeToString([]byte(f.claims(nil))) + "." + parts[2], want: []error{errProofSignature}},
+		{name: "short signature", proof: parts[0] + "." + parts[1] + "." + parts[2][:40], want: []error{errProofSignature}},
 
 		// Check 7: jwk public only, and usable.
-		{name: "jwk with d", proof: f.proof(t, func(m map[string]string) { m["jwk"] = privJWK }, nil), want: []error{ErrProofKey}},
-		{name: "no jwk", proof: f.proof(t, func(m map[string]string) { m["jwk"] = "" }, nil), want: []error{ErrProofKey}},
-		{name: "symmetric jwk", proof: f.proof(t, func(m map[string]string) { m["jwk"] = `{"kty":"oct","k":"c2VjcmV0"}` }, nil), want: []error{ErrProofKey}},
+		{name: "jwk with d", proof: f.proof(t, func(m map[string]string) { m["jwk"] = privJWK }, nil), want: []error{errProofKey}},
+		{name: "no jwk", proof: f.proof(t, func(m map[string]string) { m["jwk"] = "" }, nil), want: []error{errProofKey}},
+		{name: "symmetric jwk", proof: f.proof(t, func(m map[string]string) { m["jwk"] = `{"kty":"oct","k":"c2VjcmV0"}` }, nil), want: []error{errProofKey}},
 		{name: "point off the curve", proof: f.proof(t, func(m map[string]string) {
 			m["jwk"] = `{"kty":"EC","crv":"P-256","x":"` + b64.EncodeToString(make([]byte, 32)) + `","y":"` + b64.EncodeToString(append(make([]byte, 31), 1)) + `"}`
-		}, nil), want: []error{ErrProofKey}},
-		{name: "unknown curve", proof: f.proof(t, func(m map[string]string) { m["jwk"] = strings.Replace(f.jwk, "P-256", "P-257", 1) }, nil), want: []error{ErrProofKey}},
-		{name: "jwk not an object", proof: f.proof(t, func(m map[string]string) { m["jwk"] = q("key") }, nil), want: []error{ErrMalformedProof}},
-		{name: "RSA jwk under 2048 bits", proof: f.proof(t, func(m map[string]string) { m["alg"] = q("PS256"); m["jwk"] = rsaJWK(&rsaSmall.PublicKey) }, nil), want: []error{ErrProofKey}},
-		{name: "Ed25519 jwk with alg ES256", proof: f.proof(t, func(m map[string]string) { m["jwk"] = publicJWK(t, edKey.Public()) }, nil), want: []error{ErrProofKey}},
+		}, nil), want: []error{errProofKey}},
+		{name: "unknown curve", proof: f.proof(t, func(m map[string]string) { m["jwk"] = strings.Replace(f.jwk, "P-256", "P-257", 1) }, nil), want: []error{errProofKey}},
+		{name: "jwk not an object", proof: f.proof(t, func(m map[string]string) { m["jwk"] = q("key") }, nil), want: []error{errMalformedProof}},
+		{name: "RSA jwk under 2048 bits", proof: f.proof(t, func(m map[string]string) { m["alg"] = q("PS256"); m["jwk"] = rsaJWK(&rsaSmall.PublicKey) }, nil), want: []error{errProofKey}},
+		{name: "Ed25519 jwk with alg ES256", proof: f.proof(t, func(m map[string]string) { m["jwk"] = publicJWK(t, edKey.Public()) }, nil), want: []error{errProofKey}},
 
 		// Check 8: htm.
-		{name: "htm POST for GET", proof: f.proof(t, nil, func(m map[string]string) { m["htm"] = q("POST") }), want: []error{ErrProofMethod}},
-		{name: "htm lower case", proof: f.proof(t, nil, func(m map[string]string) { m["htm"] = q("get") }), want: []error{ErrProofMethod}},
+		{name: "htm POST for GET", proof: f.proof(t, nil, func(m map[string]string) { m["htm"] = q("POST") }), want: []error{errProofMethod}},
+		{name: "htm lower case", proof: f.proof(t, nil, func(m map[string]string) { m["htm"] = q("get") }), want: []error{errProofMethod}},
 
 		// Check 9: htu.
-		{name: "htu other path", proof: f.proof(t, nil, func(m map[string]string) { m["htu"] = q("https://rs.example/other") }), want: []error{ErrProofURI}},
-		{name: "htu other host", proof: f.proof(t, nil, func(m map[string]string) { m["htu"] = q("https://evil.example/resource") }), want: []error{ErrProofURI}},
-		{name: "htu other port", proof: f.proof(t, nil, func(m map[string]string) { m["htu"] = q("https://rs.example:8443/resource") }), want: []error{ErrProofURI}},
-		{name: "htu http for https", proof: f.proof(t, nil, func(m map[string]string) { m["htu"] = q("http://rs.example/resource") }), want: []error{ErrProofURI}},
-		{name: "htu path case differs", proof: f.proof(t, nil, func(m map[string]string) { m["htu"] = q("https://rs.example/Resource") }), want: []error{ErrProofURI}},
-		{name: "htu with userinfo", proof: f.proof(t, nil, func(m map[string]string) { m["htu"] = q("https://user@rs.example/resource") }), want: []error{ErrProofURI}},
-		{name: "htu relative", proof: f.proof(t, nil, func(m map[string]string) { m["htu"] = q("/resource") }), want: []error{ErrProofURI}},
-		{name: "htu encoded slash", proof: f.proof(t, nil, func(m map[string]string) { m["htu"] = q("https://rs.example%2Fresource") }), want: []error{ErrProofURI}},
+		{name: "htu other path", proof: f.proof(t, nil, func(m map[string]string) { m["htu"] = q("https://rs.example/other") }), want: []error{errProofURI}},
+		{name: "htu other host", proof: f.proof(t, nil, func(m map[string]string) { m["htu"] = q("https://evil.example/resource") }), want: []error{errProofURI}},
+		{name: "htu other port", proof: f.proof(t, nil, func(m map[string]string) { m["htu"] = q("https://rs.example:8443/resource") }), want: []error{errProofURI}},
+		{name: "htu http for https", proof: f.proof(t, nil, func(m map[string]string) { m["htu"] = q("http://rs.example/resource") }), want: []error{errProofURI}},
+		{name: "htu path case differs", proof: f.proof(t, nil, func(m map[string]string) { m["htu"] = q("https://rs.example/Resource") }), want: []error{errProofURI}},
+		{name: "htu with userinfo", proof: f.proof(t, nil, func(m map[string]string) { m["htu"] = q("https://user@rs.example/resource") }), want: []error{errProofURI}},
+		{name: "htu relative", proof: f.proof(t, nil, func(m map[string]string) { m["htu"] = q("/resource") }), want: []error{errProofURI}},
+		{name: "htu encoded slash", proof: f.proof(t, nil, func(m map[string]string) { m["htu"] = q("https://rs.example%2Fresource") }), want: []error{errProofURI}},
 
 		// Check 10: nonce.
-		{name: "no nonce", proof: f.proof(t, nil, func(m map[string]string) { m["nonce"] = "" }), want: []error{ErrNonceMissing, ErrUseNonce}},
-		{name: "forged nonce", proof: f.proof(t, nil, func(m map[string]string) { m["nonce"] = q(b64.EncodeToString(make([]byte, nonceLen))) }), want: []error{ErrNonceInvalid, ErrUseNonce}},
-		{name: "empty nonce", proof: f.proof(t, nil, func(m map[string]string) { m["nonce"] = `""` }), want: []error{ErrNonceInvalid, ErrUseNonce}},
+		{name: "no nonce", proof: f.proof(t, nil, func(m map[string]string) { m["nonce"] = "" }), want: []error{errNonceMissing, ErrUseNonce}},
+		{name: "forged nonce", proof: f.proof(t, nil, func(m map[string]string) { m["nonce"] = q(b64.EncodeToString(make([]byte, nonceLen))) }), want: []error{errNonceInvalid, ErrUseNonce}},
+		{name: "empty nonce", proof: f.proof(t, nil, func(m map[string]string) { m["nonce"] = `""` }), want: []error{errNonceInvalid, ErrUseNonce}},
 		{name: "nonce of another secret", proof: f.proof(t, nil, func(m map[string]string) {
 			n, err := (&Nonces{Secrets: [][]byte{[]byte(strings.Repeat("x", 32))}, Now: clock(fixedNow)}).New()
 			require.NoError(t, err)
 			m["nonce"] = q(n)
-		}), want: []error{ErrNonceInvalid, ErrUseNonce}},
+		}), want: []error{errNonceInvalid, ErrUseNonce}},
 		{name: "expired nonce", proof: f.proof(t, nil, func(m map[string]string) {
 			n, err := (&Nonces{Secrets: [][]byte{nonceSecret}, Now: clock(fixedNow.Add(-DefaultNonceLifetime - time.Second))}).New()
 			require.NoError(t, err)
 			m["nonce"] = q(n)
-		}), want: []error{ErrNonceInvalid, ErrUseNonce}},
+		}), want: []error{errNonceInvalid, ErrUseNonce}},
 
 		// Check 11: iat window.
 		{name: "iat too old", proof: f.proof(t, nil, func(m map[string]string) {
 			m["iat"] = strconv.FormatInt(fixedNow.Add(-DefaultMaxAge-DefaultSkew-time.Second).Unix(), 10)
-		}), want: []error{ErrProofExpired}},
+		}), want: []error{errProofExpired}},
 		{name: "iat in the future", proof: f.proof(t, nil, func(m map[string]string) {
 			m["iat"] = strconv.FormatInt(fixedNow.Add(DefaultSkew+time.Second).Unix(), 10)
-		}), want: []error{ErrProofNotYetValid}},
-		{name: "iat far in the future", proof: f.proof(t, nil, func(m map[string]string) { m["iat"] = "1099511627776" }), want: []error{ErrProofNotYetValid}},
+		}), want: []error{errProofNotYetValid}},
+		{name: "iat far in the future", proof: f.proof(t, nil, func(m map[string]string) { m["iat"] = "1099511627776" }), want: []error{errProofNotYetValid}},
 		{name: "iat older than a custom MaxAge", proof: f.proof(t, nil, func(m map[string]string) {
 			m["iat"] = strconv.FormatInt(fixedNow.Add(-40*time.Second).Unix(), 10)
-		}), v: func(v *Verifier) { v.MaxAge = 20 * time.Second; v.Skew = 10 * time.Second }, want: []error{ErrProofExpired}},
+		}), v: func(v *Verifier) { v.MaxAge = 20 * time.Second; v.Skew = 10 * time.Second }, want: []error{errProofExpired}},
 
 		// Check 12: ath and key binding.
-		{name: "no ath", proof: f.proof(t, nil, func(m map[string]string) { m["ath"] = "" }), want: []error{ErrAccessTokenHash}},
-		{name: "ath of another token", proof: f.proof(t, nil, func(m map[string]string) { m["ath"] = q(AccessTokenHash("another-token")) }), want: []error{ErrAccessTokenHash}},
-		{name: "ath not base64url", proof: f.proof(t, nil, func(m map[string]string) { m["ath"] = q("not an ath") }), want: []error{ErrAccessTokenHash}},
-		{name: "token bound to another key", proof: f.proof(t, nil, nil), b: &Binding{AccessToken: rsToken, Confirmation: Confirmation{JKT: otherJKT}}, want: []error{ErrKeyBinding}},
-		{name: "token bound by jwk to another key", proof: f.proof(t, nil, nil), b: &Binding{AccessToken: rsToken, Confirmation: Confirmation{JWK: other.Public()}}, want: []error{ErrKeyBinding}},
-		{name: "jkt matches but jwk does not", proof: f.proof(t, nil, nil), b: &Binding{AccessToken: rsToken, Confirmation: Confirmation{JKT: f.jkt, JWK: other.Public()}}, want: []error{ErrKeyBinding}},
-		{name: "unbound token", proof: f.proof(t, nil, nil), b: &Binding{AccessToken: rsToken}, want: []error{ErrNoBinding}},
+		{name: "no ath", proof: f.proof(t, nil, func(m map[string]string) { m["ath"] = "" }), want: []error{errAccessTokenHash}},
+		{name: "ath of another token", proof: f.proof(t, nil, func(m map[string]string) { m["ath"] = q(AccessTokenHash("another-token")) }), want: []error{errAccessTokenHash}},
+		{name: "ath not base64url", proof: f.proof(t, nil, func(m map[string]string) { m["ath"] = q("not an ath") }), want: []error{errAccessTokenHash}},
+		{name: "token bound to another key", proof: f.proof(t, nil, nil), b: &binding{token: rsToken, cnf: Confirmation{JKT: otherJKT}}, want: []error{ErrBindingMismatch}},
+		{name: "token bound by jwk to another key", proof: f.proof(t, nil, nil), b: &binding{token: rsToken, cnf: Confirmation{JWK: other.Public()}}, want: []error{ErrBindingMismatch}},
+		{name: "jkt matches but jwk does not", proof: f.proof(t, nil, nil), b: &binding{token: rsToken, cnf: Confirmation{JKT: f.jkt, JWK: other.Public()}}, want: []error{ErrBindingMismatch}},
+		{name: "binding without a key matches nothing", proof: f.proof(t, nil, nil), b: &binding{token: rsToken}, want: []error{ErrBindingMismatch}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -341,17 +339,17 @@ func TestVerifyBadInput(t *testing.T) {
 			if tc.b != nil {
 				b = tc.b
 			}
-			p, err := v.VerifyProof(context.Background(), tc.proof, method, uri, b)
+			p, err := verifyProof(v, tc.proof, method, uri, b)
 			require.Nil(t, p)
 			for _, want := range tc.want {
 				require.ErrorIs(t, err, want)
 			}
-			var pe *ProofError
+			var pe *Error
 			require.ErrorAs(t, err, &pe)
 			switch {
 			case errors.Is(err, ErrUseNonce):
 				require.Equal(t, CodeUseNonce, pe.Code)
-			case errors.Is(err, ErrKeyBinding), errors.Is(err, ErrNoBinding):
+			case errors.Is(err, ErrBindingMismatch):
 				require.Equal(t, CodeInvalidToken, pe.Code)
 				require.NotErrorIs(t, err, ErrInvalidProof)
 			default:
@@ -404,11 +402,11 @@ func TestVerifyHTUNormalization(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			proof := f.proof(t, nil, func(m map[string]string) { m["htu"] = q(tc.htu) })
-			_, err := f.verifier().VerifyProof(context.Background(), proof, "GET", tc.uri, f.binding())
+			_, err := verifyProof(f.verifier(), proof, "GET", tc.uri, f.binding())
 			if tc.ok {
 				require.NoError(t, err)
 			} else {
-				require.ErrorIs(t, err, ErrProofURI)
+				require.ErrorIs(t, err, errProofURI)
 			}
 		})
 	}
@@ -420,49 +418,53 @@ func TestVerifyRequest(t *testing.T) {
 
 	newReq := func(target string, proofs ...string) *http.Request {
 		r := httptest.NewRequest("GET", target, nil)
+		r.Header.Set("Authorization", "DPoP "+rsToken)
 		for _, p := range proofs {
 			r.Header.Add("DPoP", p)
 		}
 		return r
 	}
+	check := func(v *Verifier, r *http.Request) (*Proof, error) {
+		res, err := v.Check(r, rsToken, jktClaims(f.jkt))
+		if err != nil {
+			return nil, err
+		}
+		return res.Proof, nil
+	}
 
 	t.Run("from the request", func(t *testing.T) {
 		t.Parallel()
 		r := newReq(rsURI+"?q=1", f.proof(t, nil, nil))
-		p, err := f.verifier().Verify(r, f.binding())
+		p, err := check(f.verifier(), r)
 		require.NoError(t, err)
 		require.Equal(t, f.jkt, p.JKT)
 	})
 	t.Run("two DPoP headers", func(t *testing.T) {
 		t.Parallel()
 		r := newReq(rsURI, f.proof(t, nil, nil), f.proof(t, nil, nil))
-		_, err := f.verifier().Verify(r, f.binding())
-		require.ErrorIs(t, err, ErrMultipleProofs)
+		_, err := check(f.verifier(), r)
+		require.ErrorIs(t, err, errMultipleProofs)
 		require.ErrorIs(t, err, ErrInvalidProof)
 	})
 	t.Run("no DPoP header", func(t *testing.T) {
 		t.Parallel()
-		_, err := f.verifier().Verify(newReq(rsURI), f.binding())
-		require.ErrorIs(t, err, ErrNoProof)
+		_, err := check(f.verifier(), newReq(rsURI))
+		require.ErrorIs(t, err, errNoProof)
+		require.ErrorIs(t, err, ErrInvalidProof)
 	})
 	t.Run("empty DPoP header", func(t *testing.T) {
 		t.Parallel()
-		_, err := f.verifier().Verify(newReq(rsURI, ""), f.binding())
-		require.ErrorIs(t, err, ErrMalformedProof)
+		_, err := check(f.verifier(), newReq(rsURI, ""))
+		require.ErrorIs(t, err, errMalformedProof)
 	})
-	t.Run("plain http request", func(t *testing.T) {
+	t.Run("the origin comes from BaseURL, not from the request", func(t *testing.T) {
 		t.Parallel()
-		r := newReq("http://rs.example/resource", f.proof(t, nil, nil))
+		// Over plain http, to another Host: BaseURL decides, so the
+		// proof for https://rs.example passes.
+		r := newReq("http://internal:8080/resource", f.proof(t, nil, nil))
 		r.TLS = nil
-		_, err := f.verifier().Verify(r, f.binding())
-		require.ErrorIs(t, err, ErrProofURI, "the request arrived over http, the proof names https")
-	})
-	t.Run("host header differs", func(t *testing.T) {
-		t.Parallel()
-		r := newReq(rsURI, f.proof(t, nil, nil))
-		r.Host = "internal:8080"
-		_, err := f.verifier().Verify(r, f.binding())
-		require.ErrorIs(t, err, ErrProofURI)
+		_, err := check(f.verifier(), r)
+		require.NoError(t, err)
 	})
 	t.Run("behind a TLS-terminating proxy", func(t *testing.T) {
 		t.Parallel()
@@ -470,6 +472,7 @@ func TestVerifyRequest(t *testing.T) {
 		// http://10.0.0.5:8080/resource, stripping /v1.
 		r := httptest.NewRequest("POST", "http://10.0.0.5:8080/resource", nil)
 		r.TLS = nil
+		r.Header.Set("Authorization", "DPoP "+rsToken)
 		r.Header.Set("X-Forwarded-Host", "evil.example")
 		r.Header.Set("DPoP", f.proof(t, nil, func(m map[string]string) {
 			m["htm"] = q("POST")
@@ -477,17 +480,165 @@ func TestVerifyRequest(t *testing.T) {
 		}))
 		v := f.verifier()
 		v.BaseURL = "https://API.example:443/v1/"
-		require.Equal(t, "https://api.example/v1/resource", v.RequestURI(r))
-		_, err := v.Verify(r, f.binding())
+		require.NoError(t, v.init())
+		path, err := v.requestPath(r)
+		require.NoError(t, err)
+		require.Equal(t, "https://api.example/v1/resource", v.base+path)
+		_, err = check(v, r)
 		require.NoError(t, err)
 
 		r.Header.Set("DPoP", f.proof(t, nil, func(m map[string]string) {
 			m["htm"] = q("POST")
 			m["htu"] = q("https://evil.example/v1/resource")
 		}))
-		_, err = v.Verify(r, f.binding())
-		require.ErrorIs(t, err, ErrProofURI, "X-Forwarded-Host is never believed")
+		_, err = check(v, r)
+		require.ErrorIs(t, err, errProofURI, "X-Forwarded-Host is never believed")
 	})
+}
+
+// TestVerifyOriginFromConfiguration: a proof minted for host A is refused
+// by a verifier configured for host B, whatever the request claims about
+// its host (Host header, absolute-form target, TLS state, X-Forwarded-*).
+func TestVerifyOriginFromConfiguration(t *testing.T) {
+	t.Parallel()
+	p := newProofer(t, newKey(t), fixedNow)
+	const hostA, hostB = "https://a.example", "https://b.example"
+	claims := jktClaims(p.JKT())
+	for _, tc := range []struct {
+		name string
+		req  func() *http.Request
+	}{
+		{"Host header says A", func() *http.Request {
+			r := httptest.NewRequest("GET", hostB+"/resource", nil)
+			r.Host = "a.example"
+			return r
+		}},
+		{"absolute-form target for A", func() *http.Request {
+			r := httptest.NewRequest("GET", hostA+"/resource", nil)
+			return r
+		}},
+		{"forwarded headers say A", func() *http.Request {
+			r := httptest.NewRequest("GET", "http://10.0.0.1/resource", nil)
+			r.Host = "a.example"
+			r.Header.Set("X-Forwarded-Host", "a.example")
+			r.Header.Set("X-Forwarded-Proto", "https")
+			r.Header.Set("Forwarded", "host=a.example;proto=https")
+			return r
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			proofFor := func(origin string) *http.Request {
+				r := tc.req()
+				r.Header.Set("Authorization", "DPoP tok")
+				proof, err := p.Proof("GET", origin+"/resource", ProofOptions{AccessToken: "tok"})
+				require.NoError(t, err)
+				r.Header.Set("DPoP", proof)
+				return r
+			}
+			b := &Verifier{BaseURL: hostB, Now: clock(fixedNow)}
+			_, err := b.Check(proofFor(hostA), "tok", claims)
+			require.ErrorIs(t, err, errProofURI)
+			require.ErrorIs(t, err, ErrInvalidProof)
+
+			// The same request with a proof for B passes: only the
+			// configured origin counts.
+			_, err = b.Check(proofFor(hostB), "tok", claims)
+			require.NoError(t, err)
+		})
+	}
+
+	t.Run("no BaseURL", func(t *testing.T) {
+		t.Parallel()
+		r := httptest.NewRequest("GET", hostA+"/resource", nil)
+		for _, call := range []func(v *Verifier) error{
+			func(v *Verifier) error { _, err := v.Check(r, "tok", claims); return err },
+			func(v *Verifier) error { _, err := v.VerifyProof(r); return err },
+			func(v *Verifier) error { _, err := v.Verify(r); return err },
+		} {
+			v := &Verifier{Token: func(context.Context, string) (json.RawMessage, error) { return claims, nil }}
+			err := call(v)
+			require.ErrorIs(t, err, ErrInvalidConfig)
+			var ce *ConfigError
+			require.ErrorAs(t, err, &ce)
+			require.Equal(t, "Verifier.BaseURL", ce.Field)
+		}
+	})
+}
+
+// TestVerifyPathPrefix: with a path prefix in BaseURL, a request path that
+// is not in clean form is refused: "/../admin" at a server reached as
+// https://example.com/api would otherwise expect the htu
+// https://example.com/admin, and accept a proof minted for another
+// service of the same origin.
+func TestVerifyPathPrefix(t *testing.T) {
+	t.Parallel()
+	p := newProofer(t, newKey(t), fixedNow)
+	claims := jktClaims(p.JKT())
+	v := &Verifier{BaseURL: "https://example.com/api", Now: clock(fixedNow)}
+	send := func(t *testing.T, path, htu string) error {
+		t.Helper()
+		r := httptest.NewRequest("GET", "http://backend:8080/", nil)
+		u, err := url.Parse("http://backend:8080" + path)
+		require.NoError(t, err)
+		r.URL = u // as the server parsed the request target
+		r.Header.Set("Authorization", "DPoP tok")
+		proof, err := p.Proof("GET", htu, ProofOptions{AccessToken: "tok"})
+		require.NoError(t, err)
+		r.Header.Set("DPoP", proof)
+		_, err = v.Check(r, "tok", claims)
+		return err
+	}
+	for _, tc := range []struct{ name, path, htu string }{
+		{"dot-dot", "/../admin", "https://example.com/admin"},
+		{"dot-dot inside", "/x/../../admin", "https://example.com/admin"},
+		{"dot", "/./resource", "https://example.com/api/resource"},
+		{"trailing dot-dot", "/x/..", "https://example.com/api/"},
+		{"encoded dot-dot", "/%2e%2e/admin", "https://example.com/admin"},
+		{"upper-case encoded dot-dot", "/%2E%2E/admin", "https://example.com/admin"},
+		{"half-encoded dot-dot", "/.%2e/admin", "https://example.com/admin"},
+		{"encoded slash", "/..%2fadmin", "https://example.com/api/..%2Fadmin"},
+		{"encoded backslash", "/..%5cadmin", "https://example.com/api/..%5Cadmin"},
+		{"double slash", "//admin", "https://example.com/api//admin"},
+		{"empty segment", "/a//b", "https://example.com/api/a//b"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			err := send(t, tc.path, tc.htu)
+			require.ErrorIs(t, err, ErrInvalidRequest)
+			require.ErrorIs(t, err, errUncleanPath)
+		})
+	}
+	t.Run("clean paths pass", func(t *testing.T) {
+		t.Parallel()
+		for _, path := range []string{"/resource", "/a/b/", "/", "/a.b/c..d/.e", "/%41%20b"} {
+			require.NoError(t, send(t, path, "https://example.com/api"+path), path)
+		}
+	})
+	t.Run("without a prefix, dot segments are normalized", func(t *testing.T) {
+		t.Parallel()
+		// There is no prefix to escape: RFC 3986 normalization applies.
+		v := &Verifier{BaseURL: "https://example.com", Now: clock(fixedNow)}
+		r := httptest.NewRequest("GET", "https://example.com/x/../resource", nil)
+		r.Header.Set("Authorization", "DPoP tok")
+		proof, err := p.Proof("GET", "https://example.com/resource", ProofOptions{AccessToken: "tok"})
+		require.NoError(t, err)
+		r.Header.Set("DPoP", proof)
+		_, err = v.Check(r, "tok", claims)
+		require.NoError(t, err)
+	})
+}
+
+func TestCleanPath(t *testing.T) {
+	t.Parallel()
+	for path, want := range map[string]bool{
+		"/": true, "/a": true, "/a/": true, "/a/b": true, "/a.b": true, "/..a": true, "/a..": true, "/%41": true,
+		"": false, "a": false, "//": false, "/a//b": false, "/.": false, "/..": false, "/./a": false, "/a/../b": false,
+		"/a/.": false, "/%2e": false, "/%2E%2e": false, "/a%2fb": false, "/a%2F": false, "/a%5cb": false, "/a\\b": false,
+		"/%": false, "/%2": false,
+	} {
+		require.Equal(t, want, cleanPath(path), path)
+	}
 }
 
 func TestVerifyAuthorizationServer(t *testing.T) {
@@ -495,14 +646,22 @@ func TestVerifyAuthorizationServer(t *testing.T) {
 	// No binding: a token request. ath, if present, is not checked.
 	k := newKey(t)
 	p := newProofer(t, k, fixedNow)
-	v := &Verifier{Now: clock(fixedNow)}
-	proof, err := p.Proof("POST", "https://as.example/token", ProofOptions{})
+	v := &Verifier{BaseURL: "https://as.example", Now: clock(fixedNow)}
+	proof, err := p.Proof("POST", "https://as.example/token", ProofOptions{AccessToken: "ignored"})
 	require.NoError(t, err)
-	got, err := v.VerifyProof(context.Background(), proof, "POST", "https://as.example/token", nil)
+	r := httptest.NewRequest("POST", "/token", nil)
+	r.Header.Set("DPoP", proof)
+	got, err := v.VerifyProof(r)
 	require.NoError(t, err)
 	require.Equal(t, p.JKT(), got.JKT)
 	require.Empty(t, got.Nonce)
-	require.Empty(t, got.AccessTokenHash)
+	require.Equal(t, AccessTokenHash("ignored"), got.AccessTokenHash)
+
+	_, err = v.VerifyProof(r)
+	require.ErrorIs(t, err, ErrReplay)
+	r.Header.Del("DPoP")
+	_, err = v.VerifyProof(r)
+	require.ErrorIs(t, err, errNoProof)
 }
 
 func TestVerifyAlgorithms(t *testing.T) {
@@ -538,25 +697,25 @@ func TestVerifyAlgorithms(t *testing.T) {
 			require.Equal(t, tp, p.JKT())
 			proof, err := p.Proof("GET", rsURI, ProofOptions{AccessToken: rsToken})
 			require.NoError(t, err)
-			b := &Binding{AccessToken: rsToken, Confirmation: Confirmation{JKT: p.JKT()}}
+			b := &binding{token: rsToken, cnf: Confirmation{JKT: p.JKT()}}
 
 			// Outside the default allow-list unless listed.
-			def := &Verifier{Now: clock(fixedNow)}
-			_, err = def.VerifyProof(context.Background(), proof, "GET", rsURI, b)
+			def := &Verifier{BaseURL: rsBase, Now: clock(fixedNow)}
+			_, err = verifyProof(def, proof, "GET", rsURI, b)
 			if contains(jose.DefaultAlgorithms, tc.alg) {
 				require.NoError(t, err)
 			} else {
-				require.ErrorIs(t, err, ErrProofAlgorithm)
+				require.ErrorIs(t, err, errProofAlgorithm)
 			}
-			v := &Verifier{Now: clock(fixedNow), Algorithms: []string{tc.alg}}
-			got, err := v.VerifyProof(context.Background(), proof, "GET", rsURI, b)
+			v := &Verifier{BaseURL: rsBase, Now: clock(fixedNow), Algorithms: []string{tc.alg}}
+			got, err := verifyProof(v, proof, "GET", rsURI, b)
 			require.NoError(t, err)
 			require.Equal(t, p.JKT(), got.JKT, "the verifier's thumbprint equals jose.Thumbprint")
 			// cnf.jwk binding works for every key type.
-			b.Confirmation = Confirmation{JWK: tc.key.Public()}
+			b.cnf = Confirmation{JWK: tc.key.Public()}
 			proof, err = p.Proof("GET", rsURI, ProofOptions{AccessToken: rsToken})
 			require.NoError(t, err)
-			_, err = v.VerifyProof(context.Background(), proof, "GET", rsURI, b)
+			_, err = verifyProof(v, proof, "GET", rsURI, b)
 			require.NoError(t, err)
 		})
 	}
@@ -564,39 +723,68 @@ func TestVerifyAlgorithms(t *testing.T) {
 
 func TestVerifierConfig(t *testing.T) {
 	t.Parallel()
+	token := func(context.Context, string) (json.RawMessage, error) { return json.RawMessage(`{}`), nil }
 	for _, tc := range []struct {
-		name string
-		v    *Verifier
+		name  string
+		v     *Verifier
+		field string
 	}{
-		{"alg none", &Verifier{Algorithms: []string{"none"}}},
-		{"HS256", &Verifier{Algorithms: []string{"ES256", "HS256"}}},
-		{"empty list", &Verifier{Algorithms: []string{}}},
-		{"negative MaxAge", &Verifier{MaxAge: -time.Second}},
-		{"negative Skew", &Verifier{Skew: -time.Second}},
-		{"BaseURL with query", &Verifier{BaseURL: "https://a.example/?x=1"}},
-		{"relative BaseURL", &Verifier{BaseURL: "/api"}},
-		{"ftp BaseURL", &Verifier{BaseURL: "ftp://a.example"}},
-		{"nonces without secrets", &Verifier{Nonces: &Nonces{}}},
-		{"short nonce secret", &Verifier{Nonces: &Nonces{Secrets: [][]byte{[]byte("short")}}}},
+		{"no BaseURL", &Verifier{}, "Verifier.BaseURL"},
+		{"alg none", &Verifier{BaseURL: rsBase, Algorithms: []string{"none"}}, "Verifier.Algorithms"},
+		{"HS256", &Verifier{BaseURL: rsBase, Algorithms: []string{"ES256", "HS256"}}, "Verifier.Algorithms"},
+		{"empty list", &Verifier{BaseURL: rsBase, Algorithms: []string{}}, "Verifier.Algorithms"},
+		{"negative MaxAge", &Verifier{BaseURL: rsBase, MaxAge: -time.Second}, "Verifier.MaxAge"},
+		{"negative Skew", &Verifier{BaseURL: rsBase, Skew: -time.Second}, "Verifier.Skew"},
+		{"negative MaxProofBytes", &Verifier{BaseURL: rsBase, MaxProofBytes: -1}, "Verifier.MaxProofBytes"},
+		{"BaseURL with query", &Verifier{BaseURL: "https://a.example/?x=1"}, "Verifier.BaseURL"},
+		{"BaseURL with fragment", &Verifier{BaseURL: "https://a.example/#x"}, "Verifier.BaseURL"},
+		{"BaseURL with userinfo", &Verifier{BaseURL: "https://u@a.example/"}, "Verifier.BaseURL"},
+		{"BaseURL with dot segments", &Verifier{BaseURL: "https://a.example/api/../x"}, "Verifier.BaseURL"},
+		{"relative BaseURL", &Verifier{BaseURL: "/api"}, "Verifier.BaseURL"},
+		{"ftp BaseURL", &Verifier{BaseURL: "ftp://a.example"}, "Verifier.BaseURL"},
+		{"nonces without secrets", &Verifier{BaseURL: rsBase, Nonces: &Nonces{}}, "Verifier.Nonces.Secrets"},
+		{"short nonce secret", &Verifier{BaseURL: rsBase, Nonces: &Nonces{Secrets: [][]byte{[]byte("short")}}}, "Verifier.Nonces.Secrets"},
+		{"short nonce lifetime", &Verifier{BaseURL: rsBase, Nonces: &Nonces{Secrets: [][]byte{nonceSecret}, Lifetime: time.Second}}, "Verifier.Nonces.Lifetime"},
+		{"jkt checked elsewhere", &Verifier{BaseURL: rsBase, CheckedElsewhere: []string{"jkt"}}, "Verifier.CheckedElsewhere"},
+		{"jwk checked elsewhere", &Verifier{BaseURL: rsBase, CheckedElsewhere: []string{"x5t#S256", "jwk"}}, "Verifier.CheckedElsewhere"},
+		{"unknown method checked elsewhere", &Verifier{BaseURL: rsBase, CheckedElsewhere: []string{"kid"}}, "Verifier.CheckedElsewhere"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := tc.v.VerifyProof(context.Background(), "a.b.c", "GET", rsURI, nil)
+			tc.v.Token = token
+			r := httptest.NewRequest("GET", rsURI, nil)
+			r.Header.Set("Authorization", "DPoP tok")
+			_, err := tc.v.VerifyProof(r)
+			var ce *ConfigError
+			require.ErrorAs(t, err, &ce)
+			require.Equal(t, tc.field, ce.Field)
 			require.ErrorIs(t, err, ErrInvalidConfig)
-			_, err = tc.v.Verify(httptest.NewRequest("GET", rsURI, nil), nil)
+			require.Equal(t, "dpop: invalid configuration: "+ce.Field+": "+ce.Reason, err.Error())
+			_, err = tc.v.Verify(r)
 			require.ErrorIs(t, err, ErrInvalidConfig)
+			_, err = tc.v.Check(r, "tok", nil)
+			require.ErrorIs(t, err, ErrInvalidConfig)
+			require.Empty(t, tc.v.Algs())
 		})
 	}
-	t.Run("binding without token", func(t *testing.T) {
+	t.Run("Verify needs Token", func(t *testing.T) {
 		t.Parallel()
-		_, err := (&Verifier{}).VerifyProof(context.Background(), "a.b.c", "GET", rsURI, &Binding{})
-		require.ErrorIs(t, err, ErrInvalidConfig)
+		_, err := (&Verifier{BaseURL: rsBase}).Verify(httptest.NewRequest("GET", rsURI, nil))
+		var ce *ConfigError
+		require.ErrorAs(t, err, &ce)
+		require.Equal(t, "Verifier.Token", ce.Field)
+	})
+	t.Run("valid", func(t *testing.T) {
+		t.Parallel()
+		v := &Verifier{BaseURL: "https://a.example/api/", CheckedElsewhere: []string{"x5t#S256"}}
+		require.NoError(t, v.init())
+		require.Equal(t, "ES256 PS256 EdDSA", v.Algs())
 	})
 }
 
 type failingStore struct{ err error }
 
-func (s failingStore) CheckAndStore(context.Context, string, time.Time) (bool, error) {
+func (s failingStore) CheckAndStore(context.Context, string, time.Time, time.Time) (bool, error) {
 	return false, s.err
 }
 
@@ -608,60 +796,61 @@ func TestVerifyReplayStore(t *testing.T) {
 		t.Parallel()
 		v := f.verifier()
 		v.Replay = failingStore{errors.New("connection refused")}
-		_, err := v.VerifyProof(context.Background(), f.proof(t, nil, nil), "GET", rsURI, f.binding())
+		_, err := verifyProof(v, f.proof(t, nil, nil), "GET", rsURI, f.binding())
 		require.ErrorIs(t, err, ErrReplayStore)
 	})
 
 	t.Run("key and expiry", func(t *testing.T) {
 		t.Parallel()
 		var got struct {
-			key    string
-			expiry time.Time
+			key         string
+			iat, expiry time.Time
 		}
 		v := f.verifier()
-		v.Replay = storeFunc(func(_ context.Context, key string, expiry time.Time) (bool, error) {
-			got.key, got.expiry = key, expiry
+		v.Replay = storeFunc(func(_ context.Context, key string, iat, expiry time.Time) (bool, error) {
+			got.key, got.iat, got.expiry = key, iat, expiry
 			return true, nil
 		})
-		p, err := v.VerifyProof(context.Background(), f.proof(t, nil, nil), "GET", rsURI, f.binding())
+		p, err := verifyProof(v, f.proof(t, nil, nil), "GET", rsURI, f.binding())
 		require.NoError(t, err)
 		sum := sha256.Sum256([]byte(p.JKT + "\x00" + p.ID))
 		require.Equal(t, b64.EncodeToString(sum[:]), got.key, "keyed by SHA-256(jkt, jti)")
 		require.Equal(t, fixedNow.Add(DefaultMaxAge+DefaultSkew), got.expiry, "remembered until the proof leaves the window")
+		require.Equal(t, fixedNow, got.iat)
 	})
 
 	t.Run("invalid proofs use up no jti", func(t *testing.T) {
 		t.Parallel()
 		calls := 0
 		v := f.verifier()
-		v.Replay = storeFunc(func(context.Context, string, time.Time) (bool, error) { calls++; return true, nil })
-		_, err := v.VerifyProof(context.Background(), rawES256(t, newKey(t), f.header(nil), f.claims(nil)), "GET", rsURI, f.binding())
-		require.ErrorIs(t, err, ErrProofSignature)
-		_, err = v.VerifyProof(context.Background(), f.proof(t, nil, nil), "GET", rsURI, &Binding{AccessToken: rsToken, Confirmation: Confirmation{JKT: AccessTokenHash("x")}})
-		require.ErrorIs(t, err, ErrKeyBinding)
+		v.Replay = storeFunc(func(context.Context, string, time.Time, time.Time) (bool, error) { calls++; return true, nil })
+		_, err := verifyProof(v, rawES256(t, newKey(t), f.header(nil), f.claims(nil)), "GET", rsURI, f.binding())
+		require.ErrorIs(t, err, errProofSignature)
+		_, err = verifyProof(v, f.proof(t, nil, nil), "GET", rsURI, &binding{token: rsToken, cnf: Confirmation{JKT: AccessTokenHash("x")}})
+		require.ErrorIs(t, err, ErrBindingMismatch)
 		require.Zero(t, calls)
 	})
 
 	t.Run("same jti from another key is not a replay", func(t *testing.T) {
 		t.Parallel()
-		v := &Verifier{Now: clock(fixedNow)}
+		v := &Verifier{BaseURL: rsBase, Now: clock(fixedNow)}
 		claims := f.claims(func(m map[string]string) { m["ath"], m["nonce"] = "", "" })
-		_, err := v.VerifyProof(context.Background(), rawES256(t, f.key, f.header(nil), claims), "GET", rsURI, nil)
+		_, err := verifyProof(v, rawES256(t, f.key, f.header(nil), claims), "GET", rsURI, nil)
 		require.NoError(t, err)
 		k2 := newKey(t)
 		h2 := f.header(func(m map[string]string) { m["jwk"] = publicJWK(t, k2.Public()) })
-		_, err = v.VerifyProof(context.Background(), rawES256(t, k2, h2, claims), "GET", rsURI, nil)
+		_, err = verifyProof(v, rawES256(t, k2, h2, claims), "GET", rsURI, nil)
 		require.NoError(t, err)
 		// The same key and jti, even with a new signature, is a replay.
-		_, err = v.VerifyProof(context.Background(), rawES256(t, k2, h2, claims), "GET", rsURI, nil)
-		require.ErrorIs(t, err, ErrProofReplayed)
+		_, err = verifyProof(v, rawES256(t, k2, h2, claims), "GET", rsURI, nil)
+		require.ErrorIs(t, err, ErrReplay)
 	})
 }
 
-type storeFunc func(ctx context.Context, key string, expiry time.Time) (bool, error)
+type storeFunc func(ctx context.Context, key string, iat, expiry time.Time) (bool, error)
 
-func (f storeFunc) CheckAndStore(ctx context.Context, key string, expiry time.Time) (bool, error) {
-	return f(ctx, key, expiry)
+func (f storeFunc) CheckAndStore(ctx context.Context, key string, iat, expiry time.Time) (bool, error) {
+	return f(ctx, key, iat, expiry)
 }
 
 // TestVerifyConcurrentReplay: one proof sent by many goroutines at the same
@@ -681,11 +870,11 @@ func TestVerifyConcurrentReplay(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				<-start
-				_, err := v.VerifyProof(context.Background(), proof, "GET", rsURI, f.binding())
+				_, err := verifyProof(v, proof, "GET", rsURI, f.binding())
 				switch {
 				case err == nil:
 					ok.Add(1)
-				case errors.Is(err, ErrProofReplayed):
+				case errors.Is(err, ErrReplay):
 					replayed.Add(1)
 				default:
 					panic(fmt.Sprint("unexpected error: ", err))
@@ -704,12 +893,12 @@ func TestProofTypeVariants(t *testing.T) {
 	f := newFixture(t)
 	for _, typ := range []string{"dpop+jwt", "DPoP+JWT", "application/dpop+jwt", "Application/DPOP+jwt"} {
 		proof := f.proof(t, func(m map[string]string) { m["typ"] = q(typ) }, nil)
-		_, err := f.verifier().VerifyProof(t.Context(), proof, "GET", rsURI, f.binding())
+		_, err := verifyProof(f.verifier(), proof, "GET", rsURI, f.binding())
 		require.NoError(t, err, typ)
 	}
 	for _, typ := range []string{"application/jwt", "dpop", "dpop+jwt ", "text/dpop+jwt", "application/application/dpop+jwt"} {
 		proof := f.proof(t, func(m map[string]string) { m["typ"] = q(typ) }, nil)
-		_, err := f.verifier().VerifyProof(t.Context(), proof, "GET", rsURI, f.binding())
-		require.ErrorIs(t, err, ErrProofType, typ)
+		_, err := verifyProof(f.verifier(), proof, "GET", rsURI, f.binding())
+		require.ErrorIs(t, err, errProofType, typ)
 	}
 }

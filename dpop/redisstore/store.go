@@ -40,13 +40,18 @@ var _ dpop.ReplayStore = (*Store)(nil)
 
 // CheckAndStore implements dpop.ReplayStore with "SET prefix+key 1 NX PX
 // ttl", where ttl is the time left until expiry in milliseconds (at least
-// 1). Redis answers OK when the key was created (fresh) and nil when it
-// already existed. Any other outcome, including a canceled context or an
-// unreachable server, is an error wrapping dpop.ErrReplayStore: the proof
-// is refused, never let through.
-func (s *Store) CheckAndStore(ctx context.Context, key string, expiry time.Time) (bool, error) {
+// 1): one atomic set-if-absent. Redis answers OK when the key was created
+// (fresh) and nil when it already existed. Any other outcome, including a
+// canceled context or an unreachable server, is an error wrapping
+// dpop.ErrReplayStore: the proof is refused, never let through. A nil
+// Client is a *dpop.ConfigError (wrapped with dpop.ErrReplayStore as
+// well). issuedAt is not needed: Redis remembers every key until its
+// expiry, provided it is not configured to evict keys under memory
+// pressure (use the default maxmemory-policy noeviction, or volatile-*
+// policies only on a Redis that holds nothing else with a TTL).
+func (s *Store) CheckAndStore(ctx context.Context, key string, issuedAt, expiry time.Time) (bool, error) {
 	if s.Client == nil {
-		return false, fmt.Errorf("%w: %w: redisstore: Store.Client is required", dpop.ErrReplayStore, dpop.ErrInvalidConfig)
+		return false, fmt.Errorf("%w: %w", dpop.ErrReplayStore, &dpop.ConfigError{Field: "Store.Client", Reason: "required"})
 	}
 	if err := ctx.Err(); err != nil {
 		return false, fmt.Errorf("%w: %w", dpop.ErrReplayStore, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strconv"
@@ -130,7 +131,7 @@ func TestSetNXPX(t *testing.T) {
 	c := requireRedis(t)
 	ctx := context.Background()
 	s := &redisstore.Store{Client: c, Prefix: "ttl-test:"}
-	fresh, err := s.CheckAndStore(ctx, "k", time.Now().Add(90*time.Second))
+	fresh, err := s.CheckAndStore(ctx, "k", time.Now(), time.Now().Add(90*time.Second))
 	require.NoError(t, err)
 	require.True(t, fresh)
 
@@ -144,7 +145,7 @@ func TestSetNXPX(t *testing.T) {
 
 	// The default prefix.
 	d := &redisstore.Store{Client: c}
-	fresh, err = d.CheckAndStore(ctx, "default-prefix-test", time.Now().Add(time.Minute))
+	fresh, err = d.CheckAndStore(ctx, "default-prefix-test", time.Now(), time.Now().Add(time.Minute))
 	require.NoError(t, err)
 	require.True(t, fresh)
 	n, err := c.Exists(ctx, redisstore.DefaultPrefix+"default-prefix-test").Result()
@@ -162,14 +163,17 @@ func TestFailClosed(t *testing.T) {
 	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
 	t.Cleanup(func() { _ = c.Close() })
 	s := &redisstore.Store{Client: c}
-	fresh, err := s.CheckAndStore(context.Background(), "k", time.Now().Add(time.Minute))
+	fresh, err := s.CheckAndStore(context.Background(), "k", time.Now(), time.Now().Add(time.Minute))
 	require.ErrorIs(t, err, dpop.ErrReplayStore)
 	require.False(t, fresh)
 
 	var nilClient redisstore.Store
-	fresh, err = nilClient.CheckAndStore(context.Background(), "k", time.Now().Add(time.Minute))
+	fresh, err = nilClient.CheckAndStore(context.Background(), "k", time.Now(), time.Now().Add(time.Minute))
 	require.ErrorIs(t, err, dpop.ErrInvalidConfig)
 	require.ErrorIs(t, err, dpop.ErrReplayStore)
+	var ce *dpop.ConfigError
+	require.ErrorAs(t, err, &ce)
+	require.Equal(t, "Store.Client", ce.Field)
 	require.False(t, fresh)
 }
 
@@ -183,14 +187,16 @@ func TestVerifierWithRedis(t *testing.T) {
 	p, err := dpop.NewProofer(dpop.ProoferConfig{Key: key})
 	require.NoError(t, err)
 	store := &redisstore.Store{Client: c, Prefix: "replicas:"}
-	a := &dpop.Verifier{Replay: store}
-	b := &dpop.Verifier{Replay: store}
+	a := &dpop.Verifier{BaseURL: "https://as.example", Replay: store}
+	b := &dpop.Verifier{BaseURL: "https://as.example", Replay: store}
 	proof, err := p.Proof("POST", "https://as.example/token", dpop.ProofOptions{})
 	require.NoError(t, err)
-	got, err := a.VerifyProof(context.Background(), proof, "POST", "https://as.example/token", nil)
+	r := httptest.NewRequest("POST", "/token", nil)
+	r.Header.Set("DPoP", proof)
+	got, err := a.VerifyProof(r)
 	require.NoError(t, err)
 	require.Equal(t, p.JKT(), got.JKT)
-	_, err = b.VerifyProof(context.Background(), proof, "POST", "https://as.example/token", nil)
-	require.ErrorIs(t, err, dpop.ErrProofReplayed)
+	_, err = b.VerifyProof(r)
+	require.ErrorIs(t, err, dpop.ErrReplay)
 	require.ErrorIs(t, err, dpop.ErrInvalidProof)
 }

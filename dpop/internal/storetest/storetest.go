@@ -18,7 +18,7 @@ import (
 // Store is the method set of dpop.ReplayStore, restated so that this
 // package does not import dpop (whose own tests import it).
 type Store interface {
-	CheckAndStore(ctx context.Context, key string, expiry time.Time) (fresh bool, err error)
+	CheckAndStore(ctx context.Context, key string, issuedAt, expiry time.Time) (fresh bool, err error)
 }
 
 // Harness builds stores for the suite.
@@ -35,11 +35,11 @@ func Run(t *testing.T, h Harness) {
 		s, now, _ := h.New(t)
 		ctx := context.Background()
 		k := key(t)
-		fresh, err := s.CheckAndStore(ctx, k, now().Add(time.Hour))
+		fresh, err := s.CheckAndStore(ctx, k, now(), now().Add(time.Hour))
 		require.NoError(t, err)
 		require.True(t, fresh)
 		for range 3 {
-			fresh, err = s.CheckAndStore(ctx, k, now().Add(time.Hour))
+			fresh, err = s.CheckAndStore(ctx, k, now(), now().Add(time.Hour))
 			require.NoError(t, err)
 			require.False(t, fresh)
 		}
@@ -51,7 +51,7 @@ func Run(t *testing.T, h Harness) {
 		ctx := context.Background()
 		a, b := key(t), key(t)
 		for _, k := range []string{a, b, a + "x", "x" + a} {
-			fresh, err := s.CheckAndStore(ctx, k, now().Add(time.Hour))
+			fresh, err := s.CheckAndStore(ctx, k, now(), now().Add(time.Hour))
 			require.NoError(t, err)
 			require.True(t, fresh, k)
 		}
@@ -63,10 +63,10 @@ func Run(t *testing.T, h Harness) {
 		ctx := context.Background()
 		base := key(t)
 		for _, k := range []string{base + "\x00\xff binary", base + strings.Repeat("k", 4096), base + " spaces and : colons", base + "é"} {
-			fresh, err := s.CheckAndStore(ctx, k, now().Add(time.Hour))
+			fresh, err := s.CheckAndStore(ctx, k, now(), now().Add(time.Hour))
 			require.NoError(t, err)
 			require.True(t, fresh)
-			fresh, err = s.CheckAndStore(ctx, k, now().Add(time.Hour))
+			fresh, err = s.CheckAndStore(ctx, k, now(), now().Add(time.Hour))
 			require.NoError(t, err)
 			require.False(t, fresh)
 		}
@@ -77,20 +77,20 @@ func Run(t *testing.T, h Harness) {
 		s, now, advance := h.New(t)
 		ctx := context.Background()
 		short, long := key(t), key(t)
-		fresh, err := s.CheckAndStore(ctx, short, now().Add(100*time.Millisecond))
+		fresh, err := s.CheckAndStore(ctx, short, now(), now().Add(100*time.Millisecond))
 		require.NoError(t, err)
 		require.True(t, fresh)
-		fresh, err = s.CheckAndStore(ctx, long, now().Add(time.Hour))
+		fresh, err = s.CheckAndStore(ctx, long, now(), now().Add(time.Hour))
 		require.NoError(t, err)
 		require.True(t, fresh)
 		advance(300 * time.Millisecond)
-		fresh, err = s.CheckAndStore(ctx, short, now().Add(time.Hour))
+		fresh, err = s.CheckAndStore(ctx, short, now(), now().Add(time.Hour))
 		require.NoError(t, err)
 		require.True(t, fresh, "an expired key counts as absent")
-		fresh, err = s.CheckAndStore(ctx, long, now().Add(time.Hour))
+		fresh, err = s.CheckAndStore(ctx, long, now(), now().Add(time.Hour))
 		require.NoError(t, err)
 		require.False(t, fresh, "an unexpired key is still remembered")
-		fresh, err = s.CheckAndStore(ctx, short, now().Add(time.Hour))
+		fresh, err = s.CheckAndStore(ctx, short, now(), now().Add(time.Hour))
 		require.NoError(t, err)
 		require.False(t, fresh, "the renewed key is remembered")
 	})
@@ -98,7 +98,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("expiry in the past", func(t *testing.T) {
 		t.Parallel()
 		s, now, _ := h.New(t)
-		fresh, err := s.CheckAndStore(context.Background(), key(t), now().Add(-time.Hour))
+		fresh, err := s.CheckAndStore(context.Background(), key(t), now(), now().Add(-time.Hour))
 		require.NoError(t, err)
 		require.True(t, fresh)
 	})
@@ -108,7 +108,7 @@ func Run(t *testing.T, h Harness) {
 		s, now, _ := h.New(t)
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		fresh, err := s.CheckAndStore(ctx, key(t), now().Add(time.Hour))
+		fresh, err := s.CheckAndStore(ctx, key(t), now(), now().Add(time.Hour))
 		require.Error(t, err)
 		require.False(t, fresh)
 	})
@@ -128,7 +128,7 @@ func Run(t *testing.T, h Harness) {
 				go func() {
 					defer wg.Done()
 					<-start
-					results[i], errs[i] = s.CheckAndStore(context.Background(), k, now().Add(time.Hour))
+					results[i], errs[i] = s.CheckAndStore(context.Background(), k, now(), now().Add(time.Hour))
 				}()
 			}
 			close(start)
@@ -156,7 +156,7 @@ func Run(t *testing.T, h Harness) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				fresh[i], errs[i] = s.CheckAndStore(context.Background(), prefix+hex.EncodeToString([]byte{byte(i), byte(i >> 8)}), now().Add(time.Hour))
+				fresh[i], errs[i] = s.CheckAndStore(context.Background(), prefix+hex.EncodeToString([]byte{byte(i), byte(i >> 8)}), now(), now().Add(time.Hour))
 			}()
 		}
 		wg.Wait()
