@@ -36,8 +36,9 @@ var (
 	// ErrInvalidToken means the access token was rejected: [Verifier.Token]
 	// returned an error (wrapped as well), or the token came with a scheme
 	// its binding forbids: a DPoP-bound token presented as a Bearer token
-	// (RFC 9449 §7.2), or a token that is not DPoP-bound with the DPoP
-	// scheme. The middleware answers 401 invalid_token.
+	// (RFC 9449 §7.2), or a token bound only by methods of
+	// [Verifier.CheckedElsewhere] presented with the DPoP scheme. The
+	// middleware answers 401 invalid_token.
 	ErrInvalidToken = errors.New("dpop: invalid access token")
 	// ErrInactiveToken means the claims carry an RFC 7662 "active" member
 	// that is not true.
