@@ -33,8 +33,8 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "\n"+
 			"################################################################\n"+
 			"##  REDIS SKIPPED: redis-server not installed                  ##\n"+
-			"##  (apt-get install redis-server; CI sets                    ##\n"+
-			"##   HARDENED_REQUIRE_PEERS=1 to make this a failure)          ##\n"+
+			"##  run `make peers` (installs Debian's redis-server); CI sets ##\n"+
+			"##  HARDENED_REQUIRE_PEERS=1 to make this a failure            ##\n"+
 			"################################################################")
 		if os.Getenv("HARDENED_REQUIRE_PEERS") == "1" {
 			os.Exit(1)
@@ -109,7 +109,7 @@ func startRedis(bin string) (stop func(), addr string, err error) {
 func requireRedis(t *testing.T) *redis.Client {
 	t.Helper()
 	if redisAddr == "" {
-		t.Skip("REDIS SKIPPED: redis-server not installed")
+		t.Skip("REDIS SKIPPED: redis-server not installed (run `make peers`)")
 	}
 	c := redis.NewClient(&redis.Options{Addr: redisAddr})
 	t.Cleanup(func() { _ = c.Close() })
