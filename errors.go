@@ -78,6 +78,54 @@ var (
 	// Ed25519, or (for the Marshal functions) a key that cannot be
 	// exported, such as a KMS or HSM signer.
 	ErrUnsupportedKey = errors.New("hardened: unsupported private key")
+
+	// ErrInvalidOption means a per-call argument of a [Config] method is
+	// missing or not allowed, and nothing was sent: an empty state or code,
+	// no oauth2.S256ChallengeOption (PKCE is always required, and only
+	// S256), no [NonceOption] with openid in the scope, no
+	// oauth2.VerifierOption at [Config.Exchange], a resource indicator that
+	// is not an absolute URI, or a parameter the Config sets itself
+	// (client_id, response_mode, request, request_uri, client credentials,
+	// a code_verifier in an authorization request). [NewLogin] gives the
+	// options a login needs.
+	ErrInvalidOption = errors.New("hardened: invalid option")
+	// ErrUnsupportedGrant means a promoted oauth2.Config method was called
+	// for a grant this client refuses: the resource owner password
+	// credentials grant (forbidden by RFC 9700 §2.4 and FAPI 2.0) and the
+	// device authorization grant (not part of FAPI 2.0). Nothing is sent.
+	ErrUnsupportedGrant = errors.New("hardened: grant not supported by this client")
+	// ErrAuthorizationResponse wraps every rejection of [Config.Callback]:
+	// a wrong or missing issuer (RFC 9207), a wrong state, a forged,
+	// expired or unencrypted JARM response, a plain response where JARM is
+	// required, or an error response of the authorization server, which is
+	// also a [*Error] (errors.As). The jarm package's sentinel that names
+	// the failed check is in the chain too.
+	ErrAuthorizationResponse = errors.New("hardened: authorization response rejected")
+	// ErrRequestFailed means a request to the authorization server (PAR,
+	// token, revocation or introspection endpoint) failed: a network
+	// error, a deadline, or an error response, which is also a [*Error]
+	// with its Code and Status (errors.As). Whether to retry depends on
+	// the Code: invalid_grant means the login or refresh token is gone.
+	ErrRequestFailed = errors.New("hardened: request to the authorization server failed")
+	// ErrInvalidResponse means the authorization server answered with a
+	// success that cannot be used: a token response that is not strict
+	// JSON or lacks token_type, an introspection response without a
+	// boolean "active". Nothing of it is returned.
+	ErrInvalidResponse = errors.New("hardened: invalid response from the authorization server")
+	// ErrNotSenderConstrained means a token response sent over DPoP came
+	// back with a token_type other than DPoP (RFC 9449 §5): the access
+	// token would be a bearer token, which FAPI 2.0 forbids. The token is
+	// not returned. [Config.InsecureNoSenderConstraint] turns DPoP off and
+	// accepts bearer tokens instead.
+	ErrNotSenderConstrained = errors.New("hardened: access token is not sender-constrained")
+	// ErrTokenExpired means a token source holds an expired access token
+	// and no refresh token: the user has to log in again.
+	ErrTokenExpired = errors.New("hardened: access token expired and cannot be refreshed")
+	// ErrInvalidIDToken means an ID token failed a check of OpenID Connect
+	// Core §3.1.3.7 (or §12.2 after a refresh), or is missing from the
+	// response to an openid request. It is returned as an [*IDTokenError]
+	// naming the check; the tokens of the response are not returned.
+	ErrInvalidIDToken = errors.New("hardened: invalid ID token")
 )
 
 // ConfigError reports a misconfigured field. It wraps [ErrInvalidConfig].
@@ -97,6 +145,30 @@ func (e *ConfigError) Error() string {
 
 // Unwrap returns [ErrInvalidConfig].
 func (e *ConfigError) Unwrap() error { return ErrInvalidConfig }
+
+// IDTokenError reports an ID token that failed a check of OpenID Connect
+// Core §3.1.3.7 (https://openid.net/specs/openid-connect-core-1_0.html#IDTokenValidation).
+// It wraps [ErrInvalidIDToken].
+type IDTokenError struct {
+	// Check names the failed check: "format" (not a compact JWS, claims
+	// that are not strict JSON of the registered types, or no id_token in
+	// the response of an openid request), "alg" (none, HS*, or an
+	// algorithm outside the allow-list), "signature" (no key of the
+	// server's jwks_uri verifies it, or the key set is unavailable), or
+	// the claim at fault: "iss", "aud", "azp", "sub", "exp", "iat", "nbf",
+	// "nonce", "at_hash", "c_hash" or "auth_time".
+	Check string
+	// Reason says what is wrong, without claim values.
+	Reason string
+}
+
+// Error implements error: "hardened: invalid ID token: <Check>: <Reason>".
+func (e *IDTokenError) Error() string {
+	return fmt.Sprintf("%s: %s: %s", ErrInvalidIDToken, e.Check, e.Reason)
+}
+
+// Unwrap returns [ErrInvalidIDToken].
+func (e *IDTokenError) Unwrap() error { return ErrInvalidIDToken }
 
 // IssuerMismatchError reports metadata whose "issuer" differs from the issuer
 // identifier it was requested for (RFC 8414 §3.3: the metadata "MUST NOT be
