@@ -177,4 +177,3 @@ func TestCallbackHTTPStatus(t *testing.T) {
 	require.Equal(t, http.StatusMethodNotAllowed, jarm.HTTPStatus(err))
 	require.False(t, errors.Is(err, hardened.ErrInvalidConfig))
 }
-

@@ -128,7 +128,9 @@ func TestConfigErrors(t *testing.T) {
 		}, field: "Config.ClientAuth", net: true},
 		{name: "public client without Insecure", mod: func(c *hardened.Config) { c.ClientAuth = &hardened.NoClientAuth{} }, field: "Config.ClientAuth", net: true},
 		{name: "another client ID", mod: func(c *hardened.Config) { c.ClientAuth = hardened.PrivateKeyJWT{ClientID: "other", Key: e.key} }, field: "Config.ClientAuth", net: true},
-		{name: "another issuer", mod: func(c *hardened.Config) { c.ClientAuth = hardened.PrivateKeyJWT{Issuer: "https://x.example", Key: e.key} }, field: "Config.ClientAuth", net: true},
+		{name: "another issuer", mod: func(c *hardened.Config) {
+			c.ClientAuth = hardened.PrivateKeyJWT{Issuer: "https://x.example", Key: e.key}
+		}, field: "Config.ClientAuth", net: true},
 		{name: "nil ClientAuth pointer", mod: func(c *hardened.Config) { c.ClientAuth = (*hardened.PrivateKeyJWT)(nil) }, field: "Config.ClientAuth", net: true},
 		{name: "tls_client_auth without certificate", mod: func(c *hardened.Config) { c.ClientAuth = hardened.TLSClientAuth{} }, field: "Config.Certificate", net: true},
 		{name: "decryption key of the wrong type", mod: func(c *hardened.Config) {
@@ -268,4 +270,3 @@ func TestConfigOptionErrors(t *testing.T) {
 		}
 	})
 }
-
