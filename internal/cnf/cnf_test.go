@@ -62,6 +62,9 @@ const (
 	jkt9449   = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I" // RFC 9449 §6.1
 	appendixA = "A4DtL2JmUMhAsvJj5tKyn64SqzmuXbMrJa0n761y5v0" // RFC 8705 Appendix A
 	kid7800   = "dfd1aa97-6d8d-4575-a0fe-34b96de2bfad"        // RFC 7800 §3.4
+	// RFC 7800 §3.5's JWK Set URL and kid.
+	jku7800    = "https://keys.example.net/pop-keys.json"
+	kid7800jku = "2015-08-28"
 	// A private EC JWK (RFC 7517 Appendix A.2's P-256 key).
 	privateJWK = `{"kty":"EC","crv":"P-256","x":"MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4","y":"4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyM","d":"870MB6gfuTJ4HtUnUvYMyJpr5eUZNP4Bk43bVdj3eAE"}`
 	// An RFC 7517 Appendix A.3 symmetric key.
@@ -90,8 +93,8 @@ func TestParse(t *testing.T) {
 			require.Equal(t, kid7800, c.KID)
 		}},
 		{name: "RFC 7800 §3.5 jku with kid", cnf: string(cnfOf(t, v.JKU)), methods: []string{"kid", "jku"}, keyBound: true, check: func(t *testing.T, c cnf.Confirmation) {
-			require.Equal(t, "https://www.example.com/jwks", c.JKU)
-			require.Equal(t, kid7800, c.KID)
+			require.Equal(t, jku7800, c.JKU)
+			require.Equal(t, kid7800jku, c.KID)
 		}},
 		{name: "RFC 8705 Appendix A x5t#S256", cnf: string(v.AppendixA), methods: []string{"x5t#S256"}, check: func(t *testing.T, c cnf.Confirmation) {
 			require.Equal(t, appendixA, c.X5TS256)

@@ -1,12 +1,14 @@
 package cnf_test
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"slices"
 	"testing"
 
 	"github.com/hardened-oauth/hardened/internal/cnf"
+	"github.com/hardened-oauth/hardened/internal/jose"
 	"github.com/hardened-oauth/hardened/internal/strictjson"
 )
 
@@ -113,4 +115,71 @@ func checkAccepted(t *testing.T, raw []byte, c cnf.Confirmation) {
 	if n != len(c.Methods()) {
 		t.Fatalf("%d members, methods %q", n, c.Methods())
 	}
+}
+
+// FuzzResolve resolves a fuzzed cnf in a fuzzed registered JWK Set: no
+// panic, only the documented errors, and a key only when the set holds
+// exactly one signature key with the kid.
+func FuzzResolve(f *testing.F) {
+	v := load(f)
+	const set = `{"keys":[{"kty":"EC","crv":"P-256","kid":"dfd1aa97-6d8d-4575-a0fe-34b96de2bfad","x":"MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4","y":"4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyM"},` +
+		`{"kty":"EC","crv":"P-256","kid":"2015-08-28","use":"enc","x":"MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4","y":"4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyM"}]}`
+	for _, s := range seeds(f) {
+		f.Add(s, []byte(set))
+	}
+	f.Add([]byte(cnfOf(f, v.KID)), []byte(set))
+	f.Add([]byte(`{"kid":"dfd1aa97-6d8d-4575-a0fe-34b96de2bfad","jkt":"`+jkt9449+`"}`), []byte(set))
+	f.Add([]byte(`{"kid":"k"}`), []byte(`{"keys":[`+publicJWK[:len(publicJWK)-1]+`,"kid":"k"},`+publicJWK[:len(publicJWK)-1]+`,"kid":"k"}]}`))
+	f.Fuzz(func(t *testing.T, raw, set []byte) {
+		c, err := cnf.Parse(raw)
+		if err != nil {
+			return
+		}
+		r, err := cnf.NewResolver(cnf.ResolverConfig{JWKS: set})
+		if err != nil {
+			var ce *cnf.ConfigError
+			if !errors.As(err, &ce) {
+				t.Fatalf("config error %v", err)
+			}
+			return
+		}
+		pub, err := r.Resolve(context.Background(), c)
+		if err != nil {
+			if pub != nil {
+				t.Fatal("key with an error")
+			}
+			for _, want := range []error{cnf.ErrUnknownKey, cnf.ErrAmbiguousKey, cnf.ErrJKUNotAllowed} {
+				if errors.Is(err, want) {
+					return
+				}
+			}
+			t.Fatalf("undocumented error %v", err)
+		}
+		if c.JKU != "" {
+			t.Fatal("resolved a jku with no allow-list")
+		}
+		keys, err := jose.ParseJWKSet(set)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, k := range keys {
+			if k.KeyID == c.KID && (k.Use == "" || k.Use == "sig") {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Fatalf("resolved kid %q held by %d keys", c.KID, n)
+		}
+		jkt, err := cnf.ResolvedThumbprint(c, pub)
+		if err != nil {
+			if !errors.Is(err, cnf.ErrKeyConflict) {
+				t.Fatalf("undocumented error %v", err)
+			}
+			return
+		}
+		if err := cnf.SameKey(pub, jkt, pub, ""); err != nil {
+			t.Fatalf("key is not itself: %v", err)
+		}
+	})
 }
