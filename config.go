@@ -25,15 +25,15 @@ import (
 //	conf := &hardened.Config{
 //		Config: oauth2.Config{ClientID: "app", RedirectURL: "https://app.example/cb", Scopes: []string{"openid"}},
 //		Issuer: "https://as.example", // metadata discovered once, on first use
-//		Key:    key, KeyID: kid,      // from hardened.LoadPrivateKey: private_key_jwt and request objects
+//		Key:    key, KeyID: kid,      // hardened.LoadPrivateKey: private_key_jwt, request objects
 //	}
-//	l := hardened.NewLogin()                                         // state, PKCE verifier, nonce: keep them in the session
-//	u, err := conf.AuthCodeURL(ctx, l.State, l.AuthCodeOptions()...) // PAR; u carries client_id and request_uri only
-//	// ... send the user to u; then, in the redirect handler:
-//	code, err := conf.Callback(ctx, r, l.State)                  // iss, state, JARM, error responses
-//	tok, err := conf.Exchange(ctx, code, l.ExchangeOptions()...) // private_key_jwt, DPoP; ID token verified
-//	idt, _ := hardened.IDTokenFrom(tok)                          // its verified claims
-//	res, err := conf.Client(ctx, tok).Get("https://api.example/") // DPoP-bound calls, refreshed the same way
+//	l := hardened.NewLogin() // state, PKCE verifier, nonce: keep them in the user's session
+//	u, err := conf.AuthCodeURL(ctx, l.State, l.AuthCodeOptions()...) // PAR: u has client_id, request_uri
+//	// ... redirect the user to u; then, in the redirect handler:
+//	code, err := conf.Callback(ctx, r, l.State)                   // iss, state, JARM, error responses
+//	tok, err := conf.Exchange(ctx, code, l.ExchangeOptions()...)  // client auth, DPoP, ID token checked
+//	idt, _ := hardened.IDTokenFrom(tok)                           // its verified claims
+//	res, err := conf.Client(ctx, tok).Get("https://api.example/") // DPoP-bound, refreshed alike
 //
 // # Defaults (FAPI 2.0 Security Profile)
 //

@@ -8,7 +8,6 @@ import (
 	"crypto/tls"
 	"net/http"
 	"net/url"
-	"strings"
 	"sync"
 	"testing"
 
@@ -57,12 +56,6 @@ func (c *counter) total() int {
 		n += v
 	}
 	return n
-}
-
-func (c *counter) reset() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.n = map[string]int{}
 }
 
 func genKey(t testing.TB) *ecdsa.PrivateKey {
@@ -163,11 +156,4 @@ func (e *env) login(t testing.TB, conf *hardened.Config, extra ...oauth2.AuthCod
 	tok, err := conf.Exchange(ctx, code, l.ExchangeOptions()...)
 	require.NoError(t, err)
 	return tok
-}
-
-// path returns the path of one of the server's endpoints.
-func path(u string) string {
-	i := strings.Index(u, "://")
-	j := strings.IndexByte(u[i+3:], '/')
-	return u[i+3+j:]
 }

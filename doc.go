@@ -5,6 +5,47 @@
 // http.RoundTrippers and middleware. ARCHITECTURE.md in the repository shows
 // how the packages fit together.
 //
+// # The client: Config
+//
+// [Config] embeds oauth2.Config and is a whole FAPI 2.0 client: write the
+// client ID, the issuer and the keys once, and every request is derived
+// from them.
+//
+//	conf := &hardened.Config{
+//		Config: oauth2.Config{ClientID: "app", RedirectURL: "https://app.example/cb", Scopes: []string{"openid"}},
+//		Issuer: "https://as.example",
+//		Key:    key, KeyID: kid, // hardened.LoadPrivateKey
+//	}
+//	login := hardened.NewLogin()
+//	u, err := conf.AuthCodeURL(ctx, login.State, login.AuthCodeOptions()...)
+//	code, err := conf.Callback(ctx, r, login.State)
+//	tok, err := conf.Exchange(ctx, code, login.ExchangeOptions()...)
+//	res, err := conf.Client(ctx, tok).Get("https://api.example/")
+//
+// Its defaults are the profile's: metadata discovered from the issuer (RFC
+// 8414), pushed authorization requests (RFC 9126,
+// https://datatracker.ietf.org/doc/html/rfc9126) carrying a signed request
+// object (RFC 9101, https://datatracker.ietf.org/doc/html/rfc9101), PKCE
+// with S256 (RFC 7636), the authorization response checked in one place
+// (issuer per RFC 9207, https://datatracker.ietf.org/doc/html/rfc9207,
+// state, JARM, error responses) before the code is used, private_key_jwt
+// (RFC 7523) or mutual TLS (RFC 8705) client authentication,
+// sender-constrained tokens (DPoP, RFC 9449,
+// https://datatracker.ietf.org/doc/html/rfc9449, or certificate-bound
+// tokens through the server's mtls_endpoint_aliases), ID tokens verified as
+// OpenID Connect Core §3.1.3.7
+// (https://openid.net/specs/openid-connect-core-1_0.html#IDTokenValidation)
+// asks ([IDTokenFrom]), and ES256, PS256 and EdDSA only. Each weakening is a
+// field named Insecure…. Token requests, refreshes ([Config.TokenSource],
+// OnRefresh), client credentials ([Config.ClientCredentials]), revocation
+// (RFC 7009) and introspection (RFC 7662) go through x/oauth2's own code or
+// the same one *http.Client; the oauth2.Config methods that would bypass it
+// are shadowed. [ResourceOption] (RFC 8707), [NonceOption] and
+// jar.AuthorizationDetailsOption (RFC 9396) are per-call options.
+//
+// The pieces below are what Config is built of; use them directly to
+// compose a client differently.
+//
 // # Client authentication: one transport
 //
 // [AuthTransport] is the one place in the module where client credentials
@@ -74,8 +115,12 @@
 //
 // Errors wrap the sentinels of this package (test them with errors.Is) and,
 // where a caller needs data, are typed: [*ConfigError] names the
-// misconfigured field and wraps [ErrInvalidConfig]; [*IssuerMismatchError]
-// and [*StatusError] carry what discovery got. Every OAuth error response
+// misconfigured field and wraps [ErrInvalidConfig]; [*IDTokenError] names
+// the failed ID token check; [*IssuerMismatchError] and [*StatusError] carry
+// what discovery got. Config's methods wrap [ErrInvalidOption] (a missing
+// or refused option, before any request), [ErrAuthorizationResponse] (a
+// rejected callback), [ErrRequestFailed] (the server refused or could not
+// be reached), [ErrNotSenderConstrained] and [ErrInvalidIDToken]. Every OAuth error response
 // that any package of the module surfaces — a token or PAR endpoint's error
 // body, an authorization or JARM error, a WWW-Authenticate challenge — is
 // caught by one errors.As target, [*Error], with its Code, Description, URI
