@@ -83,8 +83,9 @@ type Config struct {
 	// Required, unless Metadata is set, whose Issuer it must then equal.
 	Issuer string
 	// Metadata, when set, is used instead of discovery: the server's
-	// metadata as Discover or ParseMetadata returned it. Nil means
-	// discover from Issuer.
+	// metadata as Discover or ParseMetadata returned it (its issuer,
+	// endpoints and aliases must be https URLs, as discovery requires).
+	// Nil means discover from Issuer.
 	Metadata *Metadata
 
 	// Key is the client's private key (from [LoadPrivateKey], or any

@@ -62,6 +62,8 @@ func (c *Config) build(ctx context.Context) (*state, error) {
 		if st.md, err = d.Discover(ctx, c.Issuer); err != nil {
 			return nil, err
 		}
+	} else if err := checkGivenMetadata(st.md); err != nil {
+		return nil, err
 	}
 	auth, err := c.clientAuth(st.md)
 	if err != nil {
@@ -141,8 +143,13 @@ func (c *Config) check() error {
 			return configErr("Key", err.Error())
 		}
 	}
-	if c.DPoPKey != nil && c.InsecureNoSenderConstraint {
-		return configErr("DPoPKey", "set together with InsecureNoSenderConstraint")
+	if c.DPoPKey != nil {
+		if c.InsecureNoSenderConstraint {
+			return configErr("DPoPKey", "set together with InsecureNoSenderConstraint")
+		}
+		if err := checkSigningKey(c.DPoPKey); err != nil {
+			return configErr("DPoPKey", err.Error())
+		}
 	}
 	jarmMode, ok := responseModes[c.ResponseMode]
 	if !ok {
@@ -170,6 +177,30 @@ func checkSigningKey(key crypto.Signer) error {
 	}
 	if !slices.Contains(fapiAlgorithms, alg) {
 		return fmt.Errorf("its algorithm %s is not ES256, PS256 or EdDSA", alg)
+	}
+	return nil
+}
+
+// checkGivenMetadata applies discovery's URL rules to metadata given in
+// Config.Metadata, which may have been built by hand: the issuer and every
+// endpoint and alias must be https URLs, so that no credential is sent in
+// the clear.
+func checkGivenMetadata(md *Metadata) error {
+	var d Discovery
+	if err := d.checkIssuer(md.Issuer); err != nil {
+		return configErr("Metadata.Issuer", err.Error())
+	}
+	for _, e := range md.endpointFields() {
+		if *e.ptr != "" {
+			if err := d.checkURL(*e.ptr); err != nil {
+				return configErr("Metadata", e.name+": "+err.Error())
+			}
+		}
+	}
+	for name, u := range md.MTLSEndpointAliases {
+		if err := d.checkURL(u); err != nil {
+			return configErr("Metadata.MTLSEndpointAliases", quoteTrunc(name)+": "+err.Error())
+		}
 	}
 	return nil
 }

@@ -98,11 +98,9 @@ func TestConfigErrors(t *testing.T) {
 	p384, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
 	require.NoError(t, err)
 	tests := []struct {
-		name   string
-		mod    func(c *hardened.Config)
-		field  string
-		net    bool // the check needs the metadata
-		orElse error
+		name  string
+		mod   func(c *hardened.Config)
+		field string
 	}{
 		{name: "no client ID", mod: func(c *hardened.Config) { c.ClientID = "" }, field: "Config.ClientID"},
 		{name: "client secret", mod: func(c *hardened.Config) { c.ClientSecret = "s" }, field: "Config.ClientSecret"},
@@ -122,21 +120,37 @@ func TestConfigErrors(t *testing.T) {
 			c.HTTPClient = &http.Client{Transport: roundTripFunc(nil)}
 			c.RootCAs = e.srv.PKI().Roots()
 		}, field: "Config.HTTPClient.Transport"},
-		{name: "no credentials", mod: func(c *hardened.Config) { c.Key = nil }, field: "Config.Key", net: true},
+		{name: "no credentials", mod: func(c *hardened.Config) { c.Key = nil }, field: "Config.Key"},
 		{name: "client secret without Insecure", mod: func(c *hardened.Config) {
 			c.ClientAuth = hardened.ClientSecretBasic{ClientSecret: "s"}
-		}, field: "Config.ClientAuth", net: true},
-		{name: "public client without Insecure", mod: func(c *hardened.Config) { c.ClientAuth = &hardened.NoClientAuth{} }, field: "Config.ClientAuth", net: true},
-		{name: "another client ID", mod: func(c *hardened.Config) { c.ClientAuth = hardened.PrivateKeyJWT{ClientID: "other", Key: e.key} }, field: "Config.ClientAuth", net: true},
+		}, field: "Config.ClientAuth"},
+		{name: "public client without Insecure", mod: func(c *hardened.Config) { c.ClientAuth = &hardened.NoClientAuth{} }, field: "Config.ClientAuth"},
+		{name: "another client ID", mod: func(c *hardened.Config) { c.ClientAuth = hardened.PrivateKeyJWT{ClientID: "other", Key: e.key} }, field: "Config.ClientAuth"},
 		{name: "another issuer", mod: func(c *hardened.Config) {
 			c.ClientAuth = hardened.PrivateKeyJWT{Issuer: "https://x.example", Key: e.key}
-		}, field: "Config.ClientAuth", net: true},
-		{name: "nil ClientAuth pointer", mod: func(c *hardened.Config) { c.ClientAuth = (*hardened.PrivateKeyJWT)(nil) }, field: "Config.ClientAuth", net: true},
-		{name: "tls_client_auth without certificate", mod: func(c *hardened.Config) { c.ClientAuth = hardened.TLSClientAuth{} }, field: "Config.Certificate", net: true},
+		}, field: "Config.ClientAuth"},
+		{name: "P-384 DPoP key (ES384)", mod: func(c *hardened.Config) { c.DPoPKey = p384 }, field: "Config.DPoPKey"},
+		{name: "metadata with an http endpoint", mod: func(c *hardened.Config) {
+			m := *md
+			m.TokenEndpoint = "http://127.0.0.1/token"
+			c.Metadata = &m
+		}, field: "Config.Metadata"},
+		{name: "metadata with an http alias", mod: func(c *hardened.Config) {
+			m := *md
+			m.MTLSEndpointAliases = map[string]string{"token_endpoint": "http://127.0.0.1/token"}
+			c.Metadata = &m
+		}, field: "Config.Metadata.MTLSEndpointAliases"},
+		{name: "metadata with an http issuer", mod: func(c *hardened.Config) {
+			m := *md
+			m.Issuer = "http://127.0.0.1"
+			c.Metadata, c.Issuer = &m, ""
+		}, field: "Config.Metadata.Issuer"},
+		{name: "nil ClientAuth pointer", mod: func(c *hardened.Config) { c.ClientAuth = (*hardened.PrivateKeyJWT)(nil) }, field: "Config.ClientAuth"},
+		{name: "tls_client_auth without certificate", mod: func(c *hardened.Config) { c.ClientAuth = hardened.TLSClientAuth{} }, field: "Config.Certificate"},
 		{name: "decryption key of the wrong type", mod: func(c *hardened.Config) {
 			c.ResponseMode = jarm.ModeJWT
 			c.DecryptionKeys = []jarm.DecryptionKey{{Key: "not a key"}}
-		}, field: "Config.DecryptionKeys[0].Key", net: true},
+		}, field: "Config.DecryptionKeys[0].Key"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
