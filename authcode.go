@@ -40,13 +40,22 @@ func optionErr(detail string) error {
 // response_mode, request, request_uri, client credentials). A refused push
 // wraps [ErrRequestFailed], with the server's *Error in the chain.
 func (c *Config) AuthCodeURL(ctx context.Context, state string, opts ...oauth2.AuthCodeOption) (string, error) {
+	params, err := c.authParams(state, opts)
+	if err != nil {
+		return "", err
+	}
 	st, err := c.state(ctx)
 	if err != nil {
 		return "", err
 	}
-	params, err := c.authParams(st, state, opts)
-	if err != nil {
-		return "", err
+	if c.ResponseMode != "" {
+		params.Set(paramResponseMode, c.ResponseMode)
+	}
+	if st.proofer != nil {
+		if jkt := params.Get(paramDPoPJKT); jkt != "" && jkt != st.proofer.JKT() {
+			return "", optionErr("dpop_jkt is not the thumbprint of the DPoP key")
+		}
+		params.Set(paramDPoPJKT, st.proofer.JKT())
 	}
 	authEP := st.md.AuthorizationEndpoint
 	if authEP == "" {
@@ -76,8 +85,9 @@ func (c *Config) AuthCodeURL(ctx context.Context, state string, opts ...oauth2.A
 	return par.AuthCodeURL(authEP, c.ClientID, resp), nil
 }
 
-// authParams builds and checks the authorization request parameters.
-func (c *Config) authParams(st *state, state string, opts []oauth2.AuthCodeOption) (url.Values, error) {
+// authParams builds and checks the authorization request parameters, before
+// any request (discovery included).
+func (c *Config) authParams(state string, opts []oauth2.AuthCodeOption) (url.Values, error) {
 	if c.RedirectURL == "" {
 		return nil, configErr("RedirectURL", "required for the authorization code flow")
 	}
@@ -97,7 +107,8 @@ func (c *Config) authParams(st *state, state string, opts []oauth2.AuthCodeOptio
 	if rt, ok := given[paramResponseType]; ok && (len(rt) != 1 || rt[0] != "code") {
 		return nil, optionErr("response_type must be code")
 	}
-	params := jar.AuthCodeParams(&st.oauth, state, opts...)
+	conf := oauth2.Config{ClientID: c.ClientID, RedirectURL: c.RedirectURL, Scopes: c.Scopes}
+	params := jar.AuthCodeParams(&conf, state, opts...)
 	resources, err := takeResources(params)
 	if err != nil {
 		return nil, err
@@ -112,15 +123,6 @@ func (c *Config) authParams(st *state, state string, opts []oauth2.AuthCodeOptio
 		return nil, optionErr("code_challenge_method must be S256")
 	case hasScope(params.Get(paramScope), "openid") && params.Get(paramNonce) == "":
 		return nil, optionErr("a nonce is required with the openid scope: add hardened.NonceOption")
-	}
-	if c.ResponseMode != "" {
-		params.Set(paramResponseMode, c.ResponseMode)
-	}
-	if st.proofer != nil {
-		if jkt := params.Get(paramDPoPJKT); jkt != "" && jkt != st.proofer.JKT() {
-			return nil, optionErr("dpop_jkt is not the thumbprint of the DPoP key")
-		}
-		params.Set(paramDPoPJKT, st.proofer.JKT())
 	}
 	return params, nil
 }

@@ -35,12 +35,12 @@ import (
 // jarm.ErrInvalidSignature, jarm.ErrExpired, ...); jarm.HTTPStatus maps it
 // to the status to answer with. An empty state wraps [ErrInvalidOption].
 func (c *Config) Callback(ctx context.Context, r *http.Request, state string) (string, error) {
+	if state == "" {
+		return "", optionErr("state is required: pass the state of the login")
+	}
 	st, err := c.state(ctx)
 	if err != nil {
 		return "", err
-	}
-	if state == "" {
-		return "", optionErr("state is required: pass the state of the login")
 	}
 	if r == nil || r.URL == nil {
 		return "", fmt.Errorf("%w: no request", ErrAuthorizationResponse)

@@ -104,10 +104,6 @@ func (c *Config) Introspect(ctx context.Context, token, hint string) (*Introspec
 // postToken posts token (and hint) to the endpoint named by its metadata
 // member and returns a 200 response.
 func (c *Config) postToken(ctx context.Context, endpoint, token, hint, accept string) (*http.Response, error) {
-	st, err := c.state(ctx)
-	if err != nil {
-		return nil, err
-	}
 	if token == "" {
 		return nil, optionErr("token is required")
 	}
@@ -115,6 +111,10 @@ func (c *Config) postToken(ctx context.Context, endpoint, token, hint, accept st
 	case "", HintAccessToken, HintRefreshToken:
 	default:
 		return nil, optionErr("token_type_hint must be access_token, refresh_token or empty")
+	}
+	st, err := c.state(ctx)
+	if err != nil {
+		return nil, err
 	}
 	u := st.md.Endpoint(endpoint, st.aliases)
 	if u == "" {

@@ -44,10 +44,6 @@ const maxTokenResponse = 1 << 20
 // [IDTokenFrom]). A refused request wraps [ErrRequestFailed], with the
 // server's [*Error] in the chain.
 func (c *Config) Exchange(ctx context.Context, code string, opts ...oauth2.AuthCodeOption) (*oauth2.Token, error) {
-	st, err := c.state(ctx)
-	if err != nil {
-		return nil, err
-	}
 	if code == "" {
 		return nil, optionErr("code is required")
 	}
@@ -76,6 +72,10 @@ func (c *Config) Exchange(ctx context.Context, code string, opts ...oauth2.AuthC
 	xopts := make([]oauth2.AuthCodeOption, 0, len(given))
 	for k, vs := range given {
 		xopts = append(xopts, oauth2.SetAuthURLParam(k, vs[0]))
+	}
+	st, err := c.state(ctx)
+	if err != nil {
+		return nil, err
 	}
 	tok, raw, err := st.tokenRequest(ctx, resources, func(ctx context.Context) (*oauth2.Token, error) {
 		return st.oauth.Exchange(ctx, code, xopts...)

@@ -133,10 +133,6 @@ type ccSource struct {
 }
 
 func (s *ccSource) Token() (*oauth2.Token, error) {
-	st, err := s.c.state(s.ctx)
-	if err != nil {
-		return nil, err
-	}
 	given := optionValues(s.opts)
 	if err := refuse(given, "is set by the Config", paramClientID, "grant_type"); err != nil {
 		return nil, err
@@ -152,6 +148,10 @@ func (s *ccSource) Token() (*oauth2.Token, error) {
 	}
 	if len(resources) > 0 {
 		given[paramResource] = resources[paramResource]
+	}
+	st, err := s.c.state(s.ctx)
+	if err != nil {
+		return nil, err
 	}
 	scopes := slices.DeleteFunc(slices.Clone(s.c.Scopes), func(s string) bool { return s == "openid" })
 	if _, ok := given[paramScope]; ok {
