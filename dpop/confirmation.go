@@ -12,9 +12,10 @@ import (
 
 // Confirmation is the "cnf" claim of an access token
 // (https://datatracker.ietf.org/doc/html/rfc7800#section-3.1), as the
-// module's one cnf parser reads it. This package checks "jkt" and "jwk"
-// against the proof key; the other members are listed so that a verifier
-// can refuse what nobody checks. The zero value is an unbound token (no
+// module's one cnf parser reads it. This package checks "jkt", "jwk" and,
+// with [Verifier.Keys], the key "kid"/"jku" names against the proof key;
+// the other members are listed so that a verifier can refuse what nobody
+// checks. The zero value is an unbound token (no
 // "cnf" member). mtlsbound.Confirmation has the same shape.
 type Confirmation struct {
 	// JKT is the "jkt" member (RFC 9449 §6): the base64url SHA-256 JWK
@@ -26,10 +27,11 @@ type Confirmation struct {
 	// X5TS256 is the "x5t#S256" member (RFC 8705 §3.1): a certificate
 	// thumbprint, checked by an mTLS verifier, never by this package.
 	X5TS256 string
-	// KID is the "kid" member (RFC 7800 §3.4). Always refused for now.
+	// KID is the "kid" member (RFC 7800 §3.4): a key that
+	// [Verifier.Keys] resolves, refused without it.
 	KID string
-	// JKU is the "jku" member (RFC 7800 §3.5), which comes with KID.
-	// Always refused for now.
+	// JKU is the "jku" member (RFC 7800 §3.5), an https JWK Set URL that
+	// comes with KID, resolved by [Verifier.Keys] as well.
 	JKU string
 	// Other lists the names of unregistered members (sorted), such as
 	// "jwe". Always refused.

@@ -20,8 +20,9 @@
 // # Server side
 //
 // [Verifier] checks proofs (every item of RFC 9449 §4.3), the binding of
-// an access token to the proof key (§6, §7.1: "cnf" "jkt", and "jwk" of
-// RFC 7800 §3.2), replays (§11.1, through a [ReplayStore]: [MemoryStore]
+// an access token to the proof key (§6, §7.1: "cnf" "jkt", "jwk" of
+// RFC 7800 §3.2 and, with a [KeyResolver] such as [JWKSResolver] in
+// [Verifier.Keys], "kid" and "jku" of RFC 7800 §3.4 and §3.5), replays (§11.1, through a [ReplayStore]: [MemoryStore]
 // or dpop/redisstore) and, with [Nonces], stateless server nonces (§8, §9).
 // Its verbs are those of mtlsbound.Verifier:
 //
@@ -49,8 +50,19 @@
 //   - "cnf" is read by the module's one parser ([ConfirmationFromClaims]).
 //     This package enforces "jkt" and "jwk"; "x5t#S256" passes only when
 //     [Verifier.CheckedElsewhere] lists it (an mtlsbound verifier checks
-//     it for the same request); "kid", "jku" and unregistered members are
-//     refused. A token is never half-verified.
+//     it for the same request); unregistered members ("jwe", a symmetric
+//     key, among them) are refused. A token is never half-verified.
+//   - "kid" and "jku" (with "kid") are refused unless [Verifier.Keys]
+//     resolves them: "kid" alone in the client's registered JWK Set,
+//     "jku" only when it is on an allow-list, fetched over https without
+//     following redirects, cached and kept through an outage
+//     ([JWKSResolver]). All members of one "cnf" name one key: the proof
+//     key must be the resolved key (same type, same RFC 7638 thumbprint),
+//     and a "jkt" or "jwk" beside "kid" must name it too. A "kid" known to
+//     no key or to two, a "jku" off the list, and a "kid" naming another
+//     key than "jkt" are [ErrUnknownKey]; a set that cannot be fetched is
+//     [ErrKeyUnavailable] (503). "kid" beside "x5t#S256" alone names the
+//     certificate's key and goes with "x5t#S256" to the mTLS verifier.
 //   - A DPoP-bound token presented with the Bearer scheme is always
 //     refused (RFC 9449 §7.2); unbound tokens are refused unless
 //     [Verifier.InsecureAllowUnbound], and then only with the Bearer

@@ -49,17 +49,30 @@ var (
 	ErrMalformedConfirmation = errors.New("dpop: malformed cnf confirmation")
 	// ErrUnsupportedConfirmation means "cnf" carries a method nobody checks
 	// for this request: "x5t#S256" not listed in
-	// [Verifier.CheckedElsewhere], "kid", "jku", or an unregistered member
-	// such as "jwe". Accepting the token would make a bound token a bearer
-	// token.
+	// [Verifier.CheckedElsewhere], "kid" or "jku" without [Verifier.Keys]
+	// (unless they ride with a "x5t#S256" checked elsewhere), or an
+	// unregistered member such as "jwe". Accepting the token would make a
+	// bound token a bearer token.
 	ErrUnsupportedConfirmation = errors.New("dpop: unsupported cnf confirmation method")
 	// ErrUnbound means the token has no "cnf": refused unless
 	// [Verifier.InsecureAllowUnbound] is set, and always with the DPoP
 	// scheme.
 	ErrUnbound = errors.New("dpop: access token is not sender-constrained")
 	// ErrBindingMismatch means the proof's key is not the key the token is
-	// bound to ("cnf" "jkt" or "jwk"; RFC 9449 §6, §7.1).
+	// bound to ("cnf" "jkt" or "jwk"; RFC 9449 §6, §7.1), or not the key
+	// its "kid"/"jku" names (RFC 7800 §3.4, §3.5), not even of its type.
 	ErrBindingMismatch = errors.New("dpop: proof key does not match the token binding")
+	// ErrUnknownKey means the token's "cnf" "kid" (with "jku" or alone)
+	// names no one key [Verifier.Keys] can provide: a "kid" it does not
+	// know, a "jku" off its allow-list, a JWK Set without the "kid" or
+	// with two keys of that "kid"; or a key other than the one "jkt" or
+	// "jwk" of the same "cnf" names. The middleware answers 401
+	// invalid_token.
+	ErrUnknownKey = errors.New("dpop: cnf names no usable key")
+	// ErrKeyUnavailable means the JWK Set a "cnf" "jku" names could not be
+	// fetched and no copy of it is cached, so the binding cannot be
+	// checked now. The middleware answers 503.
+	ErrKeyUnavailable = errors.New("dpop: confirmation key set unavailable")
 
 	// ErrInvalidProof is wrapped by every failure that makes a proof
 	// invalid (RFC 9449 §4.3): missing, repeated, too large, malformed, a
@@ -127,8 +140,9 @@ const (
 // [Verifier.WriteError], [Verifier.WriteTokenError]). It is produced here,
 // not received from a server. Its description is a fixed text that never
 // contains request material. It unwraps to its class sentinel
-// ([ErrInvalidProof], [ErrUseNonce], [ErrBindingMismatch], [ErrUnbound] or
-// [ErrInvalidToken]), [ErrReplay] for a replay, and the underlying cause.
+// ([ErrInvalidProof], [ErrUseNonce], [ErrBindingMismatch], [ErrUnknownKey],
+// [ErrUnbound] or [ErrInvalidToken]), [ErrReplay] for a replay, and the
+// underlying cause.
 type Error struct {
 	// Code is the OAuth error code: [CodeInvalidProof], [CodeUseNonce] or
 	// [CodeInvalidToken].

@@ -254,3 +254,59 @@ func ExampleNonces() {
 	// true
 	// true
 }
+
+// A token bound by "kid" (RFC 7800 §3.4) names a key the resource server
+// already knows, such as one in the client's registered JWK Set: the
+// proof must be signed with it.
+func ExampleJWKSResolver() {
+	p, err := dpop.NewProofer(dpop.ProoferConfig{Key: exampleKey()})
+	if err != nil {
+		panic(err)
+	}
+	registered := `{"keys":[{"kty":"EC","crv":"P-256","kid":"dfd1aa97-6d8d-4575-a0fe-34b96de2bfad",` +
+		`"x":"MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4","y":"4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyM"}]}`
+	keys, err := dpop.NewJWKSResolver(dpop.JWKSConfig{
+		JWKS: []byte(registered),
+		JKUs: []string{"https://keys.example.net/pop-keys.json"}, // "jku" values accepted (RFC 7800 §3.5)
+	})
+	if err != nil {
+		panic(err)
+	}
+	v := &dpop.Verifier{BaseURL: "https://rs.example", Keys: keys}
+
+	check := func(claims string, proofer *dpop.Proofer) error {
+		proof, err := proofer.Proof("GET", "https://rs.example/photos", dpop.ProofOptions{AccessToken: "at-1"})
+		if err != nil {
+			panic(err)
+		}
+		r := httptest.NewRequest("GET", "https://rs.example/photos", nil)
+		r.Header.Set("Authorization", "DPoP at-1")
+		r.Header.Set("DPoP", proof)
+		_, err = v.Check(r, "at-1", json.RawMessage(claims))
+		return err
+	}
+	// RFC 7800 §3.4's claims.
+	claims := `{"iss":"https://server.example.com","aud":"https://client.example.org","exp":1361398824,` +
+		`"cnf":{"kid":"dfd1aa97-6d8d-4575-a0fe-34b96de2bfad"}}`
+	fmt.Println("registered key:", check(claims, p))
+
+	k, err := dpop.GenerateKey()
+	if err != nil {
+		panic(err)
+	}
+	stranger, err := dpop.NewProofer(dpop.ProoferConfig{Key: k})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("another key:", errors.Is(check(claims, stranger), dpop.ErrBindingMismatch))
+
+	unknown := `{"cnf":{"kid":"2015-08-28"}}`
+	fmt.Println("unknown kid:", errors.Is(check(unknown, p), dpop.ErrUnknownKey))
+	offList := `{"cnf":{"jku":"https://attacker.example/jwks","kid":"dfd1aa97-6d8d-4575-a0fe-34b96de2bfad"}}`
+	fmt.Println("jku off the list:", errors.Is(check(offList, p), dpop.ErrUnknownKey))
+	// Output:
+	// registered key: <nil>
+	// another key: true
+	// unknown kid: true
+	// jku off the list: true
+}

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hardened-oauth/hardened/internal/cnf"
 )
 
 // rfcSeeds are the proofs of RFC 9449 Figures 2, 7 and 13
@@ -101,12 +103,21 @@ func FuzzCheck(f *testing.F) {
 	f.Add(`{"cnf":{"x5t#S256":"bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg0"}}`, "Bearer tok", "/resource")
 	f.Add(`{"sub":"x"}`, "Bearer tok", "/%2e%2e/admin")
 	f.Add(`{"cnf":{"kid":"k"}}`, "DPoP tok", "/../admin")
+	f.Add(`{"cnf":{"kid":"k"}}`, "DPoP tok", "/resource")
+	f.Add(`{"cnf":{"kid":"k","jkt":"`+p.JKT()+`"}}`, "DPoP tok", "/resource")
+	f.Add(`{"cnf":{"kid":"k","x5t#S256":"bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg0"}}`, "Bearer tok", "/resource")
+	f.Add(`{"cnf":{"kid":"dup"}}`, "DPoP tok", "/resource")
+	f.Add(`{"cnf":{"kid":"k","jku":"https://keys.example.net/pop-keys.json"}}`, "DPoP tok", "/resource")
+	keys, err := NewJWKSResolver(JWKSConfig{JWKS: jwkSet(f, kidJWK(f, p.Public(), "k"), kidJWK(f, p.Public(), "dup"), kidJWK(f, newKey(f).Public(), "dup"))})
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, claims, authorization, path string) {
 		u, err := url.Parse("https://backend" + path)
 		if err != nil {
 			return
 		}
-		v := &Verifier{BaseURL: "https://rs.example/api", Now: clock(fixedNow), CheckedElsewhere: []string{"x5t#S256"}}
+		v := &Verifier{BaseURL: "https://rs.example/api", Now: clock(fixedNow), CheckedElsewhere: []string{"x5t#S256"}, Keys: keys}
 		r := httptest.NewRequest("GET", "https://backend/", nil)
 		r.URL = u
 		r.Header.Set("Authorization", authorization)
@@ -116,7 +127,7 @@ func FuzzCheck(f *testing.F) {
 		}
 		res, err := v.Check(r, "tok", json.RawMessage(claims))
 		if err != nil {
-			for _, s := range []error{ErrInvalidRequest, ErrInvalidToken, ErrInactiveToken, ErrMalformedConfirmation, ErrUnsupportedConfirmation, ErrUnbound, ErrBindingMismatch, ErrInvalidProof} {
+			for _, s := range []error{ErrInvalidRequest, ErrInvalidToken, ErrInactiveToken, ErrMalformedConfirmation, ErrUnsupportedConfirmation, ErrUnbound, ErrBindingMismatch, ErrInvalidProof, ErrUnknownKey} {
 				if errors.Is(err, s) {
 					return
 				}
@@ -127,8 +138,10 @@ func FuzzCheck(f *testing.F) {
 		switch {
 		case !c.Bound():
 			t.Fatal("an unbound token passed")
-		case len(c.Other) > 0 || c.KID != "" || c.JKU != "":
+		case len(c.Other) > 0 || c.JKU != "":
 			t.Fatal("an unsupported method passed")
+		case c.KID != "" && cnf.Confirmation(c).KIDTarget() != cnf.TargetCertificate && (c.KID != "k" || res.Proof == nil || res.Proof.JKT != p.JKT()):
+			t.Fatal("a kid-bound token passed without the proof of the key it names")
 		case c.keyBound() && (res.Proof == nil || !c.matches(res.Proof.JKT)):
 			t.Fatal("a DPoP-bound token passed without its proof")
 		case res.Proof != nil && !cleanPath(u.EscapedPath()):

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/hardened-oauth/hardened/internal/cnf"
 	"github.com/hardened-oauth/hardened/internal/httpx"
 	"github.com/hardened-oauth/hardened/internal/oautherr"
 )
@@ -21,8 +22,8 @@ type Result struct {
 	// Confirmation is the token's parsed "cnf" (zero when unbound).
 	Confirmation Confirmation
 	// Bound reports whether the token is sender-constrained: it carries a
-	// "cnf" whose every method was checked, here ("jkt", "jwk") or by the
-	// verifiers of [Verifier.CheckedElsewhere]. False only for an unbound
+	// "cnf" whose every method was checked, here ("jkt", "jwk", "kid",
+	// "jku") or by the verifiers of [Verifier.CheckedElsewhere]. False only for an unbound
 	// token admitted by InsecureAllowUnbound.
 	Bound bool
 	// Proof is the verified proof; nil when the token is not DPoP-bound
@@ -107,11 +108,18 @@ func (v *Verifier) Verify(r *http.Request) (*Result, error) {
 // response): a gateway's verb. The claims' "cnf" is read by
 // [ConfirmationFromClaims] ("active" must not be false), then:
 //
-//   - "x5t#S256" not listed in CheckedElsewhere, "kid", "jku" or any
-//     unregistered member fails with [ErrUnsupportedConfirmation];
-//   - a token bound by "jkt" or "jwk" needs the request's proof, checked
-//     as [Verifier.VerifyProof] does, with "ath" the hash of token, and a
-//     key whose thumbprint equals "jkt" and that of "jwk"
+//   - "x5t#S256" not listed in CheckedElsewhere, "kid" or "jku" without
+//     Keys (unless they ride with "x5t#S256" alone, which names the
+//     certificate's key) or any unregistered member fails with
+//     [ErrUnsupportedConfirmation];
+//   - with Keys, "kid" (alone, with "jku", or beside "jkt"/"jwk") is
+//     resolved to a key, which "jkt" and "jwk" must name too
+//     ([ErrUnknownKey]; [ErrKeyUnavailable] when its set cannot be
+//     fetched);
+//   - a token bound by "jkt", "jwk" or a resolved "kid" needs the
+//     request's proof, checked as [Verifier.VerifyProof] does, with "ath"
+//     the hash of token, and a key of the resolved key's type and
+//     thumbprint, whose thumbprint equals "jkt" and that of "jwk"
 //     ([ErrBindingMismatch]); sent with the Bearer scheme it is refused
 //     ([ErrInvalidToken], RFC 9449 §7.2);
 //   - a token that is not DPoP-bound is refused with the DPoP scheme
@@ -152,12 +160,19 @@ func (v *Verifier) check(r *http.Request, scheme, token string, claims json.RawM
 		return nil, err
 	}
 	res := &Result{Claims: claims, Confirmation: c, Bound: c.Bound()}
+	target := cnf.Confirmation(c).KIDTarget()
 	switch {
-	case c.keyBound():
+	case c.keyBound() || target == cnf.TargetPresented:
 		if scheme == "Bearer" {
 			return nil, badToken(ErrInvalidToken, errDowngrade, "DPoP-bound token presented as a bearer token")
 		}
-		p, err := v.verifyRequest(r, &binding{token: token, cnf: c})
+		b := &binding{token: token, cnf: c}
+		if target == cnf.TargetDPoP || target == cnf.TargetPresented {
+			if b.key, b.keyJKT, err = v.resolve(r.Context(), c, claims); err != nil {
+				return nil, err
+			}
+		}
+		p, err := v.verifyRequest(r, b)
 		if err != nil {
 			return nil, err
 		}
@@ -178,10 +193,10 @@ func (v *Verifier) supported(c Confirmation) error {
 	switch {
 	case len(c.Other) > 0:
 		return fmt.Errorf("%w: unregistered member %q", ErrUnsupportedConfirmation, truncate(c.Other[0], 32))
-	case c.KID != "" || c.JKU != "":
-		return fmt.Errorf("%w: kid and jku are not supported", ErrUnsupportedConfirmation)
 	case c.X5TS256 != "" && !v.x5t:
 		return fmt.Errorf("%w: x5t#S256 is not in CheckedElsewhere", ErrUnsupportedConfirmation)
+	case v.Keys == nil && cnf.Confirmation(c).KIDTarget() != cnf.TargetNone && cnf.Confirmation(c).KIDTarget() != cnf.TargetCertificate:
+		return fmt.Errorf("%w: kid and jku need Verifier.Keys", ErrUnsupportedConfirmation)
 	}
 	return nil
 }
@@ -261,8 +276,8 @@ func classify(err error) (code, desc string) {
 //   - 400 invalid_request for [ErrInvalidRequest];
 //   - 401 invalid_dpop_proof for a bad proof, use_dpop_nonce for a
 //     missing or stale nonce, invalid_token for everything else;
-//   - 503 for [ErrReplayStore], 500 for [ErrInvalidConfig], without a
-//     challenge.
+//   - 503 for [ErrReplayStore] and [ErrKeyUnavailable], 500 for
+//     [ErrInvalidConfig], without a challenge.
 //
 // With Nonces set, 400 and 401 responses carry a fresh DPoP-Nonce. With
 // InsecureAllowUnbound, a Bearer challenge comes first, carrying the error
@@ -275,7 +290,7 @@ func (v *Verifier) WriteError(w http.ResponseWriter, r *http.Request, err error)
 	case errors.Is(err, ErrInvalidConfig):
 		w.WriteHeader(http.StatusInternalServerError)
 		return
-	case errors.Is(err, ErrReplayStore):
+	case errors.Is(err, ErrReplayStore), errors.Is(err, ErrKeyUnavailable):
 		w.WriteHeader(http.StatusServiceUnavailable)
 		return
 	}

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hardened-oauth/hardened/internal/cnf"
 	"github.com/hardened-oauth/hardened/internal/jose"
 	"github.com/hardened-oauth/hardened/internal/strictjson"
 )
@@ -130,6 +131,16 @@ type Verifier struct {
 	// refused ([ErrUnsupportedConfirmation]).
 	CheckedElsewhere []string
 
+	// Keys resolves the key a token's "cnf" names by "kid" (RFC 7800
+	// §3.4) or by "jku" and "kid" (§3.5), usually a [JWKSResolver]. Such
+	// a token is then DPoP-bound: the proof's key must be the resolved
+	// key (same type, same RFC 7638 thumbprint), and "jkt" or "jwk" of
+	// the same "cnf" must name that key too. A "kid" beside "x5t#S256"
+	// alone names the certificate's key and is left, with "x5t#S256", to
+	// the mTLS verifier of CheckedElsewhere. Nil means that "kid" and
+	// "jku" are refused ([ErrUnsupportedConfirmation]).
+	Keys KeyResolver
+
 	// Realm, when set, is sent as the realm of every challenge.
 	Realm string
 
@@ -174,10 +185,32 @@ type Proof struct {
 }
 
 // binding is what a proof sent to a resource server must match: the access
-// token it accompanies ("ath") and that token's key confirmation.
+// token it accompanies ("ath") and that token's key confirmation, with the
+// key its "kid" names when the Verifier resolved one.
 type binding struct {
-	token string
-	cnf   Confirmation
+	token  string
+	cnf    Confirmation
+	key    crypto.PublicKey // resolved for "kid"/"jku", or nil
+	keyJKT string           // key's thumbprint
+}
+
+// check reports whether a proof key with thumbprint jkt satisfies the
+// binding: the resolved key, if any, then "jkt" and "jwk".
+func (b *binding) check(pub crypto.PublicKey, jkt string) *Error {
+	if b.key != nil {
+		if err := cnf.SameKey(b.key, b.keyJKT, pub, jkt); err != nil {
+			e := badToken(ErrBindingMismatch, nil, "Invalid DPoP key binding")
+			e.cause = err
+			return e
+		}
+		if !b.cnf.keyBound() {
+			return nil
+		}
+	}
+	if !b.cnf.matches(jkt) {
+		return badToken(ErrBindingMismatch, nil, "Invalid DPoP key binding")
+	}
+	return nil
 }
 
 func (v *Verifier) init() error {
@@ -423,8 +456,10 @@ func (v *Verifier) verify(ctx context.Context, proof, method, base, path string,
 	}
 
 	// Token binding (check 12).
-	if b != nil && !b.cnf.matches(ph.JKT) {
-		return nil, badToken(ErrBindingMismatch, nil, "Invalid DPoP key binding")
+	if b != nil {
+		if err := b.check(ph.Key, ph.JKT); err != nil {
+			return nil, err
+		}
 	}
 
 	// Replay (§11.1), last: only a proof that passed everything uses up
