@@ -30,7 +30,8 @@ func TestFlowDefaults(t *testing.T) {
 	conf := e.conf()
 	ctx := t.Context()
 	l := hardened.NewLogin()
-	u, err := conf.AuthCodeURL(ctx, l.State, l.AuthCodeOptions()...)
+	// An empty ResourceOption (a repeatable flag given no value) adds nothing.
+	u, err := conf.AuthCodeURL(ctx, l.State, l.AuthCodeOptions(hardened.ResourceOption())...)
 	require.NoError(t, err)
 	pu, err := url.Parse(u)
 	require.NoError(t, err)

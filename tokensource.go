@@ -120,8 +120,8 @@ func (r *refresher) Token() (*oauth2.Token, error) {
 // unless an oauth2.SetAuthURLParam("scope", …) option replaces it;
 // [ResourceOption] and jar.AuthorizationDetailsOption add RFC 8707 and RFC
 // 9396 parameters. Options the grant does not take (PKCE, nonce, state,
-// client credentials) wrap [ErrInvalidOption]; they are checked, and
-// ctx's first use made, at the first Token call.
+// client credentials) wrap [ErrInvalidOption]. Options are checked, and
+// the Config's first use is made (bounded by ctx), by the first Token call.
 func (c *Config) ClientCredentials(ctx context.Context, opts ...oauth2.AuthCodeOption) oauth2.TokenSource {
 	return oauth2.ReuseTokenSource(nil, &ccSource{c: c, ctx: ctx, opts: opts})
 }
