@@ -5,7 +5,6 @@ import (
 	"crypto"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -69,11 +68,8 @@ type JWKSResolver struct {
 // NewJWKSResolver returns the resolver of cfg. JWKS or JKUs is required;
 // a refused field is a [*ConfigError] naming it.
 func NewJWKSResolver(cfg JWKSConfig) (*JWKSResolver, error) {
-	r, err := cnf.NewResolver(cnf.ResolverConfig(cfg))
+	r, err := cnf.NewResolverFor(cnf.ResolverConfig(cfg), "JWKSConfig.", configError)
 	if err != nil {
-		if ce := (*cnf.ConfigError)(nil); errors.As(err, &ce) {
-			return nil, configError("JWKSConfig."+ce.Field, ce.Reason)
-		}
 		return nil, err
 	}
 	return &JWKSResolver{r: r}, nil
@@ -83,37 +79,20 @@ func NewJWKSResolver(cfg JWKSConfig) (*JWKSResolver, error) {
 func (k *JWKSResolver) ResolveKey(ctx context.Context, c Confirmation, _ json.RawMessage) (crypto.PublicKey, error) {
 	pub, err := k.r.Resolve(ctx, cnf.Confirmation(c))
 	if err != nil {
-		return nil, resolveError(err)
+		return nil, cnf.ResolveError(err, ErrUnknownKey, ErrKeyUnavailable)
 	}
 	return pub, nil
-}
-
-// resolveError gives a resolver's error this package's sentinel.
-func resolveError(err error) error {
-	switch {
-	case errors.Is(err, ErrKeyUnavailable), errors.Is(err, ErrUnknownKey):
-		return err
-	case errors.Is(err, cnf.ErrKeySetUnavailable):
-		return fmt.Errorf("%w: %w", ErrKeyUnavailable, err)
-	}
-	return fmt.Errorf("%w: %w", ErrUnknownKey, err)
 }
 
 // resolve looks up the key c's "kid" names and checks that "jkt" and
 // "jwk" of c name it too; it returns the key and its thumbprint.
 func (v *Verifier) resolve(ctx context.Context, c Confirmation, claims json.RawMessage) (crypto.PublicKey, string, error) {
 	pub, err := v.Keys.ResolveKey(ctx, c, claims)
-	if err == nil && pub == nil {
-		err = errors.New("resolver returned no key")
-	}
-	if err == nil {
-		var jkt string
-		if jkt, err = cnf.ResolvedThumbprint(cnf.Confirmation(c), pub); err == nil {
-			return pub, jkt, nil
-		}
-	}
-	err = resolveError(err)
-	if errors.Is(err, ErrKeyUnavailable) {
+	jkt, err := cnf.CheckResolved(cnf.Confirmation(c), pub, err, ErrUnknownKey, ErrKeyUnavailable)
+	switch {
+	case err == nil:
+		return pub, jkt, nil
+	case errors.Is(err, ErrKeyUnavailable):
 		return nil, "", err
 	}
 	return nil, "", &Error{Code: CodeInvalidToken, Description: "unknown confirmation key", class: ErrUnknownKey, cause: err}

@@ -42,9 +42,11 @@ type Confirmation struct {
 	// X5TS256 is the "x5t#S256" member (RFC 8705 §3.1): the canonical
 	// base64url SHA-256 thumbprint of a certificate (see [Thumbprint]).
 	X5TS256 string
-	// KID is the "kid" member (RFC 7800 §3.4).
+	// KID is the "kid" member (RFC 7800 §3.4): a key that
+	// [Verifier.Keys] resolves, refused without it.
 	KID string
-	// JKU is the "jku" member (RFC 7800 §3.5): an https JWK Set URL.
+	// JKU is the "jku" member (RFC 7800 §3.5): an https JWK Set URL that
+	// comes with KID, resolved by [Verifier.Keys] as well.
 	JKU string
 	// Other lists the names of any other members, sorted (for example
 	// "jwe"). A token with any is always refused.

@@ -101,7 +101,8 @@ func TestParseConfirmation(t *testing.T) {
 		{name: "dpop jkt", cnf: `{"jkt":"` + jkt9449 + `"}`, want: mtlsbound.Confirmation{JKT: jkt9449}},
 		{name: "jkt beside x5t", cnf: `{"x5t#S256":"` + good + `","jkt":"` + jkt9449 + `"}`, want: mtlsbound.Confirmation{X5TS256: good, JKT: jkt9449}},
 		{name: "RFC 7800 §3.2 jwk", cnf: `{"jwk":{"kty":"EC","use":"sig","crv":"P-256","x":"18wHLeIgW9wVN6VD1Txgpqy2LszYkMf6J8njVAibvhM","y":"-V4dS4UaLMgP_4fY4j8ir7cl1TXlFdAgcx55o7TkcSA"}}`, jwk: true},
-		{name: "RFC 7800 §3.5 jku", cnf: `{"jku":"https://www.example.com/jwks","kid":"dfd1aa97-6d8d-4575-a0fe-34b96de2bfad"}`, want: mtlsbound.Confirmation{JKU: "https://www.example.com/jwks", KID: "dfd1aa97-6d8d-4575-a0fe-34b96de2bfad"}},
+		{name: "RFC 7800 §3.4 kid", cnf: `{"kid":"dfd1aa97-6d8d-4575-a0fe-34b96de2bfad"}`, want: mtlsbound.Confirmation{KID: "dfd1aa97-6d8d-4575-a0fe-34b96de2bfad"}},
+		{name: "RFC 7800 §3.5 jku", cnf: `{"jku":"https://keys.example.net/pop-keys.json","kid":"2015-08-28"}`, want: mtlsbound.Confirmation{JKU: "https://keys.example.net/pop-keys.json", KID: "2015-08-28"}},
 		{name: "x5t SHA-1 method is another member", cnf: `{"x5t":"` + good + `"}`, want: mtlsbound.Confirmation{Other: []string{"x5t"}}},
 		{name: "jwe is another member", cnf: `{"x5t#S256":"` + good + `","jwe":"a.b.c.d.e"}`, want: mtlsbound.Confirmation{X5TS256: good, Other: []string{"jwe"}}},
 

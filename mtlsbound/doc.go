@@ -26,7 +26,9 @@
 // certificate of the TLS connection or of a trusted proxy's header, and
 // hands the [Result] to the next handler through [FromContext].
 // [Verifier.Check] is the binding check alone, for a gateway that verified
-// the token itself.
+// the token itself. With a [KeyResolver] in [Verifier.Keys], tokens bound
+// by "kid" or "jku" (RFC 7800 §3.4, §3.5) are checked against the
+// certificate's public key.
 //
 // # Decisions
 //
@@ -45,10 +47,21 @@
 //   - Every method in "cnf" must be checked by someone. x5t#S256 is checked
 //     here; "jkt" and "jwk" pass only when listed in
 //     [Verifier.CheckedElsewhere] (a dpop.Verifier checks them for the same
-//     request); "kid", "jku" and unregistered members such as "jwe" are
+//     request); unregistered members such as "jwe" (a symmetric key) are
 //     always refused with [ErrUnsupportedConfirmation], even with
 //     InsecureAllowUnbound: a token bound to a method nobody checks would
 //     otherwise pass as a bearer token.
+//   - "kid" and "jku" (RFC 7800 §3.4, §3.5) are refused unless
+//     [Verifier.Keys] resolves them ([JWKSResolver]: "kid" alone in the
+//     client's registered JWK Set, "jku" only from an allow-list, fetched
+//     over https without following redirects, cached and kept through an
+//     outage). All members of one "cnf" name one key: the certificate's
+//     public key must be the resolved key (same type, same RFC 7638
+//     thumbprint), and its x5t#S256 must match a "x5t#S256" beside "kid".
+//     A "kid" beside "jkt" or "jwk" names that DPoP key instead, and goes
+//     with them to the dpop verifier. A "kid" known to no key or to two
+//     and a "jku" off the list are [ErrUnknownKey]; a set that cannot be
+//     fetched is [ErrKeyUnavailable] (503).
 //   - The binding check compares thumbprints only. Whether an expired,
 //     self-signed or untrusted certificate may connect at all is the TLS
 //     layer's policy (tls.Config.ClientAuth, VerifyPeerCertificate, or the

@@ -36,16 +36,30 @@ var (
 	ErrMalformedConfirmation = errors.New("mtlsbound: malformed cnf confirmation")
 	// ErrUnsupportedConfirmation means "cnf" carries a confirmation method
 	// that nobody checks for this request: "jkt" or "jwk" not listed in
-	// [Verifier.CheckedElsewhere], "kid", "jku", or an unregistered member
-	// such as "jwe". Accepting the token would turn a bound token into a
-	// bearer token.
+	// [Verifier.CheckedElsewhere], "kid" or "jku" without [Verifier.Keys]
+	// (unless they ride with a "jkt" or "jwk" checked elsewhere), or an
+	// unregistered member such as "jwe". Accepting the token would turn a
+	// bound token into a bearer token.
 	ErrUnsupportedConfirmation = errors.New("mtlsbound: unsupported cnf confirmation method")
 	// ErrUnbound means the token has no "cnf" member: it is a plain bearer
 	// token, refused unless [Verifier.InsecureAllowUnbound] is set.
 	ErrUnbound = errors.New("mtlsbound: token is not sender-constrained")
 	// ErrBindingMismatch means the presented certificate's x5t#S256 is not
-	// the one the token is bound to (RFC 8705 §3).
+	// the one the token is bound to (RFC 8705 §3), or its public key is
+	// not the key the token's "kid"/"jku" names (RFC 7800 §3.4, §3.5), not
+	// even of its type.
 	ErrBindingMismatch = errors.New("mtlsbound: client certificate does not match the token binding")
+	// ErrUnknownKey means the token's "cnf" "kid" (with "jku" or alone)
+	// names no one key [Verifier.Keys] can provide: a "kid" it does not
+	// know, a "jku" off its allow-list, a JWK Set without the "kid" or
+	// with two keys of that "kid"; or a key other than the one "jkt" or
+	// "jwk" of the same "cnf" names. The middleware answers 401
+	// invalid_token.
+	ErrUnknownKey = errors.New("mtlsbound: cnf names no usable key")
+	// ErrKeyUnavailable means the JWK Set a "cnf" "jku" names could not be
+	// fetched and no copy of it is cached, so the binding cannot be
+	// checked now. The middleware answers 503.
+	ErrKeyUnavailable = errors.New("mtlsbound: confirmation key set unavailable")
 	// ErrNoCertificate means a certificate-bound token came without a
 	// client certificate (neither on the TLS connection nor through a
 	// trusted proxy's header).

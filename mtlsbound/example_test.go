@@ -169,3 +169,36 @@ func ExampleVerifier_Wrap() {
 	// other certificate: 401 Bearer error="invalid_token"
 	// no certificate: 401 Bearer error="invalid_token"
 }
+
+// A token bound by "kid" (RFC 7800 §3.4) names a key the resource server
+// already knows, such as one in the client's registered JWK Set: the
+// client certificate must carry it.
+func ExampleJWKSResolver() {
+	block, _ := pem.Decode([]byte(appendixA))
+	cert, _ := x509.ParseCertificate(block.Bytes)
+	// The client's registered keys: RFC 8705 Appendix A's key (Figure 7),
+	// with a kid.
+	registered := `{"keys":[{"kty":"EC","crv":"P-256","kid":"mtls-2018",` +
+		`"x":"1yfLHCpXqFjxCeHHHMVDTcLscpb07KUxudBmOMn8C7Q","y":"8_coZwxS7LfA4vOLS9WuneIXhbGGWvsDSb0tH6IxLm8"}]}`
+	keys, err := mtlsbound.NewJWKSResolver(mtlsbound.JWKSConfig{
+		JWKS: []byte(registered),
+		JKUs: []string{"https://keys.example.net/pop-keys.json"}, // "jku" values accepted (RFC 7800 §3.5)
+	})
+	if err != nil {
+		panic(err)
+	}
+	v := &mtlsbound.Verifier{Keys: keys}
+	r := httptest.NewRequest("GET", "https://rs.example/data", nil)
+	r.TLS = &tls.ConnectionState{PeerCertificates: []*x509.Certificate{cert}}
+
+	res, err := v.Check(r, "opaque-token", json.RawMessage(`{"sub":"client","cnf":{"kid":"mtls-2018"}}`))
+	fmt.Println(err, res.Bound, res.Thumbprint)
+	_, err = v.Check(r, "opaque-token", json.RawMessage(`{"sub":"client","cnf":{"kid":"mtls-2017"}}`))
+	fmt.Println(errors.Is(err, mtlsbound.ErrUnknownKey))
+	_, err = (&mtlsbound.Verifier{}).Check(r, "opaque-token", json.RawMessage(`{"sub":"client","cnf":{"kid":"mtls-2018"}}`))
+	fmt.Println(errors.Is(err, mtlsbound.ErrUnsupportedConfirmation))
+	// Output:
+	// <nil> true A4DtL2JmUMhAsvJj5tKyn64SqzmuXbMrJa0n761y5v0
+	// true
+	// true
+}

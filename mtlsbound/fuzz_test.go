@@ -1,6 +1,7 @@
 package mtlsbound_test
 
 import (
+	"crypto"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
@@ -77,7 +78,8 @@ func FuzzParseConfirmation(f *testing.F) {
 	f.Add([]byte(`{"x5t#S256":"` + v.canonical31() + `"}`))
 	f.Add([]byte(`{"x5t\u0023S256":"` + v.canonical31() + `","x5t#S256":"A"}`))
 	f.Add([]byte(`{"jkt":"` + jkt9449 + `"}`))
-	f.Add([]byte(`{"jku":"https://www.example.com/jwks","kid":"dfd1aa97-6d8d-4575-a0fe-34b96de2bfad"}`))
+	f.Add([]byte(`{"jku":"https://keys.example.net/pop-keys.json","kid":"2015-08-28"}`)) // RFC 7800 §3.5
+	f.Add([]byte(`{"kid":"dfd1aa97-6d8d-4575-a0fe-34b96de2bfad"}`))                      // RFC 7800 §3.4
 	f.Add([]byte(`{"X5T#s256":"` + v.canonical31() + `","jwe":1}`))
 	f.Add([]byte(`"` + v.canonical31() + `"`))
 	f.Add([]byte(`[]`))
@@ -140,21 +142,35 @@ func FuzzConfirmationFromClaims(f *testing.F) {
 func FuzzCheck(f *testing.F) {
 	v := loadVectors(f)
 	cert := v.appendixCert(f)
-	f.Add([]byte(`{"cnf":`+string(v.AppendixA.CNF)+`}`), false, false)
-	f.Add([]byte(`{"cnf":{"jkt":"`+jkt9449+`","x5t#S256":"`+mtlsbound.Thumbprint(cert)+`"}}`), true, false)
-	f.Add([]byte(v.Introspection.JSON), false, true)
-	f.Add([]byte(`{}`), false, true)
-	f.Fuzz(func(t *testing.T, claims []byte, jktElsewhere, allowUnbound bool) {
+	f.Add([]byte(`{"cnf":`+string(v.AppendixA.CNF)+`}`), false, false, false)
+	f.Add([]byte(`{"cnf":{"jkt":"`+jkt9449+`","x5t#S256":"`+mtlsbound.Thumbprint(cert)+`"}}`), true, false, false)
+	f.Add([]byte(v.Introspection.JSON), false, true, false)
+	f.Add([]byte(`{}`), false, true, false)
+	f.Add([]byte(`{"cnf":{"kid":"k"}}`), false, false, true)
+	f.Add([]byte(`{"cnf":{"kid":"dup"}}`), false, false, true)
+	f.Add([]byte(`{"cnf":{"kid":"k","x5t#S256":"`+mtlsbound.Thumbprint(cert)+`"}}`), false, false, true)
+	f.Add([]byte(`{"cnf":{"kid":"k","jkt":"`+jkt9449+`"}}`), true, false, true)
+	f.Add([]byte(`{"cnf":{"kid":"k","jku":"https://keys.example.net/pop-keys.json"}}`), false, false, true)
+	keys, err := mtlsbound.NewJWKSResolver(mtlsbound.JWKSConfig{JWKS: jwkSetOf(f, map[string][]crypto.PublicKey{
+		"k": {cert.PublicKey}, "dup": {cert.PublicKey, newCert(f, "other").Leaf.PublicKey},
+	})})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, claims []byte, jktElsewhere, allowUnbound, withKeys bool) {
 		vf := &mtlsbound.Verifier{InsecureAllowUnbound: allowUnbound}
 		if jktElsewhere {
 			vf.CheckedElsewhere = []string{"jkt"}
+		}
+		if withKeys {
+			vf.Keys = keys
 		}
 		r := httptest.NewRequest("GET", "https://rs.example/", nil)
 		r.TLS = &tls.ConnectionState{PeerCertificates: []*x509.Certificate{cert}}
 		res, err := vf.Check(r, "t", claims)
 		if err != nil {
 			for _, want := range []error{mtlsbound.ErrMalformedConfirmation, mtlsbound.ErrInactiveToken,
-				mtlsbound.ErrUnsupportedConfirmation, mtlsbound.ErrUnbound, mtlsbound.ErrBindingMismatch} {
+				mtlsbound.ErrUnsupportedConfirmation, mtlsbound.ErrUnbound, mtlsbound.ErrBindingMismatch, mtlsbound.ErrUnknownKey} {
 				if errors.Is(err, want) {
 					return
 				}
@@ -165,8 +181,10 @@ func FuzzCheck(f *testing.F) {
 		switch {
 		case c.X5TS256 != "" && c.X5TS256 != mtlsbound.Thumbprint(cert):
 			t.Fatal("accepted another certificate's binding")
-		case c.KID != "" || c.JKU != "" || c.JWK != nil || len(c.Other) > 0:
+		case c.JWK != nil || len(c.Other) > 0:
 			t.Fatalf("accepted unsupported methods %+v", c)
+		case c.KID != "" && c.JKT == "" && (!withKeys || c.KID != "k" || c.JKU != "" || res.Certificate != cert):
+			t.Fatalf("accepted a kid that does not name the certificate's key: %+v", c)
 		case c.JKT != "" && !jktElsewhere:
 			t.Fatal("accepted jkt checked by nobody")
 		case !c.Bound() && !allowUnbound:

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/hardened-oauth/hardened/internal/cnf"
 	"github.com/hardened-oauth/hardened/internal/httpx"
 	"github.com/hardened-oauth/hardened/internal/oautherr"
 )
@@ -62,6 +63,18 @@ type Verifier struct {
 	// [Verifier.Verify] also reads tokens sent with the DPoP scheme, and
 	// requires that scheme for DPoP-bound tokens.
 	CheckedElsewhere []string
+
+	// Keys resolves the key a token's "cnf" names by "kid" (RFC 7800
+	// §3.4) or by "jku" and "kid" (§3.5), usually a [JWKSResolver]. Such
+	// a token is then certificate-bound: the presented certificate's
+	// public key must be the resolved key (same type, same RFC 7638
+	// thumbprint), and its x5t#S256 must match "x5t#S256" when the "cnf"
+	// has one. A "kid" beside "jkt" or "jwk" names that same DPoP key: it
+	// passes with them when they are CheckedElsewhere (the dpop verifier
+	// resolves and checks it). Nil means that "kid" and "jku" are refused
+	// ([ErrUnsupportedConfirmation]) unless they ride with such a "jkt" or
+	// "jwk".
+	Keys KeyResolver
 
 	// ProxyHeader names the request header in which a TLS-terminating
 	// proxy forwards the client certificate, e.g. "X-SSL-Client-Cert" or
@@ -120,7 +133,8 @@ type Result struct {
 	// accepted by InsecureAllowUnbound.
 	Bound bool
 	// Certificate is the client certificate the request presented, or nil
-	// (possible only when the token is not bound by x5t#S256).
+	// (possible only when the token is not bound by x5t#S256 or by a
+	// "kid" this verifier resolved).
 	Certificate *x509.Certificate
 	// Thumbprint is Certificate's x5t#S256 ("" when Certificate is nil).
 	// For a certificate-bound token it equals Confirmation.X5TS256.
@@ -152,6 +166,7 @@ func NewContext(ctx context.Context, res *Result) context.Context {
 //     (RFC 6750 §3.1 sends no error code then),
 //   - 400 with error="invalid_request" for a malformed Authorization header,
 //   - 500 with no challenge for [ErrInvalidConfig],
+//   - 503 with no challenge for [ErrKeyUnavailable],
 //   - 401 with error="invalid_token" for everything else: a rejected token,
 //     no certificate, a certificate that does not match, an unbound token,
 //     a malformed or unsupported cnf, or a malformed proxy header (RFC 8705
@@ -193,7 +208,7 @@ func (v *Verifier) Verify(r *http.Request) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
 	}
-	res, err := v.check(claims, cert, certErr)
+	res, err := v.check(r.Context(), claims, cert, certErr)
 	if err != nil {
 		return nil, err
 	}
@@ -219,14 +234,21 @@ func (v *Verifier) Verify(r *http.Request) (*Result, error) {
 //   - a malformed proxy header fails ([ErrMalformedHeader]);
 //   - claims or a "cnf" that [ConfirmationFromClaims] cannot read fail
 //     ([ErrMalformedConfirmation], [ErrInactiveToken]);
-//   - a "cnf" with "kid", "jku", an unregistered member, or "jkt" or "jwk"
-//     not listed in CheckedElsewhere fails ([ErrUnsupportedConfirmation]);
+//   - a "cnf" with an unregistered member, "jkt" or "jwk" not listed in
+//     CheckedElsewhere, or "kid"/"jku" without Keys (unless they ride
+//     with such a "jkt" or "jwk") fails ([ErrUnsupportedConfirmation]);
 //   - no "cnf" fails with [ErrUnbound] unless InsecureAllowUnbound;
 //   - an x5t#S256 needs a presented certificate ([ErrNoCertificate])
 //     whose thumbprint equals it, compared in constant time
 //     ([ErrBindingMismatch]). The certificate's dates, chain and usages
 //     are not checked here: that is the TLS layer's policy (RFC 8705 §3
-//     binds the token to the certificate that was presented).
+//     binds the token to the certificate that was presented);
+//   - a "kid" (alone, with "jku", or beside "x5t#S256") needs a presented
+//     certificate whose public key is the key Keys resolves (same type,
+//     same RFC 7638 thumbprint, [ErrBindingMismatch]); a "kid" Keys
+//     cannot resolve to one key, or that names another key than "jkt" or
+//     "jwk", is [ErrUnknownKey]; a JWK Set that cannot be fetched is
+//     [ErrKeyUnavailable].
 func (v *Verifier) Check(r *http.Request, token string, claims json.RawMessage) (*Result, error) {
 	if err := v.validate(false); err != nil {
 		return nil, err
@@ -235,10 +257,10 @@ func (v *Verifier) Check(r *http.Request, token string, claims json.RawMessage) 
 		return nil, fmt.Errorf("%w: empty token", ErrNoToken)
 	}
 	cert, certErr := v.presented(r)
-	return v.check(claims, cert, certErr)
+	return v.check(r.Context(), claims, cert, certErr)
 }
 
-func (v *Verifier) check(claims json.RawMessage, cert *x509.Certificate, certErr error) (*Result, error) {
+func (v *Verifier) check(ctx context.Context, claims json.RawMessage, cert *x509.Certificate, certErr error) (*Result, error) {
 	if certErr != nil && !errors.Is(certErr, ErrNoCertificate) {
 		return nil, certErr
 	}
@@ -250,15 +272,25 @@ func (v *Verifier) check(claims json.RawMessage, cert *x509.Certificate, certErr
 		return nil, err
 	}
 	res := &Result{Claims: claims, Confirmation: conf, Bound: conf.Bound(), Certificate: cert}
+	target := cnf.Confirmation(conf).KIDTarget()
+	byKey := target == cnf.TargetCertificate || target == cnf.TargetPresented
 	switch {
-	case conf.X5TS256 != "":
+	case conf.X5TS256 != "" || byKey:
 		if cert == nil {
 			return nil, certErr
 		}
-		if !matches(conf.X5TS256, cert) {
+		if conf.X5TS256 != "" && !matches(conf.X5TS256, cert) {
 			return nil, ErrBindingMismatch
 		}
+		if byKey {
+			if err := v.checkKey(ctx, conf, claims, cert); err != nil {
+				return nil, err
+			}
+		}
 		res.Thumbprint = conf.X5TS256 // equal to the certificate's; no second encoding
+		if res.Thumbprint == "" {
+			res.Thumbprint = Thumbprint(cert)
+		}
 	case !res.Bound && !v.InsecureAllowUnbound:
 		return nil, ErrUnbound
 	default:
@@ -272,12 +304,12 @@ func (v *Verifier) supported(c Confirmation) error {
 	switch {
 	case len(c.Other) > 0:
 		return fmt.Errorf("%w: unregistered member %q", ErrUnsupportedConfirmation, truncate(c.Other[0], 32))
-	case c.KID != "" || c.JKU != "":
-		return fmt.Errorf("%w: kid and jku are not supported", ErrUnsupportedConfirmation)
 	case c.JKT != "" && !v.elsewhere(methodJKT):
 		return fmt.Errorf("%w: jkt is not in CheckedElsewhere", ErrUnsupportedConfirmation)
 	case c.JWK != nil && !v.elsewhere(methodJWK):
 		return fmt.Errorf("%w: jwk is not in CheckedElsewhere", ErrUnsupportedConfirmation)
+	case v.Keys == nil && cnf.Confirmation(c).KIDTarget() != cnf.TargetNone && cnf.Confirmation(c).KIDTarget() != cnf.TargetDPoP:
+		return fmt.Errorf("%w: kid and jku need Verifier.Keys", ErrUnsupportedConfirmation)
 	}
 	return nil
 }
@@ -438,6 +470,9 @@ func (v *Verifier) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, ErrInvalidToken):
 	case errors.Is(err, ErrInvalidConfig):
 		w.WriteHeader(http.StatusInternalServerError)
+		return
+	case errors.Is(err, ErrKeyUnavailable):
+		w.WriteHeader(http.StatusServiceUnavailable)
 		return
 	case errors.Is(err, ErrNoToken):
 		code = ""

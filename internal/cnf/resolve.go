@@ -314,3 +314,46 @@ func keyType(k crypto.PublicKey) string {
 	}
 	return ""
 }
+
+// NewResolverFor is [NewResolver] for a package that exports it: a refused
+// field becomes configError(prefix+Field, Reason), that package's own
+// ConfigError.
+func NewResolverFor(cfg ResolverConfig, prefix string, configError func(field, reason string) error) (*Resolver, error) {
+	r, err := NewResolver(cfg)
+	if ce := (*ConfigError)(nil); errors.As(err, &ce) {
+		return nil, configError(prefix+ce.Field, ce.Reason)
+	}
+	return r, err
+}
+
+// ResolveError gives the error of a resolver (this package's or a
+// caller's) a package's sentinels: an error wrapping unavailable or
+// [ErrKeySetUnavailable] wraps unavailable; any other wraps unknown. An
+// error that already wraps one of them is returned as is.
+func ResolveError(err, unknown, unavailable error) error {
+	switch {
+	case errors.Is(err, unavailable), errors.Is(err, unknown):
+		return err
+	case errors.Is(err, ErrKeySetUnavailable):
+		return fmt.Errorf("%w: %w", unavailable, err)
+	}
+	return fmt.Errorf("%w: %w", unknown, err)
+}
+
+// CheckResolved takes a resolver's answer for c (pub, err) and returns
+// pub's thumbprint after [ResolvedThumbprint]'s checks, or the error with
+// a package's sentinels ([ResolveError]); a nil key without an error
+// names nothing (unknown).
+func CheckResolved(c Confirmation, pub crypto.PublicKey, err error, unknown, unavailable error) (string, error) {
+	if err == nil && pub == nil {
+		err = fmt.Errorf("%w: resolver returned no key", ErrUnknownKey)
+	}
+	var jkt string
+	if err == nil {
+		jkt, err = ResolvedThumbprint(c, pub)
+	}
+	if err != nil {
+		return "", ResolveError(err, unknown, unavailable)
+	}
+	return jkt, nil
+}

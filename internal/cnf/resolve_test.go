@@ -9,6 +9,8 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"log"
 	"net"
@@ -548,4 +550,41 @@ func TestResolveTLS(t *testing.T) {
 	_, err = r.Resolve(context.Background(), cnf.Confirmation{JKU: jkuRFC, KID: "k1"})
 	require.ErrorIs(t, err, cnf.ErrKeySetUnavailable)
 	require.Zero(t, host.hits.Load())
+}
+
+func TestNewResolverFor(t *testing.T) {
+	t.Parallel()
+	errField := errors.New("field")
+	mk := func(field, reason string) error { return fmt.Errorf("%w: %s: %s", errField, field, reason) }
+	r, err := cnf.NewResolverFor(cnf.ResolverConfig{}, "Config.", mk)
+	require.ErrorIs(t, err, errField)
+	require.Contains(t, err.Error(), "Config.JWKS")
+	require.Nil(t, r)
+	r, err = cnf.NewResolverFor(cnf.ResolverConfig{JKUs: []string{jkuRFC}}, "Config.", mk)
+	require.NoError(t, err)
+	require.NotNil(t, r)
+}
+
+func TestResolveError(t *testing.T) {
+	t.Parallel()
+	unknown, unavailable := errors.New("unknown"), errors.New("unavailable")
+	for _, tc := range []struct {
+		name string
+		err  error
+		want error
+	}{
+		{name: "set unavailable", err: cnf.ErrKeySetUnavailable, want: unavailable},
+		{name: "already unavailable", err: fmt.Errorf("x: %w", unavailable), want: unavailable},
+		{name: "unknown kid", err: cnf.ErrUnknownKey, want: unknown},
+		{name: "ambiguous kid", err: cnf.ErrAmbiguousKey, want: unknown},
+		{name: "conflict", err: cnf.ErrKeyConflict, want: unknown},
+		{name: "a caller's error", err: errors.New("no such client"), want: unknown},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got := cnf.ResolveError(tc.err, unknown, unavailable)
+			require.ErrorIs(t, got, tc.want)
+			require.ErrorIs(t, got, tc.err)
+		})
+	}
 }
