@@ -62,7 +62,7 @@ func (c *Config) AuthCodeURL(ctx context.Context, state string, opts ...oauth2.A
 		return "", fmt.Errorf("%w: authorization_endpoint", ErrMissingEndpoint)
 	}
 	if st.jar != nil {
-		ro, err := st.jar.Build(params)
+		ro, err := c.requestObject(ctx, st, params)
 		if err != nil {
 			return "", requestObjectErr(err)
 		}

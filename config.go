@@ -127,6 +127,19 @@ type Config struct {
 	// (signed responses: "jwt", "query.jwt", "form_post.jwt",
 	// "fragment.jwt"), after which only JARM responses are accepted.
 	ResponseMode string
+	// EncryptRequestObject encrypts every request object to the
+	// authorization server after signing it with Key (a nested JWT, RFC
+	// 9101 §6.1), for servers that require or accept encrypted requests:
+	// to an RSA or EC key of its jwks_uri whose use is "enc" (or absent),
+	// with the key management algorithm and content encryption its
+	// request_object_encryption_alg_values_supported and
+	// request_object_encryption_enc_values_supported metadata name
+	// (RSA-OAEP-256 or ECDH-ES, and A256GCM, when it names none). The keys
+	// are read with the server's signing keys, so a login fetches the set
+	// once, and a rotated key is used once the set is refetched. It needs
+	// Key and a request object (not InsecureUnsignedRequest). False means
+	// request objects are signed only.
+	EncryptRequestObject bool
 	// DecryptionKeys decrypt encrypted JARM responses; when set, every
 	// response must be encrypted. They need a JARM ResponseMode. Nil means
 	// responses are signed only.

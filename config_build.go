@@ -107,6 +107,9 @@ func (c *Config) build(ctx context.Context) (*state, error) {
 	if st.md.JWKSURI != "" {
 		st.keys = &jose.RemoteKeySet{URL: st.md.JWKSURI, Client: st.plain, Now: c.Now}
 	}
+	if err := c.checkEncryptionMetadata(st); err != nil {
+		return nil, err
+	}
 	if st.jarm, err = c.decoder(st); err != nil {
 		return nil, err
 	}
@@ -150,6 +153,9 @@ func (c *Config) check() error {
 		if err := checkSigningKey(c.DPoPKey); err != nil {
 			return configErr("DPoPKey", err.Error())
 		}
+	}
+	if err := c.checkEncryption(); err != nil {
+		return err
 	}
 	jarmMode, ok := responseModes[c.ResponseMode]
 	if !ok {
