@@ -121,6 +121,14 @@ func thumb(t testing.TB, pub crypto.PublicKey) string {
 	return tp
 }
 
+// resolves checks that r resolves c to want.
+func resolves(t *testing.T, r *cnf.Resolver, c cnf.Confirmation, want crypto.PublicKey) {
+	t.Helper()
+	pub, err := r.Resolve(context.Background(), c)
+	require.NoError(t, err)
+	require.Equal(t, thumb(t, want), thumb(t, pub))
+}
+
 // The RFC 7800 §3.5 JWK Set URL and kid.
 const (
 	jkuRFC    = "https://keys.example.net/pop-keys.json"
@@ -401,30 +409,33 @@ func TestResolveRemote(t *testing.T) {
 		return r
 	}
 
+	// primed returns a host serving k1, a resolver that fetched it once,
+	// and the resolver's clock.
+	primed := func(t *testing.T) (*keySet, *clock, *cnf.Resolver) {
+		t.Helper()
+		clk := &clock{t: time.Unix(1_700_000_000, 0)}
+		host := newKeySet(t, jwkOf(t, k1.Public(), "k1", ""))
+		r := newResolver(t, host, clk)
+		resolves(t, r, jku("k1"), k1.Public())
+		return host, clk, r
+	}
+
 	t.Run("cached", func(t *testing.T) {
 		t.Parallel()
 		host := newKeySet(t, jwkOf(t, k1.Public(), "k1", ""))
 		r := newResolver(t, host, &clock{t: time.Unix(1_700_000_000, 0)})
 		for range 5 {
-			pub, err := r.Resolve(ctx, jku("k1"))
-			require.NoError(t, err)
-			require.Equal(t, thumb(t, k1.Public()), thumb(t, pub))
+			resolves(t, r, jku("k1"), k1.Public())
 		}
 		require.EqualValues(t, 1, host.hits.Load())
 	})
 
 	t.Run("rotation: an unknown kid refetches, at most once a minute", func(t *testing.T) {
 		t.Parallel()
-		clk := &clock{t: time.Unix(1_700_000_000, 0)}
-		host := newKeySet(t, jwkOf(t, k1.Public(), "k1", ""))
-		r := newResolver(t, host, clk)
-		_, err := r.Resolve(ctx, jku("k1"))
-		require.NoError(t, err)
+		host, clk, r := primed(t)
 		clk.advance(2 * time.Minute)
 		host.serve(t, jwkOf(t, k1.Public(), "k1", ""), jwkOf(t, k2.Public(), "k2", ""))
-		pub, err := r.Resolve(ctx, jku("k2"))
-		require.NoError(t, err)
-		require.Equal(t, thumb(t, k2.Public()), thumb(t, pub))
+		resolves(t, r, jku("k2"), k2.Public())
 		require.EqualValues(t, 2, host.hits.Load())
 		// Random kids within the minute cost no fetch.
 		for _, kid := range []string{"x1", "x2", "x3"} {
@@ -433,7 +444,7 @@ func TestResolveRemote(t *testing.T) {
 		}
 		require.EqualValues(t, 2, host.hits.Load(), "the k2 refetch was less than a minute ago")
 		clk.advance(2 * time.Minute)
-		_, err = r.Resolve(ctx, jku("x4"))
+		_, err := r.Resolve(ctx, jku("x4"))
 		require.ErrorIs(t, err, cnf.ErrUnknownKey)
 		require.EqualValues(t, 3, host.hits.Load())
 		_, err = r.Resolve(ctx, jku("x5"))
@@ -443,44 +454,31 @@ func TestResolveRemote(t *testing.T) {
 
 	t.Run("outage keeps the last good set", func(t *testing.T) {
 		t.Parallel()
-		clk := &clock{t: time.Unix(1_700_000_000, 0)}
-		host := newKeySet(t, jwkOf(t, k1.Public(), "k1", ""))
-		r := newResolver(t, host, clk)
-		_, err := r.Resolve(ctx, jku("k1"))
-		require.NoError(t, err)
+		host, clk, r := primed(t)
 		host.answer(http.StatusServiceUnavailable, nil, "")
 		clk.advance(2 * time.Hour) // past MaxAge: a refetch is due, and fails
-		pub, err := r.Resolve(ctx, jku("k1"))
-		require.NoError(t, err)
-		require.Equal(t, thumb(t, k1.Public()), thumb(t, pub))
+		resolves(t, r, jku("k1"), k1.Public())
 		require.EqualValues(t, 2, host.hits.Load())
 		// An unknown kid during the outage: the refresh fails, and the
 		// cached set does not hold it.
 		for _, d := range []time.Duration{2 * time.Minute, 2 * time.Hour} {
 			clk.advance(d)
-			_, err = r.Resolve(ctx, jku("k2"))
+			_, err := r.Resolve(ctx, jku("k2"))
 			require.ErrorIs(t, err, cnf.ErrUnknownKey)
-			pub, err = r.Resolve(ctx, jku("k1"))
-			require.NoError(t, err)
-			require.Equal(t, thumb(t, k1.Public()), thumb(t, pub))
+			resolves(t, r, jku("k1"), k1.Public())
 		}
 	})
 
 	t.Run("refresh for an unknown kid fails", func(t *testing.T) {
 		t.Parallel()
-		clk := &clock{t: time.Unix(1_700_000_000, 0)}
-		host := newKeySet(t, jwkOf(t, k1.Public(), "k1", ""))
-		r := newResolver(t, host, clk)
-		_, err := r.Resolve(ctx, jku("k1"))
-		require.NoError(t, err)
+		host, clk, r := primed(t)
 		host.answer(http.StatusBadGateway, nil, "")
 		clk.advance(2 * time.Minute) // the set is fresh; the refresh is allowed
-		_, err = r.Resolve(ctx, jku("k2"))
+		_, err := r.Resolve(ctx, jku("k2"))
 		require.ErrorIs(t, err, cnf.ErrUnknownKey)
 		require.ErrorIs(t, err, jose.ErrJWKSFetch)
 		require.EqualValues(t, 2, host.hits.Load())
-		_, err = r.Resolve(ctx, jku("k1"))
-		require.NoError(t, err)
+		resolves(t, r, jku("k1"), k1.Public())
 	})
 
 	t.Run("never fetched", func(t *testing.T) {
