@@ -15,6 +15,13 @@
 // SHA-256 digests, a public JWK, an https jku) and leaves the policy (which
 // methods a verifier enforces) to dpop, mtlsbound and phantom.
 //
+// [Resolver] is the one implementation behind dpop.JWKSResolver and
+// mtlsbound.JWKSResolver: it finds the key a "kid" names in a registered
+// JWK Set, or in the JWK Set at an allowed "jku". [Confirmation.KIDTarget],
+// [ResolvedThumbprint] and [SameKey] are the rules both verifiers apply to
+// a resolved key: every member of one "cnf" names one key, and the
+// presented key must be it.
+//
 // Member names are matched exactly, and a name that equals "cnf" or
 // "active" (in the claims) or a method name (in "cnf") only under case
 // folding is malformed rather than ignored or listed in Other:
