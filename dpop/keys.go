@@ -75,8 +75,12 @@ func NewJWKSResolver(cfg JWKSConfig) (*JWKSResolver, error) {
 	return &JWKSResolver{r: r}, nil
 }
 
-// ResolveKey implements [KeyResolver]; it does not use claims.
+// ResolveKey implements [KeyResolver]; it does not use claims. A
+// JWKSResolver not made by [NewJWKSResolver] is a [*ConfigError].
 func (k *JWKSResolver) ResolveKey(ctx context.Context, c Confirmation, _ json.RawMessage) (crypto.PublicKey, error) {
+	if k == nil || k.r == nil {
+		return nil, configError("Verifier.Keys", "a JWKSResolver must come from NewJWKSResolver")
+	}
 	pub, err := k.r.Resolve(ctx, cnf.Confirmation(c))
 	if err != nil {
 		return nil, cnf.ResolveError(err, ErrUnknownKey, ErrKeyUnavailable)
@@ -88,6 +92,9 @@ func (k *JWKSResolver) ResolveKey(ctx context.Context, c Confirmation, _ json.Ra
 // "jwk" of c name it too; it returns the key and its thumbprint.
 func (v *Verifier) resolve(ctx context.Context, c Confirmation, claims json.RawMessage) (crypto.PublicKey, string, error) {
 	pub, err := v.Keys.ResolveKey(ctx, c, claims)
+	if errors.Is(err, ErrInvalidConfig) {
+		return nil, "", err
+	}
 	jkt, err := cnf.CheckResolved(cnf.Confirmation(c), pub, err, ErrUnknownKey, ErrKeyUnavailable)
 	switch {
 	case err == nil:

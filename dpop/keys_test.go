@@ -315,3 +315,22 @@ func TestJWKSResolverErrors(t *testing.T) {
 	require.ErrorIs(t, err, ErrUnknownKey)
 	require.ErrorIs(t, err, cnf.ErrJKUNotAllowed)
 }
+
+// TestZeroJWKSResolver: a JWKSResolver not made by NewJWKSResolver fails
+// as a misconfiguration (500), not as a bad token.
+func TestZeroJWKSResolver(t *testing.T) {
+	t.Parallel()
+	p := newProofer(t, newKey(t), fixedNow)
+	for _, k := range []*JWKSResolver{nil, {}} {
+		v := &Verifier{BaseURL: rsBase, Now: clock(fixedNow), Keys: k}
+		r := httptest.NewRequest("GET", rsURI, nil)
+		proof, err := p.Proof("GET", rsURI, ProofOptions{AccessToken: "t"})
+		require.NoError(t, err)
+		r.Header.Set("DPoP", proof)
+		_, err = v.Check(r, "t", json.RawMessage(`{"cnf":{"kid":"k"}}`))
+		require.ErrorIs(t, err, ErrInvalidConfig)
+		w := httptest.NewRecorder()
+		v.WriteError(w, r, err)
+		require.Equal(t, http.StatusInternalServerError, w.Code)
+	}
+}

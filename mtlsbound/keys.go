@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -76,8 +77,12 @@ func NewJWKSResolver(cfg JWKSConfig) (*JWKSResolver, error) {
 	return &JWKSResolver{r: r}, nil
 }
 
-// ResolveKey implements [KeyResolver]; it does not use claims.
+// ResolveKey implements [KeyResolver]; it does not use claims. A
+// JWKSResolver not made by [NewJWKSResolver] is a [*ConfigError].
 func (k *JWKSResolver) ResolveKey(ctx context.Context, c Confirmation, _ json.RawMessage) (crypto.PublicKey, error) {
+	if k == nil || k.r == nil {
+		return nil, configError("Verifier.Keys", "a JWKSResolver must come from NewJWKSResolver")
+	}
 	pub, err := k.r.Resolve(ctx, cnf.Confirmation(c))
 	if err != nil {
 		return nil, cnf.ResolveError(err, ErrUnknownKey, ErrKeyUnavailable)
@@ -89,6 +94,9 @@ func (k *JWKSResolver) ResolveKey(ctx context.Context, c Confirmation, _ json.Ra
 // resolved by Keys, and that "jkt" and "jwk" of c, if any, name it too.
 func (v *Verifier) checkKey(ctx context.Context, c Confirmation, claims json.RawMessage, cert *x509.Certificate) error {
 	pub, err := v.Keys.ResolveKey(ctx, c, claims)
+	if errors.Is(err, ErrInvalidConfig) {
+		return err
+	}
 	jkt, err := cnf.CheckResolved(cnf.Confirmation(c), pub, err, ErrUnknownKey, ErrKeyUnavailable)
 	if err != nil {
 		return err

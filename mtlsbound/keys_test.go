@@ -286,3 +286,16 @@ func TestNewJWKSResolverConfig(t *testing.T) {
 		})
 	}
 }
+
+// TestZeroJWKSResolver: a JWKSResolver not made by NewJWKSResolver fails
+// as a misconfiguration, not as a bad token.
+func TestZeroJWKSResolver(t *testing.T) {
+	t.Parallel()
+	cert := newCert(t, "client-a")
+	for _, k := range []*mtlsbound.JWKSResolver{nil, {}} {
+		r := httptest.NewRequest("GET", "https://rs.example/", nil)
+		r.TLS = &tls.ConnectionState{PeerCertificates: []*x509.Certificate{cert.Leaf}}
+		_, err := (&mtlsbound.Verifier{Keys: k}).Check(r, "t", json.RawMessage(`{"cnf":{"kid":"k"}}`))
+		require.ErrorIs(t, err, mtlsbound.ErrInvalidConfig)
+	}
+}
