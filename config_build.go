@@ -364,6 +364,10 @@ func (c *Config) decoder(st *state) (*jarm.Decoder, error) {
 		}
 		cfg.JWKSURL = st.md.JWKSURI
 		cfg.HTTPClient = st.plain
+		if ks, ok := st.keys.(*jose.RemoteKeySet); ok {
+			// One fetch of the server's keys for JARM and ID tokens alike.
+			cfg.HTTPClient = &http.Client{Transport: &sharedKeys{url: st.md.JWKSURI, keys: ks, base: st.plain.Transport}, Timeout: st.timeout}
+		}
 		cfg.AuthorizationSigningAlgValuesSupported = st.md.AuthorizationSigningAlgValuesSupported
 		if len(c.InsecureAlgorithms) > 0 {
 			cfg.Algorithms = st.algs
