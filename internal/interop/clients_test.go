@@ -29,6 +29,11 @@ const (
 	clientPKI        = "mtls-pki"         // (d) tls_client_auth by subject DN from the test CA
 	clientRS         = "resource-server"  // (e) client_secret_basic, may introspect (JSON and JWT)
 
+	// Clients of the hardened.Config flows (wrapper_test.go).
+	clientCodeSelfSigned = "code-mtls-self-signed" // (f) auth code, signed request objects, self_signed_tls_client_auth, certificate-bound tokens
+	clientCodePKI        = "code-mtls-pki"         // (g) as (f) with tls_client_auth
+	clientCCDPoP         = "cc-dpop"               // (h) client_credentials, private_key_jwt, DPoP-bound tokens
+
 	// redirectURI is never dereferenced: the authorize helper stops there.
 	redirectURI = "https://client.interop.test/cb"
 
@@ -61,6 +66,14 @@ type mtlsClient struct {
 	auth hardened.ClientAuth
 }
 
+// codeMTLSClient is an authorization code client that signs its request
+// objects with a key and authenticates with a TLS client certificate, to
+// which its tokens are bound (RFC 8705 §2, §3).
+type codeMTLSClient struct {
+	*fapiClient
+	mtls *mtlsClient
+}
+
 // secretClient authenticates with client_secret_basic.
 type secretClient struct {
 	id, secret string
@@ -77,6 +90,9 @@ type testEnv struct {
 	fapi, fapiEnc   *fapiClient
 	selfSigned, ca  *mtlsClient
 	resourceServer  *secretClient
+	codeSelfSigned  *codeMTLSClient
+	codePKI         *codeMTLSClient
+	ccDPoP          *fapiClient
 	resourceServers map[string]resourceServer
 	providerKeys    []providerKey
 
@@ -114,6 +130,12 @@ func newTestEnv(dir string) (*testEnv, error) {
 		return nil, err
 	}
 	e.ca = &mtlsClient{id: clientPKI, cert: issued, auth: hardened.TLSClientAuth{ClientID: clientPKI}}
+	if e.codeSelfSigned, e.codePKI, err = newCodeMTLSClients(p); err != nil {
+		return nil, err
+	}
+	if e.ccDPoP, err = newFAPIClient(clientCCDPoP, false); err != nil {
+		return nil, err
+	}
 	secret := make([]byte, 32)
 	if _, err := rand.Read(secret); err != nil {
 		return nil, err
@@ -181,6 +203,79 @@ func newFAPIClient(id string, encrypted bool) (*fapiClient, error) {
 		c.encKID = id + "-enc"
 	}
 	return c, nil
+}
+
+// newCodeMTLSClients returns the authorization code clients that
+// authenticate with a self-signed certificate and with one the test CA
+// issued.
+func newCodeMTLSClients(p *testPKI) (selfSigned, pki *codeMTLSClient, err error) {
+	subject := func(cn string) pkix.Name {
+		return pkix.Name{CommonName: cn, Organization: []string{"hardened interop"}}
+	}
+	ss, err := selfSignedClientCert(subject(clientCodeSelfSigned))
+	if err != nil {
+		return nil, nil, err
+	}
+	issued, err := p.issueClientCert(subject(clientCodePKI))
+	if err != nil {
+		return nil, nil, err
+	}
+	selfSigned = &codeMTLSClient{mtls: &mtlsClient{id: clientCodeSelfSigned, cert: ss, auth: hardened.SelfSignedTLSClientAuth{ClientID: clientCodeSelfSigned}}}
+	pki = &codeMTLSClient{mtls: &mtlsClient{id: clientCodePKI, cert: issued, auth: hardened.TLSClientAuth{ClientID: clientCodePKI}}}
+	if selfSigned.fapiClient, err = newFAPIClient(clientCodeSelfSigned, false); err != nil {
+		return nil, nil, err
+	}
+	if pki.fapiClient, err = newFAPIClient(clientCodePKI, false); err != nil {
+		return nil, nil, err
+	}
+	return selfSigned, pki, nil
+}
+
+// metadata returns the registration of an authorization code client that
+// authenticates by mutual TLS: its request object key, and, for
+// self_signed_tls_client_auth, its certificate in x5c; certificate-bound
+// tokens instead of DPoP.
+func (c *codeMTLSClient) metadata() (map[string]any, error) {
+	m, err := c.fapiClient.metadata()
+	if err != nil {
+		return nil, err
+	}
+	delete(m, "dpop_bound_access_tokens")
+	delete(m, "token_endpoint_auth_signing_alg")
+	m["tls_client_certificate_bound_access_tokens"] = true
+	m["token_endpoint_auth_method"] = c.mtls.auth.Method()
+	switch c.mtls.auth.Method() {
+	case hardened.AuthMethodSelfSignedTLSClientAuth:
+		certJWK, err := publicJWK(c.mtls.cert.Leaf.PublicKey, c.id+"-tls", "", "")
+		if err != nil {
+			return nil, err
+		}
+		certJWK["x5c"] = []string{base64.StdEncoding.EncodeToString(c.mtls.cert.Leaf.Raw)}
+		keys := m["jwks"].(map[string]any)["keys"].([]any)
+		m["jwks"] = map[string]any{"keys": append(keys, certJWK)}
+	case hardened.AuthMethodTLSClientAuth:
+		m["tls_client_auth_subject_dn"] = c.mtls.cert.Leaf.Subject.String()
+	}
+	return m, nil
+}
+
+// ccMetadata is the registration of a client_credentials client that
+// authenticates with private_key_jwt and gets DPoP-bound tokens.
+func (c *fapiClient) ccMetadata() (map[string]any, error) {
+	sig, err := publicJWK(c.key, c.kid, jose.ES256, "sig")
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{
+		"client_id":                       c.id,
+		"token_endpoint_auth_method":      "private_key_jwt",
+		"token_endpoint_auth_signing_alg": jose.ES256,
+		"grant_types":                     []string{"client_credentials"},
+		"response_types":                  []string{},
+		"redirect_uris":                   []string{},
+		"dpop_bound_access_tokens":        true,
+		"jwks":                            map[string]any{"keys": []any{sig}},
+	}, nil
 }
 
 // metadata returns the client's registration (RFC 7591 names), as the peer
@@ -262,7 +357,19 @@ func (e *testEnv) clientsMetadata() ([]map[string]any, error) {
 		"redirect_uris":                     []string{},
 		"introspection_signed_response_alg": jose.ES256,
 	}
-	return []map[string]any{a, b, c, d, rs}, nil
+	f, err := e.codeSelfSigned.metadata()
+	if err != nil {
+		return nil, err
+	}
+	g, err := e.codePKI.metadata()
+	if err != nil {
+		return nil, err
+	}
+	h, err := e.ccDPoP.ccMetadata()
+	if err != nil {
+		return nil, err
+	}
+	return []map[string]any{a, b, c, d, rs, f, g, h}, nil
 }
 
 // publicJWK returns the public JWK of key as a JSON object.

@@ -237,6 +237,9 @@ server.listen(cfg.port || 0, cfg.host, () => {
     // wants the offline_access scope, which the peer keeps only with
     // prompt=consent.
     issueRefreshToken: (ctx, client) => client.grantTypeAllowed('refresh_token'),
+    // Every refresh rotates the refresh token, so that the client must keep
+    // the new one (hardened.Config.OnRefresh).
+    rotateRefreshToken: () => true,
     // Fixed lifetimes.
     ttl: {
       AccessToken: 600,
