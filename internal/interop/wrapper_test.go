@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"sort"
 	"strings"
@@ -228,8 +229,7 @@ func wrapperConfig(t *testing.T, l wrapperLogin, count *counter) (*hardened.Conf
 		conf.DecryptionKeys = []jarm.DecryptionKey{{KeyID: c.encKID, Key: c.encKey}}
 	}
 	if l.mtls != nil {
-		cert := l.mtls.cert
-		conf.Certificate = &cert
+		conf.Certificate = mtlsCertificate(l.mtls)
 		conf.ClientAuth = l.mtls.auth
 		conf.HTTPClient = &http.Client{Transport: count.transport(t)}
 		return conf, nil, nil
@@ -498,4 +498,178 @@ func TestWrapperLogin(t *testing.T) {
 func mtlsCertificate(c *mtlsClient) *tls.Certificate {
 	cert := c.cert
 	return &cert
+}
+
+// TestWrapperClientCredentials is flow 3: the client credentials grant
+// through hardened.Config, in each nonce mode, with DPoP-bound tokens
+// (private_key_jwt) and certificate-bound tokens (self_signed_tls_client_auth
+// and tls_client_auth). A resource server behind dpop.Verifier or
+// mtlsbound.Verifier, introspecting at the peer, accepts the calls the
+// Config's client makes; the peer reports the binding, then, after
+// revocation, the token inactive.
+func TestWrapperClientCredentials(t *testing.T) {
+	t.Parallel()
+	type testCase struct {
+		name string
+		mode string
+		mtls *mtlsClient // nil: env.ccDPoP with DPoP
+	}
+	var tests []testCase
+	for _, mode := range nonceModes {
+		tests = append(tests,
+			testCase{name: "DPoP, nonce " + mode, mode: mode},
+			testCase{name: "self_signed_tls_client_auth, nonce " + mode, mode: mode, mtls: env.selfSigned},
+			testCase{name: "tls_client_auth, nonce " + mode, mode: mode, mtls: env.ca},
+		)
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			pv := peerFor(t, tc.mode)
+			md := pv.md
+			ctx := testCtx(t)
+			count := newCounter()
+			conf := &hardened.Config{
+				Config: oauth2.Config{Scopes: []string{"read"}},
+				Issuer: pv.issuer,
+			}
+			introspected := func(ctx context.Context, at string) (json.RawMessage, error) {
+				in, err := introspect(ctx, pv, at, false)
+				if err != nil {
+					return nil, err
+				}
+				return in.Raw, nil
+			}
+			var (
+				rec     *recorder
+				rsURL   string
+				rsError func() error
+				jkt     string
+			)
+			if tc.mtls != nil {
+				conf.ClientID = tc.mtls.id
+				conf.Certificate = mtlsCertificate(tc.mtls)
+				conf.ClientAuth = tc.mtls.auth
+				conf.HTTPClient = &http.Client{Transport: count.transport(t)}
+				rs := newMTLSResourceServer(t, introspected)
+				rsURL, rsError = rs.URL, rs.lastError
+			} else {
+				c := env.ccDPoP
+				key, err := dpop.GenerateKey()
+				require.NoError(t, err)
+				jkt, err = jose.Thumbprint(key.Public())
+				require.NoError(t, err)
+				conf.ClientID, conf.Key, conf.KeyID, conf.DPoPKey = c.id, c.key, c.kid, key
+				rec = &recorder{Base: count.transport(t)}
+				rec.logOnFailure(t, "hardened.Config")
+				conf.HTTPClient = &http.Client{Transport: rec}
+				rsURL, rsError = newDPoPResourceServer(t, introspected)
+			}
+
+			ts := conf.ClientCredentials(ctx, hardened.ResourceOption(resourceOpaque))
+			tok, err := ts.Token()
+			require.NoError(t, err, "client credentials")
+			again, err := ts.Token()
+			require.NoError(t, err)
+			require.Equal(t, tok.AccessToken, again.AccessToken, "reused while valid")
+
+			in, err := conf.Introspect(ctx, tok.AccessToken, hardened.HintAccessToken)
+			require.NoError(t, err, "Introspect")
+			require.True(t, in.Active)
+			require.Equal(t, conf.ClientID, in.ClientID)
+			require.Equal(t, []string{resourceOpaque}, in.Audience)
+			require.Equal(t, "read", in.Scope)
+			if tc.mtls != nil {
+				require.Equal(t, "Bearer", tok.Type())
+				cnf, err := mtlsbound.ConfirmationFromClaims(in.Claims)
+				require.NoError(t, err)
+				require.Equal(t, certSHA256(tc.mtls.cert.Leaf), cnf.X5TS256)
+			} else {
+				require.Equal(t, "DPoP", tok.Type())
+				cnf, err := dpop.ConfirmationFromClaims(in.Claims)
+				require.NoError(t, err)
+				require.Equal(t, jkt, cnf.JKT)
+			}
+
+			// The Config's client calls the resource with the bound token.
+			resp, err := conf.NewClient(ctx, ts).Get(rsURL + "/data")
+			require.NoError(t, err)
+			_, err = readPeerResponse("resource", resp)
+			require.NoError(t, err, "resource server refused: %v", rsError())
+
+			require.NoError(t, conf.Revoke(ctx, tok.AccessToken, hardened.HintAccessToken), "Revoke")
+			in, err = conf.Introspect(ctx, tok.AccessToken, hardened.HintAccessToken)
+			require.NoError(t, err)
+			require.False(t, in.Active, "after revocation")
+
+			got := count.byEndpoint(md)
+			t.Logf("requests: %s", formatCounts(got))
+			want := map[string]int{
+				"GET discovery":          1,
+				"POST token":             1,
+				"POST introspection":     2,
+				"POST revocation":        1,
+				"GET " + rsURL + "/data": 1,
+			}
+			for _, f := range count.sent(md, "token") {
+				if tc.mtls != nil {
+					require.Zero(t, f.assertions)
+				} else {
+					require.Equal(t, 1, f.assertions)
+				}
+			}
+			if rec != nil {
+				challenges := 0
+				for _, e := range rec.exchanges("") {
+					if e.NonceChallenge {
+						challenges++
+						require.Equal(t, "token", endpointName(md, e.URL))
+					}
+				}
+				if tc.mode == nonceRequired {
+					want["POST token"]++
+					require.Equal(t, 1, challenges, "one use_dpop_nonce, at the token endpoint")
+				} else {
+					require.Zero(t, challenges)
+				}
+			}
+			require.Equal(t, want, got, "requests per endpoint")
+		})
+	}
+}
+
+// newDPoPResourceServer starts a TLS resource server behind
+// dpop.Verifier.Wrap whose tokens are checked by token; it returns its URL
+// and the last error the verifier reported.
+func newDPoPResourceServer(t *testing.T, token func(context.Context, string) (json.RawMessage, error)) (string, func() error) {
+	t.Helper()
+	var (
+		mu      sync.Mutex
+		lastErr error
+	)
+	rs := httptest.NewUnstartedServer(nil)
+	v := &dpop.Verifier{
+		BaseURL: "https://" + rs.Listener.Addr().String(),
+		Token:   token,
+		OnError: func(_ *http.Request, err error) {
+			mu.Lock()
+			defer mu.Unlock()
+			lastErr = err
+		},
+	}
+	rs.Config.Handler = v.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := dpop.FromContext(r.Context()); !ok {
+			http.Error(w, "no dpop result", http.StatusInternalServerError)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	rs.TLS = env.serverTLS()
+	rs.StartTLS()
+	t.Cleanup(rs.Close)
+	return rs.URL, func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		return lastErr
+	}
 }
