@@ -184,8 +184,8 @@ func (a *AuthRequest) Original(r *http.Request) (*http.Request, error) {
 	case ProtocolEnvoy:
 		method = r.Method
 		uri = r.URL.RequestURI()
-		if r.URL.Path == "" || r.RequestURI != "" && r.RequestURI[0] != '/' {
-			return nil, wrapf(ErrInvalidRequest, "check request is not in origin form")
+		if r.URL.Path == "" || r.URL.Path[0] != '/' {
+			return nil, wrapf(ErrInvalidRequest, "check request has no absolute path")
 		}
 		if a.PathPrefix != "" {
 			rest, ok := strings.CutPrefix(uri, a.PathPrefix)

@@ -47,7 +47,12 @@ func TestConfigErrors(t *testing.T) {
 		{"empty algorithms", func(g *Gateway) { g.Algorithms = []string{} }, "Gateway.Algorithms"},
 		{"json without key", func(g *Gateway) { g.Mode = ModeJSON }, "Gateway.Key"},
 		{"json with unusable key alg", func(g *Gateway) { g.Mode = ModeJSON; g.Key = newKey(t); g.KeyAlgorithm = "EdDSA" }, "Gateway.KeyAlgorithm"},
-		{"json lifetime below cache TTL", func(g *Gateway) { g.Mode = ModeJSON; g.Key = edPriv; g.CacheTTL = time.Minute; g.TokenLifetime = time.Minute }, "Gateway.TokenLifetime"},
+		{"json lifetime below cache TTL", func(g *Gateway) {
+			g.Mode = ModeJSON
+			g.Key = edPriv
+			g.CacheTTL = time.Minute
+			g.TokenLifetime = time.Minute
+		}, "Gateway.TokenLifetime"},
 		{"json negative lifetime", func(g *Gateway) { g.Mode = ModeJSON; g.Key = edPriv; g.TokenLifetime = -1 }, "Gateway.TokenLifetime"},
 		{"bad upstream header", func(g *Gateway) { g.UpstreamHeader = "X Bad" }, "Gateway.UpstreamHeader"},
 		{"DPoP as upstream header", func(g *Gateway) { g.UpstreamHeader = "dpop" }, "Gateway.UpstreamHeader"},

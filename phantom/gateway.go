@@ -289,7 +289,9 @@ func (g *Gateway) init() (*config, error) {
 	return g.cfg, g.err
 }
 
-func cfgErr(field, reason string) error { return &ConfigError{Field: "Gateway." + field, Reason: reason} }
+func cfgErr(field, reason string) error {
+	return &ConfigError{Field: "Gateway." + field, Reason: reason}
+}
 
 func (g *Gateway) build() (*config, error) {
 	c := &config{

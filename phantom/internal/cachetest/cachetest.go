@@ -34,6 +34,11 @@ func key(t *testing.T) [32]byte {
 	return sha256.Sum256(b[:])
 }
 
+// active returns an active entry holding jwt.
+func active(jwt string, expires time.Time) *phantom.Entry {
+	return &phantom.Entry{Active: true, Claims: json.RawMessage(`{"active":true}`), JWT: jwt, Expires: expires}
+}
+
 // requireSame checks that got is want as the cache must return it: every
 // field equal, Expires to the millisecond.
 func requireSame(t *testing.T, want, got *phantom.Entry) {
@@ -96,7 +101,7 @@ func Run(t *testing.T, h Harness) {
 		keys := make([][32]byte, 5)
 		for i := range keys {
 			keys[i] = key(t)
-			require.NoError(t, c.Set(ctx, keys[i], &phantom.Entry{Active: true, JWT: fmt.Sprint(i), Expires: now().Add(time.Hour)}))
+			require.NoError(t, c.Set(ctx, keys[i], active(fmt.Sprint(i), now().Add(time.Hour))))
 		}
 		for i, k := range keys {
 			got, err := c.Get(ctx, k)
@@ -115,7 +120,7 @@ func Run(t *testing.T, h Harness) {
 		c, now, _ := h.New(t)
 		ctx := context.Background()
 		k := key(t)
-		require.NoError(t, c.Set(ctx, k, &phantom.Entry{Active: true, JWT: "first", Expires: now().Add(time.Hour)}))
+		require.NoError(t, c.Set(ctx, k, active("first", now().Add(time.Hour))))
 		require.NoError(t, c.Set(ctx, k, &phantom.Entry{Expires: now().Add(time.Hour)}))
 		got, err := c.Get(ctx, k)
 		require.NoError(t, err)
@@ -128,8 +133,8 @@ func Run(t *testing.T, h Harness) {
 		c, now, advance := h.New(t)
 		ctx := context.Background()
 		short, long := key(t), key(t)
-		require.NoError(t, c.Set(ctx, short, &phantom.Entry{Active: true, JWT: "s", Expires: now().Add(300 * time.Millisecond)}))
-		require.NoError(t, c.Set(ctx, long, &phantom.Entry{Active: true, JWT: "l", Expires: now().Add(time.Hour)}))
+		require.NoError(t, c.Set(ctx, short, active("s", now().Add(300*time.Millisecond))))
+		require.NoError(t, c.Set(ctx, long, active("l", now().Add(time.Hour))))
 		got, err := c.Get(ctx, short)
 		require.NoError(t, err)
 		require.NotNil(t, got)
@@ -148,7 +153,7 @@ func Run(t *testing.T, h Harness) {
 		ctx := context.Background()
 		for _, exp := range []time.Time{now(), now().Add(-time.Hour), {}} {
 			k := key(t)
-			require.NoError(t, c.Set(ctx, k, &phantom.Entry{Active: true, JWT: "x", Expires: exp}))
+			require.NoError(t, c.Set(ctx, k, active("x", exp)))
 			got, err := c.Get(ctx, k)
 			require.NoError(t, err)
 			require.Nil(t, got)
@@ -161,11 +166,11 @@ func Run(t *testing.T, h Harness) {
 		ctx := context.Background()
 		k := key(t)
 		var wg sync.WaitGroup
-		errs := make(chan error, 64)
+		errs := make(chan error, 16*8*2)
 		for i := range 16 {
 			wg.Go(func() {
 				for j := range 8 {
-					if err := c.Set(ctx, k, &phantom.Entry{Active: true, JWT: fmt.Sprint(i, j), Expires: now().Add(time.Hour)}); err != nil {
+					if err := c.Set(ctx, k, active(fmt.Sprint(i, j), now().Add(time.Hour))); err != nil {
 						errs <- err
 					}
 					if e, err := c.Get(ctx, k); err != nil || e == nil {

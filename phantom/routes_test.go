@@ -1,0 +1,120 @@
+package phantom
+
+import (
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hardened-oauth/hardened/internal/oautherr"
+)
+
+func TestRoutes(t *testing.T) {
+	t.Parallel()
+	as := newFakeAS(t)
+	as.active("reader", map[string]any{"scope": "orders:read", "aud": []string{testAudience, "https://orders.example"}})
+	as.active("admin", map[string]any{"scope": "orders:read admin"})
+	g := as.gateway(ModeIntrospectionJWT)
+	g.Realm = "api"
+	g.Routes = []Route{
+		{Prefix: "/", Scopes: []string{"orders:read"}},
+		{Prefix: "/admin/", Scopes: []string{"admin"}},
+		{Prefix: "/orders", Methods: []string{"POST", "DELETE"}, Scopes: []string{"orders:write"}},
+		{Prefix: "/orders/export", Audience: "https://orders.example"},
+	}
+	tests := []struct {
+		name   string
+		method string
+		target string
+		token  string
+		status int
+		reason Reason
+		scope  string
+	}{
+		{"root", "GET", "/", "reader", 200, "", ""},
+		{"read", "GET", "/orders/1", "reader", 200, "", ""},
+		{"write needs orders:write", "POST", "/orders/1", "reader", 403, ReasonInsufficientScope, "orders:write"},
+		{"delete needs orders:write", "DELETE", "/orders", "reader", 403, ReasonInsufficientScope, "orders:write"},
+		{"admin area", "GET", "/admin/users", "reader", 403, ReasonInsufficientScope, "admin"},
+		{"admin without trailing slash", "GET", "/admin", "reader", 403, ReasonInsufficientScope, "admin"},
+		{"admin token", "GET", "/admin/users", "admin", 200, "", ""},
+		{"segment boundary", "GET", "/administrator", "reader", 200, "", ""},
+		{"audience route", "GET", "/orders/export/all", "reader", 200, "", ""},
+		{"audience route, other token", "GET", "/orders/export", "admin", 401, ReasonWrongAudience, ""},
+		{"dot segments", "GET", "/public/../admin/users", "reader", 400, ReasonInvalidRequest, ""},
+		{"encoded dot segments", "GET", "/public/%2e%2e/admin/users", "reader", 400, ReasonInvalidRequest, ""},
+		{"empty segment", "GET", "//admin/users", "reader", 400, ReasonInvalidRequest, ""},
+		{"encoded slash", "GET", "/admin%2Fusers", "reader", 400, ReasonInvalidRequest, ""},
+		{"case differs: not the admin route", "GET", "/Admin/users", "reader", 200, "", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			up := &upstream{}
+			r := request(tc.method, "/", "Bearer "+tc.token)
+			u, err := url.ParseRequestURI(tc.target)
+			require.NoError(t, err)
+			r.URL = u
+			rec := serve(g.Wrap(up), r)
+			require.Equal(t, tc.status, rec.Code)
+			if tc.status == 200 {
+				require.Equal(t, 1, up.count())
+				return
+			}
+			require.Zero(t, up.count())
+			_, verr := g.Verify(r)
+			e := requireRefusal(t, verr, tc.status, tc.reason, nil)
+			ch, err := oautherr.ParseChallenges(rec.Header().Get("WWW-Authenticate"))
+			require.NoError(t, err)
+			b, ok := oautherr.Find(ch, "Bearer")
+			require.True(t, ok)
+			require.Equal(t, "api", b.Get("realm"))
+			require.Equal(t, e.Code, b.Get("error"))
+			if tc.status == http.StatusForbidden {
+				require.ErrorIs(t, verr, ErrInsufficientScope)
+				require.Equal(t, CodeInsufficientScope, b.Get("error"))
+				require.Equal(t, tc.scope, b.Get("scope"))
+			}
+		})
+	}
+}
+
+func TestMatchRoute(t *testing.T) {
+	t.Parallel()
+	routes, err := buildRoutes([]Route{{Prefix: "/a"}, {Prefix: "/a/b/"}, {Prefix: "/a/b", Methods: []string{"PUT"}}})
+	require.NoError(t, err)
+	tests := []struct {
+		method, path string
+		want         int // index, -1 none
+	}{
+		{"GET", "/", -1},
+		{"GET", "/a", 0},
+		{"GET", "/a/", 0},
+		{"GET", "/ab", -1},
+		{"GET", "/a/b", 1},
+		{"GET", "/a/b/c", 1},
+		{"PUT", "/a/b/c", 1}, // first of equal length wins
+	}
+	for _, tc := range tests {
+		r, err := matchRoute(routes, tc.method, tc.path, tc.path)
+		require.NoError(t, err)
+		if tc.want < 0 {
+			require.Nil(t, r, tc.path)
+			continue
+		}
+		require.Same(t, &routes[tc.want], r, tc.path)
+	}
+	r, err := matchRoute(nil, "GET", "/../x", "/../x")
+	require.NoError(t, err, "without routes the path is the upstream's business")
+	require.Nil(t, r)
+}
+
+func TestHasScopes(t *testing.T) {
+	t.Parallel()
+	require.True(t, hasScopes("a b c", []string{"c", "a"}))
+	require.True(t, hasScopes("", nil))
+	require.False(t, hasScopes("ab", []string{"a"}))
+	require.False(t, hasScopes("a  b", []string{"c"}))
+	require.False(t, hasScopes("", []string{"a"}))
+}
