@@ -122,7 +122,7 @@ func setupAndRun(ctx context.Context, o options, w io.Writer, h hooks) error {
 			return fmt.Errorf("embedded servers: %w", err)
 		}
 		defer demo.close()
-		fmt.Fprintf(w, "   embedded     authorization server %s, API %s\n", demo.issuer, demo.api)
+		fmt.Fprintf(w, "   embedded   authorization server %s, API %s\n", demo.issuer, demo.api)
 		o.issuer, o.clientID, o.api = demo.issuer, demo.clientID, demo.api
 		if o.resources == nil {
 			o.resources = []string{demo.resource}
@@ -135,6 +135,11 @@ func setupAndRun(ctx context.Context, o options, w io.Writer, h hooks) error {
 		if cert, err = tls.LoadX509KeyPair(o.cert, o.certKey); err != nil {
 			return fmt.Errorf("flags: -cert/-cert-key: %w", err)
 		}
+		if cert.Leaf == nil { // set by LoadX509KeyPair unless GODEBUG=x509keypairleaf=0
+			if cert.Leaf, err = x509.ParseCertificate(cert.Certificate[0]); err != nil {
+				return fmt.Errorf("flags: -cert: %w", err)
+			}
+		}
 		if roots, err = loadRoots(o.ca); err != nil {
 			return err
 		}
@@ -145,28 +150,33 @@ func setupAndRun(ctx context.Context, o options, w io.Writer, h hooks) error {
 		Certificate: &cert, // client authentication and token binding: RFC 8705 §2 and §3
 		RootCAs:     roots,
 	}
-	return flow(ctx, conf, o.resources, o.api, other, w)
+	if err := flow(ctx, conf, o.resources, o.api, other, w); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "ok")
+	return nil
 }
 
 // flow is what a real service does: get a certificate-bound token and call
 // the API with it over the same certificate. other, demo only, is another
 // client's certificate, to show that the token is useless without ours.
 func flow(ctx context.Context, conf *hardened.Config, resources []string, api string, other *tls.Certificate, w io.Writer) error {
+	fmt.Fprintf(w, "   client     %s, certificate %s, x5t#S256 %s\n",
+		conf.ClientID, conf.Certificate.Leaf.Subject, short(mtlsbound.Thumbprint(conf.Certificate.Leaf)))
+
 	// 1. The token: the client authenticates with its certificate at the
 	// token endpoint's mTLS alias (RFC 8705 §5), and the server binds the
 	// token to that certificate (cnf x5t#S256). The token type stays Bearer:
 	// the binding travels in the TLS handshake, not in a header.
-	fmt.Fprintf(w, "   client       %s, certificate %s, x5t#S256 %s\n",
-		conf.ClientID, conf.Certificate.Leaf.Subject, short(mtlsbound.Thumbprint(conf.Certificate.Leaf)))
 	ts := conf.ClientCredentials(ctx, hardened.ResourceOption(resources...))
 	tok, err := ts.Token()
 	if err != nil {
 		return fmt.Errorf("token: %w", err)
 	}
-	fmt.Fprintf(w, "1. token        %s %s for %s, expires in %s\n",
+	fmt.Fprintf(w, " 1 token      %s %s for %s, expires in %s\n",
 		tok.Type(), short(tok.AccessToken), strings.Join(resources, " "), time.Until(tok.Expiry).Round(time.Minute))
 	if api == "" {
-		fmt.Fprintln(w, "   (no -api: done)")
+		fmt.Fprintln(w, "   (no -api: nothing to call)")
 		return nil
 	}
 
@@ -178,9 +188,9 @@ func flow(ctx context.Context, conf *hardened.Config, resources []string, api st
 		return fmt.Errorf("api: %w", err)
 	}
 	if status != http.StatusOK {
-		return fmt.Errorf("api: %s: %s", http.StatusText(status), body)
+		return fmt.Errorf("api: %d %s %s", status, http.StatusText(status), body)
 	}
-	fmt.Fprintf(w, "2. api          %d %s %s\n", status, http.StatusText(status), body)
+	fmt.Fprintf(w, " 2 api        %d %s %s\n", status, http.StatusText(status), body)
 
 	// 3. Demo only: the same token sent by another client of the same CA,
 	// as a thief would: the TLS handshake succeeds, the binding does not.
@@ -196,9 +206,8 @@ func flow(ctx context.Context, conf *hardened.Config, resources []string, api st
 		if status != http.StatusUnauthorized {
 			return fmt.Errorf("api with another certificate: %d, want 401", status)
 		}
-		fmt.Fprintf(w, "3. stolen       the same token with another client's certificate: %d %s\n", status, http.StatusText(status))
+		fmt.Fprintf(w, " 3 stolen     the same token from another client's certificate: %d %s\n", status, http.StatusText(status))
 	}
-	fmt.Fprintln(w, "ok")
 	return nil
 }
 

@@ -75,11 +75,11 @@ func TestRun(t *testing.T) {
 	require.Empty(t, errOut.String())
 
 	want := []string{
-		`^   embedded     authorization server https://127\.0\.0\.1:\d+, API https://127\.0\.0\.1:\d+/accounts$`,
-		`^   client       mtls-service, certificate CN=mtls-service,O=hardened demo, x5t#S256 [\w-]{8}…$`,
-		`^1\. token        Bearer [\w-]{8}… for https://127\.0\.0\.1:\d+, expires in 10m0s$`,
-		`^2\. api          200 OK \{"client_id":"mtls-service","scope":"accounts","x5t#S256":"[\w-]{8}…"\}$`,
-		`^3\. stolen       the same token with another client's certificate: 401 Unauthorized$`,
+		`^   embedded   authorization server https://127\.0\.0\.1:\d+, API https://127\.0\.0\.1:\d+/accounts$`,
+		`^   client     mtls-service, certificate CN=mtls-service,O=hardened demo, x5t#S256 [\w-]{8}…$`,
+		`^ 1 token      Bearer [\w-]{8}… for https://127\.0\.0\.1:\d+, expires in 10m0s$`,
+		`^ 2 api        200 OK \{"client_id":"mtls-service","scope":"accounts","x5t#S256":"[\w-]{8}…"\}$`,
+		`^ 3 stolen     the same token from another client's certificate: 401 Unauthorized$`,
 		`^ok$`,
 	}
 	got := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
