@@ -38,7 +38,7 @@ bench:
 
 ## demo: the end-to-end demo against the embedded authorization server.
 demo:
-	$(GO) run ./examples/quickstart
+	$(GO) run ./examples/fapi2
 
 ## peers: install the real test peers (Redis from Debian, node-oidc-provider from npm).
 peers:
