@@ -33,6 +33,8 @@ const (
 	clientCodeSelfSigned = "code-mtls-self-signed" // (f) auth code, signed request objects, self_signed_tls_client_auth, certificate-bound tokens
 	clientCodePKI        = "code-mtls-pki"         // (g) as (f) with tls_client_auth
 	clientCCDPoP         = "cc-dpop"               // (h) client_credentials, private_key_jwt, DPoP-bound tokens
+	clientCCUnbound      = "cc-unbound"            // (i) client_credentials, private_key_jwt, unbound (bearer) tokens
+	clientCodeCertBound  = "code-pkjwt-mtls"       // (j) auth code, private_key_jwt, certificate-bound tokens (examples/fapi2 -cert)
 
 	// redirectURI is never dereferenced: the authorize helper stops there.
 	redirectURI = "https://client.interop.test/cb"
@@ -67,8 +69,9 @@ type mtlsClient struct {
 }
 
 // codeMTLSClient is an authorization code client that signs its request
-// objects with a key and authenticates with a TLS client certificate, to
-// which its tokens are bound (RFC 8705 §2, §3).
+// objects with a key and authenticates with a TLS client certificate (or,
+// when mtls.auth is nil, with private_key_jwt), to which its tokens are
+// bound (RFC 8705 §2, §3).
 type codeMTLSClient struct {
 	*fapiClient
 	mtls *mtlsClient
@@ -93,6 +96,8 @@ type testEnv struct {
 	codeSelfSigned  *codeMTLSClient
 	codePKI         *codeMTLSClient
 	ccDPoP          *fapiClient
+	ccUnbound       *fapiClient
+	codeCertBound   *codeMTLSClient // authenticates with private_key_jwt; the certificate binds the tokens
 	resourceServers map[string]resourceServer
 	providerKeys    []providerKey
 
@@ -136,6 +141,18 @@ func newTestEnv(dir string) (*testEnv, error) {
 	if e.ccDPoP, err = newFAPIClient(clientCCDPoP, false); err != nil {
 		return nil, err
 	}
+	if e.ccUnbound, err = newFAPIClient(clientCCUnbound, false); err != nil {
+		return nil, err
+	}
+	e.codeCertBound = &codeMTLSClient{}
+	if e.codeCertBound.fapiClient, err = newFAPIClient(clientCodeCertBound, false); err != nil {
+		return nil, err
+	}
+	certBound, err := p.issueClientCert(pkix.Name{CommonName: clientCodeCertBound, Organization: []string{"hardened interop"}})
+	if err != nil {
+		return nil, err
+	}
+	e.codeCertBound.mtls = &mtlsClient{id: clientCodeCertBound, cert: certBound}
 	secret := make([]byte, 32)
 	if _, err := rand.Read(secret); err != nil {
 		return nil, err
@@ -243,6 +260,11 @@ func (c *codeMTLSClient) metadata() (map[string]any, error) {
 	delete(m, "dpop_bound_access_tokens")
 	delete(m, "token_endpoint_auth_signing_alg")
 	m["tls_client_certificate_bound_access_tokens"] = true
+	if c.mtls.auth == nil {
+		// private_key_jwt; the certificate only binds the tokens.
+		m["token_endpoint_auth_signing_alg"] = jose.ES256
+		return m, nil
+	}
 	m["token_endpoint_auth_method"] = c.mtls.auth.Method()
 	switch c.mtls.auth.Method() {
 	case hardened.AuthMethodSelfSignedTLSClientAuth:
@@ -260,8 +282,9 @@ func (c *codeMTLSClient) metadata() (map[string]any, error) {
 }
 
 // ccMetadata is the registration of a client_credentials client that
-// authenticates with private_key_jwt and gets DPoP-bound tokens.
-func (c *fapiClient) ccMetadata() (map[string]any, error) {
+// authenticates with private_key_jwt and gets DPoP-bound tokens, or,
+// without bound, bearer tokens.
+func (c *fapiClient) ccMetadata(bound bool) (map[string]any, error) {
 	sig, err := publicJWK(c.key, c.kid, jose.ES256, "sig")
 	if err != nil {
 		return nil, err
@@ -273,7 +296,7 @@ func (c *fapiClient) ccMetadata() (map[string]any, error) {
 		"grant_types":                     []string{"client_credentials"},
 		"response_types":                  []string{},
 		"redirect_uris":                   []string{},
-		"dpop_bound_access_tokens":        true,
+		"dpop_bound_access_tokens":        bound,
 		"jwks":                            map[string]any{"keys": []any{sig}},
 	}, nil
 }
@@ -365,11 +388,19 @@ func (e *testEnv) clientsMetadata() ([]map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	h, err := e.ccDPoP.ccMetadata()
+	h, err := e.ccDPoP.ccMetadata(true)
 	if err != nil {
 		return nil, err
 	}
-	return []map[string]any{a, b, c, d, rs, f, g, h}, nil
+	i, err := e.ccUnbound.ccMetadata(false)
+	if err != nil {
+		return nil, err
+	}
+	j, err := e.codeCertBound.metadata()
+	if err != nil {
+		return nil, err
+	}
+	return []map[string]any{a, b, c, d, rs, f, g, h, i, j}, nil
 }
 
 // publicJWK returns the public JWK of key as a JSON object.
