@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"reflect"
 
 	"github.com/hardened-oauth/hardened/dpop"
 	"github.com/hardened-oauth/hardened/mtlsbound"
@@ -43,14 +42,14 @@ func (g *Gateway) bind(r *http.Request, c *config, scheme, token string, claims 
 		return unsupportedBinding("certificate-bound tokens are not accepted here")
 	}
 	if keyBound {
-		dr, err := any(g.DPoP).(dpopChecker).Check(r, token, claims)
+		dr, err := g.DPoP.Check(r, token, claims)
 		if err != nil {
 			return dpopError(err)
 		}
 		res.DPoP = dr
 	}
 	if certBound {
-		mr, err := any(g.MTLS).(mtlsChecker).Check(r, token, claims)
+		mr, err := g.MTLS.Check(r, token, claims)
 		if err != nil {
 			return mtlsError(err)
 		}
@@ -69,14 +68,22 @@ func dpopError(err error) *Error {
 	switch {
 	case errors.Is(err, dpop.ErrInvalidConfig):
 		return refuse(http.StatusInternalServerError, "", "", ReasonConfig, wrapf(ErrInvalidConfig, "Gateway.DPoP: %w", err))
-	case errors.Is(err, dpop.ErrReplayStore):
+	case errors.Is(err, dpop.ErrReplayStore), errors.Is(err, dpop.ErrKeyUnavailable):
 		return refuse(http.StatusServiceUnavailable, "", "", ReasonStoreUnavailable, wrapf(ErrUnavailable, "%w", err))
+	case errors.Is(err, dpop.ErrInvalidRequest):
+		return refuse(http.StatusBadRequest, CodeInvalidRequest, "malformed request", ReasonInvalidRequest, wrapf(ErrInvalidRequest, "%w", err))
 	case errors.Is(err, dpop.ErrUseNonce):
 		return refuse(http.StatusUnauthorized, CodeUseDPoPNonce, "a DPoP nonce is required", ReasonUseNonce, wrapped)
-	case errors.Is(err, dpop.ErrProofReplayed):
+	case errors.Is(err, dpop.ErrReplay):
 		return refuse(http.StatusUnauthorized, CodeInvalidDPoPProof, "DPoP proof replayed", ReasonReplayedProof, wrapped)
 	case errors.Is(err, dpop.ErrInvalidProof):
 		return refuse(http.StatusUnauthorized, CodeInvalidDPoPProof, "invalid DPoP proof", ReasonInvalidProof, wrapped)
+	case errors.Is(err, dpop.ErrUnsupportedConfirmation):
+		return refuse(http.StatusUnauthorized, CodeInvalidToken, "confirmation method not supported", ReasonUnsupportedBinding,
+			wrapf(ErrUnsupportedConfirmation, "%w", err))
+	case errors.Is(err, dpop.ErrMalformedConfirmation):
+		return refuse(http.StatusUnauthorized, CodeInvalidToken, "malformed cnf confirmation", ReasonMalformedBinding,
+			wrapf(ErrMalformedConfirmation, "%w", err))
 	default:
 		return refuse(http.StatusUnauthorized, CodeInvalidToken, "DPoP proof key does not match the token", ReasonBindingMismatch, wrapped)
 	}
@@ -84,31 +91,23 @@ func dpopError(err error) *Error {
 
 // mtlsError classifies an error of mtlsbound.Verifier.Check.
 func mtlsError(err error) *Error {
+	wrapped := wrapf(ErrBindingMismatch, "%w", err)
 	switch {
 	case errors.Is(err, mtlsbound.ErrInvalidConfig):
 		return refuse(http.StatusInternalServerError, "", "", ReasonConfig, wrapf(ErrInvalidConfig, "Gateway.MTLS: %w", err))
+	case errors.Is(err, mtlsbound.ErrKeyUnavailable):
+		return refuse(http.StatusServiceUnavailable, "", "", ReasonStoreUnavailable, wrapf(ErrUnavailable, "%w", err))
 	case errors.Is(err, mtlsbound.ErrNoCertificate):
-		return refuse(http.StatusUnauthorized, CodeInvalidToken, "client certificate required", ReasonCertificate, wrapf(ErrBindingMismatch, "%w", err))
+		return refuse(http.StatusUnauthorized, CodeInvalidToken, "client certificate required", ReasonCertificate, wrapped)
+	case errors.Is(err, mtlsbound.ErrMalformedHeader):
+		return refuse(http.StatusUnauthorized, CodeInvalidToken, "client certificate unreadable", ReasonCertificate, wrapped)
+	case errors.Is(err, mtlsbound.ErrUnsupportedConfirmation):
+		return refuse(http.StatusUnauthorized, CodeInvalidToken, "confirmation method not supported", ReasonUnsupportedBinding,
+			wrapf(ErrUnsupportedConfirmation, "%w", err))
+	case errors.Is(err, mtlsbound.ErrMalformedConfirmation):
+		return refuse(http.StatusUnauthorized, CodeInvalidToken, "malformed cnf confirmation", ReasonMalformedBinding,
+			wrapf(ErrMalformedConfirmation, "%w", err))
 	default:
-		return refuse(http.StatusUnauthorized, CodeInvalidToken, "client certificate does not match the token", ReasonBindingMismatch,
-			wrapf(ErrBindingMismatch, "%w", err))
+		return refuse(http.StatusUnauthorized, CodeInvalidToken, "client certificate does not match the token", ReasonBindingMismatch, wrapped)
 	}
-}
-
-// TEMPORARY bridge until dpop and mtlsbound export the contract's Check.
-type dpopChecker interface {
-	Check(r *http.Request, token string, claims json.RawMessage) (*dpop.Result, error)
-}
-
-type mtlsChecker interface {
-	Check(r *http.Request, token string, claims json.RawMessage) (*mtlsbound.Result, error)
-}
-
-func checkedElsewhere(v any) []string {
-	f := reflect.ValueOf(v).Elem().FieldByName("CheckedElsewhere")
-	if !f.IsValid() {
-		return nil
-	}
-	s, _ := f.Interface().([]string)
-	return s
 }

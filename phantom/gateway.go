@@ -500,10 +500,10 @@ func (g *Gateway) checkVerifiers(c *config) error {
 		c.dpopAlgs = g.DPoP.Algs()
 	}
 	if g.DPoP != nil && g.MTLS != nil {
-		if !slices.Contains(checkedElsewhere(g.DPoP), "x5t#S256") {
+		if !slices.Contains(g.DPoP.CheckedElsewhere, "x5t#S256") {
 			return cfgErr("DPoP.CheckedElsewhere", `must list "x5t#S256": Gateway.MTLS checks it`)
 		}
-		if m := checkedElsewhere(g.MTLS); !slices.Contains(m, "jkt") || !slices.Contains(m, "jwk") {
+		if m := g.MTLS.CheckedElsewhere; !slices.Contains(m, "jkt") || !slices.Contains(m, "jwk") {
 			return cfgErr("MTLS.CheckedElsewhere", `must list "jkt" and "jwk": Gateway.DPoP checks them`)
 		}
 	}

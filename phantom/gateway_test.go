@@ -583,7 +583,7 @@ func TestFailClosed(t *testing.T) {
 				// request asks again.
 				_, err = g.Verify(request("GET", "/", "Bearer tok"))
 				require.Error(t, err)
-				if !tc.down {
+				if !tc.down && tc.timeout == 0 { // a short deadline may end before the handler runs
 					require.Greater(t, as.calls.Load(), calls)
 				}
 			} else {

@@ -7,6 +7,8 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"io"
+	"log"
 	"log/slog"
 	"maps"
 	"net/http"
@@ -60,7 +62,9 @@ func newFakeAS(t testing.TB) *fakeAS {
 	require.NoError(t, err)
 	as.at, err = jose.NewSigner(as.key, jose.SignerOptions{KeyID: as.kid, Type: typAccessToken})
 	require.NoError(t, err)
-	as.srv = httptest.NewTLSServer(http.HandlerFunc(as.serve))
+	as.srv = httptest.NewUnstartedServer(http.HandlerFunc(as.serve))
+	as.srv.Config.ErrorLog = log.New(io.Discard, "", 0) // handshakes cut short by timeouts
+	as.srv.StartTLS()
 	t.Cleanup(as.srv.Close)
 	return as
 }
