@@ -60,13 +60,42 @@
 // without one, and after revocation (RFC 7009). The peer refuses forged or
 // unregistered certificates.
 //
+// hardened.Config, the module's one-value FAPI 2.0 client (TestWrapperLogin),
+// in each nonce mode: discovery, PAR with a signed request object (or one
+// encrypted to the peer's key, EncryptRequestObject), private_key_jwt, the
+// headless authorization (internal/headless), JARM jwt and query.jwt,
+// signed and encrypted, the ID token, the code exchange with DPoP, userinfo
+// with the bound token, a refresh whose rotated refresh token OnRefresh
+// receives, revocation, and introspection showing the tokens inactive; the
+// same with mutual TLS (self-signed and PKI) instead of DPoP, with
+// certificate-bound tokens. Each login's requests are counted per endpoint
+// (http.Transport's Proxy hook, not a timer) and must be the minimum: one
+// discovery, one JWK Set fetch, and, with nonces required, exactly one
+// use_dpop_nonce answer from the authorization server (at PAR) and one
+// from userinfo, none after. TestWrapperClientCredentials does the client
+// credentials grant through the Config, DPoP-bound and certificate-bound,
+// against resource servers behind dpop.Verifier and mtlsbound.Verifier.
+//
+// phantom (TestPhantomGateway): a Gateway in front of a recording upstream
+// introspects the peer's opaque tokens (node-oidc-provider introspects no
+// at+jwt token) in each nonce mode, forwarding the peer's signed RFC 9701
+// response or its own JWT; DPoP-bound, certificate-bound and unbound tokens
+// pass as verified JWTs carrying their binding; another key's proof, a
+// missing certificate and a revoked token (once the cache TTL has passed)
+// are refused, and the upstream never sees a refused request.
+//
+// examples/fapi2 (TestExampleFAPI2) is built and run with its flags against
+// the peer: exit 0 with DPoP or certificate-bound tokens, signed or
+// encrypted JARM; exit 1, with one line on stderr, for a wrong -issuer.
+//
 // Rejections: the packages refuse the peer's real answers when they are not
 // for them (JARM for another client, issuer or state, or unencrypted where
 // encryption is required; a replayed code; a request object for another
 // audience, reported by par as the peer's invalid_request_object).
 //
-// Failures print the peer's error responses, the traffic each client
-// transport recorded (without tokens) and the peer's stderr.
+// Failures print the peer's error responses (in the module's errors, and in
+// the peer's own log of each refusal with its reason), the traffic each
+// client transport recorded (without tokens) and the peer's stderr.
 //
 // # Running
 //
