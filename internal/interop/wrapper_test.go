@@ -457,9 +457,6 @@ func wantLoginCounts(mode string, dpopUsed bool) (client, browser, challenges ma
 	return client, map[string]int{"GET authorization": 2}, challenges
 }
 
-// loginCounts keeps the per-endpoint counts of each login, for the report.
-var loginCounts sync.Map // test name -> string
-
 // TestWrapperLogin is flows 1 and 2 of the interop plan through
 // hardened.Config, in each nonce mode: private_key_jwt and DPoP with JARM
 // jwt and query.jwt, signed and encrypted; an encrypted request object;
@@ -486,7 +483,6 @@ func TestWrapperLogin(t *testing.T) {
 			res := runWrapperLogin(t, l)
 			wantClient, wantBrowser, wantChallenges := wantLoginCounts(l.mode, l.mtls == nil)
 			t.Logf("requests: client %s; browser %s", formatCounts(res.client), formatCounts(res.browser))
-			loginCounts.Store(t.Name(), formatCounts(res.client)+"; browser "+formatCounts(res.browser))
 			require.Equal(t, wantClient, res.client, "client requests per endpoint")
 			require.Equal(t, wantBrowser, res.browser, "browser requests per endpoint")
 			require.Equal(t, wantChallenges, res.challenges, "use_dpop_nonce answers per endpoint")
