@@ -339,4 +339,3 @@ func TestNGINX(t *testing.T) {
 		require.Equal(t, http.StatusInternalServerError, resp.StatusCode, "auth_request turns the 503 into a 500, never a pass-through")
 	})
 }
-
