@@ -152,7 +152,7 @@ func (a *AuthRequest) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
 	g.advanceNonce(h, res)
-	h[c.upstream] = []string{c.upstreamValue(res.JWT)}
+	h[c.upstream] = []string{res.upstream}
 	w.WriteHeader(http.StatusOK)
 }
 

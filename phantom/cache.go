@@ -31,7 +31,8 @@ type Entry struct {
 	// token's "exp", nor after the forwarded JWT's.
 	Expires time.Time
 
-	info *claimsInfo // parsed Claims; set by the gateway, never serialized
+	info     *claimsInfo // parsed Claims; set by the gateway, never serialized
+	upstream string      // the upstream header's value; likewise
 }
 
 // Cache stores introspection results under the SHA-256 of the token, so
@@ -150,7 +151,7 @@ type flight struct {
 func (g *Gateway) lookup(ctx context.Context, c *config, key [32]byte, token string) (*Entry, bool, *Error) {
 	if e, err := c.cache.Get(ctx, key); err != nil {
 		g.logWarn(c, "cache read failed", err)
-	} else if e != nil && g.now().Before(e.Expires) {
+	} else if e != nil && (c.ownCache || g.now().Before(e.Expires)) {
 		if m := g.Metrics.CacheHit; m != nil {
 			m()
 		}

@@ -269,6 +269,7 @@ type config struct {
 	bearerUpstream bool   // upstream is Authorization: "Bearer <JWT>"
 	routes         []route
 	cache          Cache
+	ownCache       bool // cache is the gateway's MemoryCache, on the gateway's clock
 	cacheTTL       time.Duration
 	negativeTTL    time.Duration
 	maxToken       int
@@ -364,7 +365,7 @@ func (g *Gateway) build() (*config, error) {
 	}
 	c.cache = g.Cache
 	if c.cache == nil {
-		c.cache = &MemoryCache{Now: g.now}
+		c.cache, c.ownCache = &MemoryCache{Now: g.now}, true
 	}
 	return c, nil
 }

@@ -318,7 +318,7 @@ func (g *Gateway) entry(c *config, now time.Time, claims []byte, ci claimsInfo, 
 		expires = minTime(expires, jwtExp)
 	}
 	ci2 := ci
-	return &Entry{Active: true, Claims: json.RawMessage(claims), JWT: jwt, Expires: expires, info: &ci2}, nil
+	return &Entry{Active: true, Claims: json.RawMessage(claims), JWT: jwt, Expires: expires, info: &ci2, upstream: c.upstreamValue(jwt)}, nil
 }
 
 // refusal applies the checks that do not depend on the request. ok is

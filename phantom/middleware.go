@@ -41,15 +41,28 @@ func (g *Gateway) Wrap(next http.Handler) http.Handler {
 		}
 		c := g.cfg
 		g.advanceNonce(w.Header(), res)
-		r2 := r.WithContext(NewContext(r.Context(), res))
-		h := r.Header.Clone()
-		h.Del("Authorization")
-		h.Del("DPoP")
-		h.Del(c.upstream)
-		h[c.upstream] = []string{c.upstreamValue(res.JWT)}
-		r2.Header = h
+		r2 := r.WithContext(withResult(r.Context(), res))
+		r2.Header = upstreamHeader(r.Header, c.upstream, res.upstream)
 		next.ServeHTTP(w, r2)
 	})
+}
+
+// upstreamHeader returns a copy of the client's header without
+// Authorization, DPoP and the upstream header, then with the upstream
+// header set to value. The map is new; the value slices of the other
+// fields are shared with h, as a shallow request copy shares them.
+func upstreamHeader(h http.Header, name, value string) http.Header {
+	out := make(http.Header, len(h)+1)
+	for k, v := range h {
+		// net/http canonicalizes names; EqualFold also catches a field
+		// some other server put in the map as received.
+		if strings.EqualFold(k, "Authorization") || strings.EqualFold(k, "Dpop") || strings.EqualFold(k, name) {
+			continue
+		}
+		out[k] = v
+	}
+	out[name] = []string{value}
+	return out
 }
 
 // upstreamValue is the value of the upstream header for jwt.

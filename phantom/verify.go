@@ -35,6 +35,33 @@ type Result struct {
 	// MTLS is the certificate check of a certificate-bound token; nil
 	// otherwise.
 	MTLS *mtlsbound.Result
+
+	upstream string         // the upstream header's value
+	holder   *resultContext // the context value made for this Result
+}
+
+// resultContext is a context carrying a Result, allocated with it: the
+// hot path saves context.WithValue's allocation.
+type resultContext struct {
+	context.Context
+	res Result
+}
+
+// Value implements context.Context.
+func (c *resultContext) Value(key any) any {
+	if key == (ctxKey{}) {
+		return &c.res
+	}
+	return c.Context.Value(key)
+}
+
+// withResult returns ctx carrying res, as NewContext does.
+func withResult(ctx context.Context, res *Result) context.Context {
+	if rc := res.holder; rc != nil && rc.Context == nil {
+		rc.Context = ctx
+		return rc
+	}
+	return NewContext(ctx, res)
 }
 
 type ctxKey struct{}
@@ -108,7 +135,12 @@ func (g *Gateway) decide(r *http.Request, c *config, decoded, escaped string) (*
 		}
 		info = &ci
 	}
-	res := &Result{Scheme: scheme, Claims: e.Claims, JWT: e.JWT, Expires: e.Expires, Cached: cached}
+	rc := new(resultContext) // the Result and the context value that carries it, in one allocation
+	res := &rc.res
+	*res = Result{Scheme: scheme, Claims: e.Claims, JWT: e.JWT, Expires: e.Expires, Cached: cached, upstream: e.upstream, holder: rc}
+	if res.upstream == "" {
+		res.upstream = c.upstreamValue(e.JWT)
+	}
 	if be := g.bind(r, c, scheme, token, e.Claims, info, res); be != nil {
 		return nil, withScheme(be, scheme)
 	}
