@@ -1,7 +1,6 @@
 package phantom
 
 import (
-	"crypto/ecdsa"
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
@@ -16,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hardened-oauth/hardened/dpop"
+	"github.com/hardened-oauth/hardened/internal/jose"
 	"github.com/hardened-oauth/hardened/internal/oautherr"
 	"github.com/hardened-oauth/hardened/mtlsbound"
 )
@@ -72,8 +72,7 @@ func TestSenderConstraints(t *testing.T) {
 	mallory := newProofer(t)
 	cert := newCert(t, "alice")
 	other := newCert(t, "mallory")
-	aliceJWK, err := json.Marshal(map[string]any{"kty": "EC", "crv": "P-256",
-		"x": b64Int(alice.Public().(*ecdsa.PublicKey).X), "y": b64Int(alice.Public().(*ecdsa.PublicKey).Y)})
+	aliceJWK, err := json.Marshal(&jose.JWK{Key: alice.Public()})
 	require.NoError(t, err)
 	as.active("dpop-tok", map[string]any{"cnf": map[string]any{"jkt": alice.JKT()}})
 	as.active("jwk-tok", map[string]any{"cnf": map[string]any{"jwk": json.RawMessage(aliceJWK)}})
@@ -240,11 +239,6 @@ func TestSenderConstraints(t *testing.T) {
 			}
 		})
 	}
-}
-
-func b64Int(n *big.Int) string {
-	b := make([]byte, 32)
-	return b64(string(n.FillBytes(b)))
 }
 
 func TestReplayedProof(t *testing.T) {
