@@ -1,0 +1,488 @@
+// Command gateway is a phantom-token API gateway: clients send opaque
+// access tokens ("Authorization: Bearer" or "DPoP"), the gateway
+// introspects them at the authorization server (RFC 7662, RFC 9701),
+// checks their sender constraint (DPoP proof, client certificate), and
+// forwards the request upstream with "Authorization: Bearer <JWT>".
+//
+// With no flags it starts, on loopback, the module's embedded
+// authorization server and a small upstream API, then shows a few requests
+// (a DPoP-bound token, the same token as Bearer, a replayed proof) and
+// keeps serving until interrupted:
+//
+//	go run ./examples/gateway
+//
+// Against a real authorization server:
+//
+//	go run ./examples/gateway -listen :8443 -tls-cert gw.pem -tls-key gw.key \
+//		-upstream http://127.0.0.1:9000 -issuer https://as.example \
+//		-client-id gateway -key gateway.jwk -external-url https://api.example
+//
+// With -auth-request nginx|traefik|envoy it proxies nothing and answers
+// the auth subrequests of that gateway (see the phantom package's README
+// for their configuration), from loopback peers only.
+//
+// It logs one line per request with the decision and its reason, never a
+// token.
+package main
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/netip"
+	"net/url"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/hardened-oauth/hardened"
+	"github.com/hardened-oauth/hardened/dpop"
+	dpopredis "github.com/hardened-oauth/hardened/dpop/redisstore"
+	"github.com/hardened-oauth/hardened/mtlsbound"
+	"github.com/hardened-oauth/hardened/phantom"
+	"github.com/hardened-oauth/hardened/phantom/redisstore"
+)
+
+// jwksPath serves the gateway's own key set in -mode json.
+const jwksPath = "/.well-known/phantom-jwks.json"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, nil)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "gateway:", err)
+		if errors.Is(err, errUsage) {
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+// errUsage marks bad flags.
+var errUsage = errors.New("usage")
+
+// options are the flags.
+type options struct {
+	listen, upstream, issuer, introspect  string
+	clientID, clientSecret, keyFile, ca   string
+	mode, dpop, tlsCert, tlsKey, clientCA string
+	redis, externalURL, authRequest       string
+	cacheTTL                              time.Duration
+
+	// Set by the demo (no flags): trust these roots, show the requests.
+	roots *x509.CertPool
+	demo  *demo
+}
+
+func parseFlags(args []string, out io.Writer) (*options, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("gateway", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.StringVar(&o.listen, "listen", "127.0.0.1:8080", "address to listen on")
+	fs.StringVar(&o.upstream, "upstream", "", "upstream API base URL (not with -auth-request)")
+	fs.StringVar(&o.issuer, "issuer", "", "authorization server issuer (discovery: introspection endpoint, jwks_uri)")
+	fs.StringVar(&o.introspect, "introspect", "", "introspection endpoint (instead of, or overriding, the discovered one)")
+	fs.StringVar(&o.clientID, "client-id", "", "the gateway's client_id at the authorization server")
+	fs.StringVar(&o.clientSecret, "client-secret", "", "client secret (client_secret_basic)")
+	fs.StringVar(&o.keyFile, "key", "", "private key file, PEM or JWK (private_key_jwt)")
+	fs.StringVar(&o.ca, "ca", "", "PEM roots to trust for the authorization server and the upstream (default: the system's)")
+	fs.StringVar(&o.mode, "mode", string(phantom.ModeIntrospectionJWT), "token-introspection+jwt | jwt | json")
+	fs.StringVar(&o.dpop, "dpop", "required", "required | optional | off")
+	fs.StringVar(&o.tlsCert, "tls-cert", "", "serve TLS with this PEM certificate chain")
+	fs.StringVar(&o.tlsKey, "tls-key", "", "PEM private key of -tls-cert")
+	fs.StringVar(&o.clientCA, "client-ca", "", "PEM roots of client certificates (needs -tls-cert): certificate-bound tokens")
+	fs.StringVar(&o.redis, "redis", "", "Redis address or URL shared by replicas: cache, DPoP replay store, nonce secret")
+	fs.StringVar(&o.externalURL, "external-url", "", "URL clients use to reach the gateway, for DPoP htu (default: from -listen)")
+	fs.DurationVar(&o.cacheTTL, "cache-ttl", phantom.DefaultCacheTTL, "longest reuse of an introspection result (negative: none)")
+	fs.StringVar(&o.authRequest, "auth-request", "", "serve the auth-request endpoint of nginx | traefik | envoy instead of proxying")
+	if err := fs.Parse(args); err != nil {
+		return nil, fmt.Errorf("%w: %w", errUsage, err)
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("%w: unexpected arguments", errUsage)
+	}
+	return o, nil
+}
+
+// check validates the combination of flags.
+func (o *options) check() error {
+	bad := func(msg string) error { return fmt.Errorf("%w: %s", errUsage, msg) }
+	switch {
+	case o.authRequest == "" && o.upstream == "":
+		return bad("-upstream is required (or -auth-request)")
+	case o.authRequest != "" && o.upstream != "":
+		return bad("-upstream and -auth-request exclude each other")
+	case o.issuer == "" && o.introspect == "":
+		return bad("-issuer or -introspect is required")
+	case o.clientID == "":
+		return bad("-client-id is required")
+	case (o.clientSecret == "") == (o.keyFile == ""):
+		return bad("exactly one of -client-secret and -key is required")
+	case (o.tlsCert == "") != (o.tlsKey == ""):
+		return bad("-tls-cert and -tls-key go together")
+	case o.clientCA != "" && o.tlsCert == "":
+		return bad("-client-ca needs -tls-cert and -tls-key")
+	case o.issuer == "" && phantom.Mode(o.mode) != phantom.ModeJSON:
+		return bad("-mode " + o.mode + " verifies the server's JWTs: it needs -issuer")
+	}
+	switch phantom.Mode(o.mode) {
+	case phantom.ModeIntrospectionJWT, phantom.ModeJWT, phantom.ModeJSON:
+	default:
+		return bad("-mode must be token-introspection+jwt, jwt or json")
+	}
+	switch o.dpop {
+	case "required", "optional", "off":
+	default:
+		return bad("-dpop must be required, optional or off")
+	}
+	switch o.authRequest {
+	case "", "nginx", "traefik", "envoy":
+	default:
+		return bad("-auth-request must be nginx, traefik or envoy")
+	}
+	return nil
+}
+
+// run is the whole program. ready, when set, is called with the
+// gateway's URL once it listens.
+func run(ctx context.Context, args []string, out io.Writer, ready func(url string)) error {
+	o, err := parseFlags(args, out)
+	if err != nil {
+		return err
+	}
+	var out2 = &syncWriter{w: out}
+	if len(args) == 0 {
+		d, err := startDemo(o)
+		if err != nil {
+			return err
+		}
+		defer d.close()
+		o.demo = d
+	}
+	if err := o.check(); err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(out2, nil))
+
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	srvTLS, err := o.serverTLS()
+	if err != nil {
+		return err
+	}
+	base := "http://" + ln.Addr().String()
+	if srvTLS != nil {
+		base = "https://" + ln.Addr().String()
+	}
+	if o.externalURL == "" {
+		o.externalURL = base
+	}
+
+	g, handler, err := o.gateway(ctx, logger)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           logRequests(handler, g, logger),
+		TLSConfig:         srvTLS,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() {
+		if srvTLS != nil {
+			errc <- srv.ServeTLS(ln, "", "")
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	what := "proxying to " + o.upstream
+	if o.authRequest != "" {
+		what = "answering " + o.authRequest + " auth requests"
+	}
+	fmt.Fprintf(out2, "gateway: listening on %s (external URL %s), %s; mode %s, dpop %s\n", base, o.externalURL, what, o.mode, o.dpop)
+	if ready != nil {
+		ready(base)
+	}
+	if o.demo != nil {
+		o.demo.show(ctx, o.externalURL, out2)
+	}
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		return err
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}
+
+// roots returns the pool of -ca, or the demo's, or nil for the system's.
+func (o *options) rootPool() (*x509.CertPool, error) {
+	if o.roots != nil || o.ca == "" {
+		return o.roots, nil
+	}
+	return loadPool(o.ca)
+}
+
+func loadPool(path string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%s holds no PEM certificate", path)
+	}
+	return pool, nil
+}
+
+// serverTLS is the listener's TLS configuration, nil for plain HTTP.
+func (o *options) serverTLS() (*tls.Config, error) {
+	if o.tlsCert == "" {
+		return nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(o.tlsCert, o.tlsKey)
+	if err != nil {
+		return nil, fmt.Errorf("loading -tls-cert/-tls-key: %w", err)
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+	if o.clientCA != "" {
+		pool, err := loadPool(o.clientCA)
+		if err != nil {
+			return nil, err
+		}
+		// Certificates are optional (Bearer and DPoP tokens need none),
+		// verified when sent; the binding check compares thumbprints.
+		cfg.ClientAuth, cfg.ClientCAs = tls.VerifyClientCertIfGiven, pool
+	}
+	return cfg, nil
+}
+
+// gateway builds the phantom.Gateway and the handler that serves it.
+func (o *options) gateway(ctx context.Context, logger *slog.Logger) (*phantom.Gateway, http.Handler, error) {
+	roots, err := o.rootPool()
+	if err != nil {
+		return nil, nil, err
+	}
+	base := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: roots},
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: 10 * time.Second,
+		IdleConnTimeout:       90 * time.Second,
+		ForceAttemptHTTP2:     true,
+	}
+
+	// Where to introspect, and the keys that sign the server's JWTs.
+	g := &phantom.Gateway{
+		Mode:     phantom.Mode(o.mode),
+		ClientID: o.clientID,
+		CacheTTL: o.cacheTTL,
+		Logger:   logger,
+	}
+	if o.issuer != "" {
+		meta, err := (&hardened.Discovery{HTTPClient: &http.Client{Transport: base, Timeout: 10 * time.Second}}).Discover(ctx, o.issuer)
+		if err != nil {
+			return nil, nil, err
+		}
+		g.Issuer, g.JWKSURL, g.IntrospectionURL = meta.Issuer, meta.JWKSURI, meta.IntrospectionEndpoint
+	}
+	if o.introspect != "" {
+		g.IntrospectionURL = o.introspect
+	}
+	if g.Mode == phantom.ModeJWT {
+		g.Audience = o.externalURL // the resource indicator clients ask tokens for
+	}
+
+	// Client authentication for the introspection calls: the module's one
+	// client stack, never the gateway.
+	var auth hardened.ClientAuth = hardened.ClientSecretBasic{ClientID: o.clientID, ClientSecret: o.clientSecret}
+	if o.keyFile != "" {
+		key, kid, err := hardened.LoadPrivateKey(o.keyFile)
+		if err != nil {
+			return nil, nil, err
+		}
+		auth = hardened.PrivateKeyJWT{ClientID: o.clientID, Key: key, KeyID: kid, Issuer: g.Issuer}
+	}
+	g.HTTPClient = &http.Client{Timeout: 30 * time.Second, Transport: &hardened.AuthTransport{
+		Base: base, Auth: auth, Endpoints: []string{g.IntrospectionURL},
+	}}
+
+	// Shared state for replicas.
+	var rdb *redis.Client
+	if o.redis != "" {
+		opts := &redis.Options{Addr: o.redis}
+		if strings.Contains(o.redis, "://") {
+			if opts, err = redis.ParseURL(o.redis); err != nil {
+				return nil, nil, fmt.Errorf("-redis: %w", err)
+			}
+		}
+		rdb = redis.NewClient(opts)
+		g.Cache = &redisstore.Cache{Client: rdb}
+	}
+	secret := func(name string) ([]byte, error) {
+		if rdb != nil {
+			return redisstore.SharedSecret(ctx, rdb, name)
+		}
+		b := make([]byte, 32)
+		_, err := rand.Read(b)
+		return b, err
+	}
+	if g.Mode == phantom.ModeJSON {
+		// The gateway signs the upstream JWTs; replicas sharing a cache
+		// share the key, derived from a secret kept in Redis.
+		seed, err := secret("phantom:gateway-signing-key")
+		if err != nil {
+			return nil, nil, err
+		}
+		key, err := ecdsa.ParseRawPrivateKey(elliptic.P256(), seed[:32])
+		if err != nil {
+			return nil, nil, fmt.Errorf("deriving the signing key: %w", err)
+		}
+		g.Key = key
+	}
+
+	// Sender constraints.
+	if o.dpop != "off" {
+		nonce, err := secret("phantom:dpop-nonce-secret")
+		if err != nil {
+			return nil, nil, err
+		}
+		g.DPoP = &dpop.Verifier{BaseURL: o.externalURL, Nonces: &dpop.Nonces{Secrets: [][]byte{nonce}}}
+		if rdb != nil {
+			g.DPoP.Replay = &dpopredis.Store{Client: rdb}
+		}
+	}
+	g.InsecureAllowUnbound = o.dpop != "required"
+	loopback := []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+	switch {
+	case o.authRequest == "nginx":
+		g.MTLS = &mtlsbound.Verifier{ProxyHeader: "X-SSL-Client-Cert", ProxyFormat: mtlsbound.HeaderEscapedPEM, TrustedProxies: loopback}
+	case o.authRequest == "envoy":
+		g.MTLS = &mtlsbound.Verifier{ProxyHeader: "X-Forwarded-Client-Cert", ProxyFormat: mtlsbound.HeaderXFCC, TrustedProxies: loopback}
+	case o.clientCA != "" && o.authRequest == "":
+		g.MTLS = &mtlsbound.Verifier{}
+	}
+	if g.DPoP != nil && g.MTLS != nil {
+		g.DPoP.CheckedElsewhere = []string{"x5t#S256"}
+		g.MTLS.CheckedElsewhere = []string{"jkt", "jwk"}
+	}
+	if err := g.Validate(ctx); err != nil {
+		return nil, nil, err
+	}
+
+	mux := http.NewServeMux()
+	if g.Mode == phantom.ModeJSON {
+		mux.Handle("GET "+jwksPath, g.JWKSHandler())
+	}
+	if o.authRequest != "" {
+		proto := map[string]phantom.Protocol{"nginx": phantom.ProtocolNGINX, "traefik": phantom.ProtocolTraefik, "envoy": phantom.ProtocolEnvoy}[o.authRequest]
+		a := &phantom.AuthRequest{Gateway: g, Protocol: proto, TrustedProxies: loopback}
+		if proto == phantom.ProtocolEnvoy {
+			a.PathPrefix = "/ext_authz"
+		}
+		mux.Handle("/", a)
+		return g, mux, nil
+	}
+	target, err := url.Parse(o.upstream)
+	if err != nil || target.Host == "" || target.Scheme != "http" && target.Scheme != "https" {
+		return nil, nil, fmt.Errorf("%w: -upstream must be an absolute http(s) URL", errUsage)
+	}
+	proxy := &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.SetURL(target)
+			pr.SetXForwarded()
+		},
+		Transport: base,
+		ErrorLog:  slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	mux.Handle("/", g.Wrap(proxy))
+	return g, mux, nil
+}
+
+// decision is filled in while a request is served, for its log line.
+type decision struct {
+	reason phantom.Reason
+}
+
+type decisionKey struct{}
+
+// logRequests logs one line per request: method, path, status, decision
+// and reason. Tokens are never logged: neither the headers nor the errors
+// hold one.
+func logRequests(next http.Handler, g *phantom.Gateway, logger *slog.Logger) http.Handler {
+	g.OnError = func(r *http.Request, err error) {
+		var e *phantom.Error
+		if d, ok := r.Context().Value(decisionKey{}).(*decision); ok && errors.As(err, &e) {
+			d.reason = e.Reason
+		}
+	}
+	g.Logger = nil // the line below is the one record per request
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d := &decision{}
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		start := time.Now()
+		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), decisionKey{}, d)))
+		verdict := "allow"
+		if d.reason != "" {
+			verdict = "deny"
+		}
+		logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", sw.status),
+			slog.String("decision", verdict), slog.String("reason", string(d.reason)),
+			slog.Duration("elapsed", time.Since(start).Round(time.Microsecond)))
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	if !s.wrote {
+		s.status, s.wrote = code, true
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	s.wrote = true
+	return s.ResponseWriter.Write(b)
+}
+
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// syncWriter serializes writes from the log handler and the demo.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}

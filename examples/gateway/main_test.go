@@ -1,0 +1,505 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hardened-oauth/hardened/dpop"
+	"github.com/hardened-oauth/hardened/internal/authserver"
+	"github.com/hardened-oauth/hardened/internal/jose"
+)
+
+// buffer collects the gateway's output, safe for concurrent use.
+type buffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *buffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *buffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// start runs the gateway with args until the test ends and returns its URL.
+func start(t *testing.T, args []string, out io.Writer) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	urls := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, args, out, func(u string) { urls <- u }) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			require.NoError(t, err)
+		case <-time.After(10 * time.Second):
+			t.Error("the gateway did not stop")
+		}
+	})
+	select {
+	case u := <-urls:
+		return u
+	case err := <-done:
+		t.Fatalf("the gateway stopped: %v", err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("the gateway did not start")
+	}
+	return ""
+}
+
+func TestDemo(t *testing.T) {
+	t.Parallel()
+	var out buffer
+	start(t, nil, &out)
+	require.Eventually(t, func() bool { return strings.Contains(out.String(), "demo: done") }, 30*time.Second, 20*time.Millisecond, out.String())
+	got := out.String()
+	for _, want := range []string{
+		"gateway: listening on http://127.0.0.1:",
+		"mode token-introspection+jwt, dpop required",
+		"demo: got a DPoP-bound opaque access token",
+		"demo: GET /hello, DPoP token and proof  -> 200 hello secret-client: the API got a token-introspection+jwt JWT",
+		"demo: GET /hello, the token as Bearer     -> 401",
+		"demo: GET /hello, one proof sent twice     -> 200 then 401",
+		"demo: GET /hello, no token                -> 401",
+		"decision=deny reason=use_dpop_nonce",
+		"decision=deny reason=bearer_downgrade",
+		"decision=deny reason=replayed_dpop_proof",
+		"decision=deny reason=no_token",
+		"decision=allow",
+	} {
+		require.Contains(t, got, want)
+	}
+	require.NotContains(t, got, "demo: failed")
+	require.Equal(t, 6, strings.Count(got, "msg=request"), "one line per request")
+}
+
+func TestFlags(t *testing.T) {
+	t.Parallel()
+	base := []string{"-upstream", "http://127.0.0.1:1", "-issuer", "https://as.example", "-client-id", "gw", "-client-secret", "s"}
+	with := func(extra ...string) []string { return append(append([]string{}, base...), extra...) }
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"unknown flag", []string{"-nope"}},
+		{"argument", with("extra")},
+		{"no upstream", []string{"-issuer", "https://as.example", "-client-id", "gw", "-client-secret", "s"}},
+		{"upstream and auth-request", with("-auth-request", "nginx")},
+		{"no issuer", []string{"-upstream", "http://x", "-client-id", "gw", "-client-secret", "s"}},
+		{"no client id", []string{"-upstream", "http://x", "-issuer", "https://as.example", "-client-secret", "s"}},
+		{"no credentials", []string{"-upstream", "http://x", "-issuer", "https://as.example", "-client-id", "gw"}},
+		{"secret and key", with("-key", "k.pem")},
+		{"cert without key", with("-tls-cert", "c.pem")},
+		{"client-ca without TLS", with("-client-ca", "ca.pem")},
+		{"bad mode", with("-mode", "xml")},
+		{"bad dpop", with("-dpop", "sometimes")},
+		{"bad auth-request", []string{"-auth-request", "haproxy", "-issuer", "https://as.example", "-client-id", "gw", "-client-secret", "s"}},
+		{"jwt mode without issuer", []string{"-upstream", "http://x", "-introspect", "https://as.example/i", "-client-id", "gw", "-client-secret", "s", "-mode", "jwt"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			err := run(context.Background(), tc.args, io.Discard, nil)
+			require.ErrorIs(t, err, errUsage)
+		})
+	}
+}
+
+// peer is an authorization server with the clients the attack tests use.
+type peer struct {
+	as        *authserver.Server
+	pki       *authserver.PKI
+	dir       string
+	caFile    string
+	certFile  string
+	keyFile   string
+	appCert   tls.Certificate // registered for mtls-app
+	otherCert tls.Certificate // issued by the same CA, registered for nobody
+}
+
+func newPeer(t *testing.T) *peer {
+	t.Helper()
+	pki, err := authserver.NewPKI()
+	require.NoError(t, err)
+	subject := pkix.Name{CommonName: "mtls-app", Organization: []string{"test"}}
+	p := &peer{pki: pki, dir: t.TempDir()}
+	p.appCert, err = pki.IssueClientCertificate(subject)
+	require.NoError(t, err)
+	p.otherCert, err = pki.IssueClientCertificate(pkix.Name{CommonName: "mallory"})
+	require.NoError(t, err)
+	p.as, err = authserver.StartTLS(authserver.Config{PKI: pki, Clients: []authserver.Client{
+		{ID: "dpop-app", AuthMethod: authserver.AuthClientSecretBasic, Secret: "dpop-secret",
+			GrantTypes: []string{authserver.GrantClientCredentials}, RequireDPoP: true},
+		{ID: "mtls-app", AuthMethod: authserver.AuthTLSClient, TLSSubjectDN: subject.String(),
+			GrantTypes: []string{authserver.GrantClientCredentials}, RequireMTLSBinding: true},
+		{ID: "gateway", AuthMethod: authserver.AuthClientSecretBasic, Secret: "gateway-secret",
+			GrantTypes: []string{}, Introspect: true},
+	}})
+	require.NoError(t, err)
+	t.Cleanup(p.as.Close)
+
+	p.caFile = filepath.Join(p.dir, "ca.pem")
+	writePEM(t, p.caFile, "CERTIFICATE", pki.CA().Raw)
+	server, err := pki.IssueServerCertificate("127.0.0.1")
+	require.NoError(t, err)
+	p.certFile, p.keyFile = filepath.Join(p.dir, "gw.pem"), filepath.Join(p.dir, "gw.key")
+	writePEM(t, p.certFile, "CERTIFICATE", server.Certificate[0])
+	der, err := x509.MarshalPKCS8PrivateKey(server.PrivateKey)
+	require.NoError(t, err)
+	writePEM(t, p.keyFile, "PRIVATE KEY", der)
+	return p
+}
+
+func writePEM(t *testing.T, path, typ string, der []byte) {
+	t.Helper()
+	require.NoError(t, os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600))
+}
+
+// dpopToken gets a DPoP-bound token for proofer.
+func (p *peer) dpopToken(t *testing.T, proofer *dpop.Proofer) string {
+	t.Helper()
+	tokenURL := p.as.Endpoints().Token
+	proof, err := proofer.Proof("POST", tokenURL, dpop.ProofOptions{})
+	require.NoError(t, err)
+	req, err := http.NewRequest("POST", tokenURL, strings.NewReader("grant_type=client_credentials"))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth("dpop-app", "dpop-secret")
+	req.Header.Set("DPoP", proof)
+	return p.token(t, p.as.HTTPClient(), req, "DPoP")
+}
+
+// mtlsToken gets a token bound to the mtls-app certificate.
+func (p *peer) mtlsToken(t *testing.T) string {
+	t.Helper()
+	req, err := http.NewRequest("POST", p.as.MTLSEndpoints().Token, strings.NewReader("grant_type=client_credentials&client_id=mtls-app"))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return p.token(t, p.as.HTTPClientWithCertificate(p.appCert), req, "Bearer")
+}
+
+func (p *peer) token(t *testing.T, c *http.Client, req *http.Request, typ string) string {
+	t.Helper()
+	resp, err := c.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var body struct {
+		AccessToken string `json:"access_token"`
+		TokenType   string `json:"token_type"`
+	}
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
+	require.Equal(t, typ, body.TokenType)
+	return body.AccessToken
+}
+
+// recorder is the upstream: it records what reaches it.
+type recorder struct {
+	mu      sync.Mutex
+	calls   int
+	headers http.Header
+}
+
+func (u *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	u.mu.Lock()
+	u.calls++
+	u.headers = r.Header.Clone()
+	u.mu.Unlock()
+	_, _ = io.WriteString(w, "upstream")
+}
+
+func (u *recorder) snapshot() (int, http.Header) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.calls, u.headers
+}
+
+// TestAttacks runs the gateway with TLS and client certificates in front
+// of an upstream and attacks it as a client would.
+func TestAttacks(t *testing.T) {
+	t.Parallel()
+	p := newPeer(t)
+	up := &recorder{}
+	upSrv := httptest.NewServer(up)
+	t.Cleanup(upSrv.Close)
+	var out buffer
+	gw := start(t, []string{
+		"-listen", "127.0.0.1:0", "-upstream", upSrv.URL, "-issuer", p.as.Issuer(),
+		"-client-id", "gateway", "-client-secret", "gateway-secret", "-ca", p.caFile,
+		"-mode", "token-introspection+jwt", "-dpop", "required",
+		"-tls-cert", p.certFile, "-tls-key", p.keyFile, "-client-ca", p.caFile, "-cache-ttl", "30s",
+	}, &out)
+	require.True(t, strings.HasPrefix(gw, "https://127.0.0.1:"))
+
+	client := func(cert *tls.Certificate) *http.Client {
+		cfg := &tls.Config{RootCAs: p.pki.Roots()}
+		if cert != nil {
+			cfg.Certificates = []tls.Certificate{*cert}
+		}
+		return &http.Client{Transport: &http.Transport{TLSClientConfig: cfg}, Timeout: 10 * time.Second}
+	}
+	plain := client(nil)
+	send := func(c *http.Client, headers ...string) *http.Response {
+		t.Helper()
+		req, err := http.NewRequest("GET", gw+"/orders", nil)
+		require.NoError(t, err)
+		for i := 0; i+1 < len(headers); i += 2 {
+			req.Header.Add(headers[i], headers[i+1])
+		}
+		resp, err := c.Do(req)
+		require.NoError(t, err)
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+		return resp
+	}
+
+	key, err := dpop.GenerateKey()
+	require.NoError(t, err)
+	proofer, err := dpop.NewProofer(dpop.ProoferConfig{Key: key})
+	require.NoError(t, err)
+	dpopTok := p.dpopToken(t, proofer)
+	mtlsTok := p.mtlsToken(t)
+	mkProof := func(nonce string) string {
+		v, err := proofer.Proof("GET", gw+"/orders", dpop.ProofOptions{AccessToken: dpopTok, Nonce: nonce})
+		require.NoError(t, err)
+		return v
+	}
+	// The gateway demands its nonce first.
+	resp := send(plain, "Authorization", "DPoP "+dpopTok, "DPoP", mkProof(""))
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	nonce := resp.Header.Get("DPoP-Nonce")
+	require.NotEmpty(t, nonce)
+
+	var goodProof string
+	t.Run("a DPoP-bound token with its proof reaches the upstream as a JWT", func(t *testing.T) {
+		goodProof = mkProof(nonce)
+		resp := send(plain, "Authorization", "DPoP "+dpopTok, "DPoP", goodProof)
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		_, h := up.snapshot()
+		jwt, ok := strings.CutPrefix(h.Get("Authorization"), "Bearer ")
+		require.True(t, ok)
+		j, err := jose.ParseCompact(jwt)
+		require.NoError(t, err)
+		require.NoError(t, j.Verify(p.as.PublicKey(), []string{jose.ES256}), "signed by the authorization server")
+		require.Equal(t, "token-introspection+jwt", j.Header.Typ)
+		require.Empty(t, h.Values("Dpop"))
+		require.NotContains(t, h.Get("Authorization"), dpopTok)
+	})
+
+	t.Run("replayed proof", func(t *testing.T) {
+		calls, _ := up.snapshot()
+		resp := send(plain, "Authorization", "DPoP "+dpopTok, "DPoP", goodProof)
+		require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+		require.Contains(t, resp.Header.Get("WWW-Authenticate"), `error="invalid_dpop_proof"`)
+		after, _ := up.snapshot()
+		require.Equal(t, calls, after)
+	})
+
+	t.Run("Bearer downgrade of a DPoP token", func(t *testing.T) {
+		calls, _ := up.snapshot()
+		resp := send(plain, "Authorization", "Bearer "+dpopTok)
+		require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+		require.Contains(t, resp.Header.Get("WWW-Authenticate"), `error="invalid_token"`)
+		after, _ := up.snapshot()
+		require.Equal(t, calls, after)
+	})
+
+	t.Run("spoofed upstream header", func(t *testing.T) {
+		calls, _ := up.snapshot()
+		// A JWT the client forged, as if it were the gateway's: it is only
+		// ever an opaque token to introspect, and an unknown one.
+		attacker, err := dpop.GenerateKey()
+		require.NoError(t, err)
+		s, err := jose.NewSigner(attacker, jose.SignerOptions{Type: "token-introspection+jwt"})
+		require.NoError(t, err)
+		forged, err := s.SignJSON(map[string]any{"iss": p.as.Issuer(), "aud": "gateway", "iat": time.Now().Unix(),
+			"token_introspection": map[string]any{"active": true, "sub": "admin"}})
+		require.NoError(t, err)
+		resp := send(plain, "Authorization", "Bearer "+forged)
+		require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+		// Beside a good token, in a second Authorization field.
+		resp = send(plain, "Authorization", "DPoP "+dpopTok, "Authorization", "Bearer "+forged, "DPoP", mkProof(nonce))
+		require.Equal(t, http.StatusBadRequest, resp.StatusCode)
+		after, _ := up.snapshot()
+		require.Equal(t, calls, after, "nothing reached the upstream")
+	})
+
+	t.Run("certificate-bound token and the wrong certificate", func(t *testing.T) {
+		calls, _ := up.snapshot()
+		require.Equal(t, http.StatusOK, send(client(&p.appCert), "Authorization", "Bearer "+mtlsTok).StatusCode)
+		require.Equal(t, http.StatusUnauthorized, send(client(&p.otherCert), "Authorization", "Bearer "+mtlsTok).StatusCode)
+		require.Equal(t, http.StatusUnauthorized, send(plain, "Authorization", "Bearer "+mtlsTok).StatusCode)
+		after, _ := up.snapshot()
+		require.Equal(t, calls+1, after)
+	})
+
+	t.Run("one log line per request, never a token", func(t *testing.T) {
+		logs := out.String()
+		for _, reason := range []string{"use_dpop_nonce", "replayed_dpop_proof", "bearer_downgrade", "inactive_token", "invalid_request", "binding_mismatch", "client_certificate"} {
+			require.Contains(t, logs, "decision=deny reason="+reason)
+		}
+		require.Contains(t, logs, "decision=allow")
+		for _, secret := range []string{dpopTok, mtlsTok, goodProof, "gateway-secret"} {
+			require.NotContains(t, logs, secret)
+		}
+	})
+}
+
+// TestModes runs the other modes and the auth-request endpoint.
+func TestModes(t *testing.T) {
+	t.Parallel()
+	p := newPeer(t)
+	up := &recorder{}
+	upSrv := httptest.NewServer(up)
+	t.Cleanup(upSrv.Close)
+	key, err := dpop.GenerateKey()
+	require.NoError(t, err)
+	proofer, err := dpop.NewProofer(dpop.ProoferConfig{Key: key})
+	require.NoError(t, err)
+	common := []string{"-listen", "127.0.0.1:0", "-issuer", p.as.Issuer(), "-client-id", "gateway",
+		"-client-secret", "gateway-secret", "-ca", p.caFile, "-dpop", "optional"}
+
+	call := func(t *testing.T, gw, tok string, h ...string) *http.Response {
+		t.Helper()
+		u, _ := url.Parse(gw)
+		nonceFor := func(nonce string) string {
+			v, err := proofer.Proof("GET", u.Scheme+"://"+u.Host+"/orders", dpop.ProofOptions{AccessToken: tok, Nonce: nonce})
+			require.NoError(t, err)
+			return v
+		}
+		do := func(nonce string) *http.Response {
+			req, err := http.NewRequest("GET", gw+"/orders", nil)
+			require.NoError(t, err)
+			req.Header.Set("Authorization", "DPoP "+tok)
+			req.Header.Set("DPoP", nonceFor(nonce))
+			for i := 0; i+1 < len(h); i += 2 {
+				req.Header.Set(h[i], h[i+1])
+			}
+			resp, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			_, _ = io.Copy(io.Discard, resp.Body)
+			_ = resp.Body.Close()
+			return resp
+		}
+		resp := do("")
+		if n := resp.Header.Get("DPoP-Nonce"); resp.StatusCode == http.StatusUnauthorized && n != "" {
+			resp = do(n)
+		}
+		return resp
+	}
+
+	t.Run("json: the gateway signs, and serves its key set", func(t *testing.T) {
+		var out buffer
+		gw := start(t, append([]string{"-upstream", upSrv.URL, "-mode", "json"}, common...), &out)
+		resp := call(t, gw, p.dpopToken(t, proofer))
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		_, h := up.snapshot()
+		jwt := strings.TrimPrefix(h.Get("Authorization"), "Bearer ")
+		jr, err := http.Get(gw + jwksPath)
+		require.NoError(t, err)
+		body, _ := io.ReadAll(jr.Body)
+		_ = jr.Body.Close()
+		keys, err := jose.ParseJWKSet(body)
+		require.NoError(t, err)
+		j, err := jose.ParseCompact(jwt)
+		require.NoError(t, err)
+		require.NoError(t, j.Verify(keys[0], []string{jose.ES256}))
+	})
+
+	t.Run("jwt: the access token itself", func(t *testing.T) {
+		var out buffer
+		gw := start(t, append([]string{"-upstream", upSrv.URL, "-mode", "jwt", "-external-url", "https://api.example"}, common...), &out)
+		// The token's audience is not the gateway's external URL: refused.
+		resp := call(t, gw, p.dpopToken(t, proofer))
+		require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+		require.Contains(t, out.String(), "reason=wrong_audience")
+	})
+
+	t.Run("auth-request for nginx", func(t *testing.T) {
+		var out buffer
+		gw := start(t, append([]string{"-auth-request", "nginx", "-external-url", "https://api.example"}, common...), &out)
+		tok := p.dpopToken(t, proofer)
+		mk := func(nonce string) *http.Request {
+			proof, err := proofer.Proof("GET", "https://api.example/orders", dpop.ProofOptions{AccessToken: tok, Nonce: nonce})
+			require.NoError(t, err)
+			req, err := http.NewRequest("GET", gw+"/_phantom", nil)
+			require.NoError(t, err)
+			req.Header.Set("X-Original-Method", "GET")
+			req.Header.Set("X-Original-URI", "/orders")
+			req.Header.Set("Authorization", "DPoP "+tok)
+			req.Header.Set("DPoP", proof)
+			return req
+		}
+		resp, err := http.DefaultClient.Do(mk(""))
+		require.NoError(t, err)
+		_ = resp.Body.Close()
+		require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+		resp, err = http.DefaultClient.Do(mk(resp.Header.Get("DPoP-Nonce")))
+		require.NoError(t, err)
+		_ = resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		require.True(t, strings.HasPrefix(resp.Header.Get("Authorization"), "Bearer ey"))
+	})
+
+	t.Run("the introspection endpoint unreachable: 503", func(t *testing.T) {
+		var out buffer
+		gw := start(t, append([]string{"-upstream", upSrv.URL, "-introspect", "https://127.0.0.1:1/introspect"}, common...), &out)
+		resp := call(t, gw, "some-token")
+		require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+		require.NotEmpty(t, resp.Header.Get("Retry-After"))
+		require.Contains(t, out.String(), "reason=introspection_failed")
+	})
+}
+
+func TestStartFailures(t *testing.T) {
+	t.Parallel()
+	p := newPeer(t)
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"unreachable issuer", []string{"-upstream", "http://127.0.0.1:1", "-issuer", "https://127.0.0.1:1", "-client-id", "g", "-client-secret", "s", "-listen", "127.0.0.1:0"}},
+		{"untrusted issuer", []string{"-upstream", "http://127.0.0.1:1", "-issuer", p.as.Issuer(), "-client-id", "g", "-client-secret", "s", "-listen", "127.0.0.1:0"}},
+		{"missing key file", []string{"-upstream", "http://127.0.0.1:1", "-issuer", p.as.Issuer(), "-ca", p.caFile, "-client-id", "g", "-key", filepath.Join(p.dir, "none.pem"), "-listen", "127.0.0.1:0"}},
+		{"missing CA file", []string{"-upstream", "http://127.0.0.1:1", "-issuer", p.as.Issuer(), "-ca", filepath.Join(p.dir, "none.pem"), "-client-id", "g", "-client-secret", "s", "-listen", "127.0.0.1:0"}},
+		{"bad upstream", []string{"-upstream", "ftp://x", "-issuer", p.as.Issuer(), "-ca", p.caFile, "-client-id", "g", "-client-secret", "s", "-listen", "127.0.0.1:0"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			err := run(ctx, tc.args, io.Discard, func(string) { t.Error("started") })
+			require.Error(t, err)
+			if !errors.Is(err, errUsage) {
+				require.NotContains(t, fmt.Sprint(err), "gateway-secret")
+			}
+		})
+	}
+}
