@@ -4,12 +4,14 @@ import (
 	"context"
 	"crypto/ed25519"
 	"net/http"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/hardened-oauth/hardened/dpop"
+	"github.com/hardened-oauth/hardened/internal/jose"
 	"github.com/hardened-oauth/hardened/mtlsbound"
 )
 
@@ -113,4 +115,35 @@ func TestValidateFetchesRemoteKeys(t *testing.T) {
 		return true
 	})
 	require.ErrorIs(t, g.Validate(context.Background()), ErrIntrospection)
+}
+
+func TestRemoteKeySet(t *testing.T) {
+	t.Parallel()
+	as := newFakeAS(t)
+	as.active("tok", nil)
+	jwks, err := jose.MarshalJWKSet([]*jose.JWK{{Key: as.key.Public(), KeyID: as.kid}})
+	require.NoError(t, err)
+	var fetches atomic.Int64
+	as.setOverride(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Path != "/jwks" {
+			return false
+		}
+		fetches.Add(1)
+		w.Header().Set("Content-Type", "application/jwk-set+json")
+		_, _ = w.Write(jwks)
+		return true
+	})
+	g := as.gateway(ModeIntrospectionJWT)
+	g.Keys = nil
+	g.JWKSURL = as.srv.URL + "/jwks"
+	require.NoError(t, g.Validate(context.Background()))
+	for _, tok := range []string{"tok", "tok", "other"} {
+		_, err := g.Verify(request("GET", "/", "Bearer "+tok))
+		if tok == "tok" {
+			require.NoError(t, err)
+		} else {
+			require.ErrorIs(t, err, ErrInactiveToken)
+		}
+	}
+	require.Equal(t, int64(1), fetches.Load(), "the key set is cached")
 }

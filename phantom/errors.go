@@ -196,8 +196,6 @@ func refuse(status int, code, desc string, reason Reason, err error) *Error {
 		oc = "server_error"
 	case status == http.StatusForbidden:
 		oc = "access_denied"
-	default:
-		oc = CodeInvalidToken
 	}
 	e.oauth = &oautherr.Error{Code: oc, Description: desc, Status: status}
 	return e

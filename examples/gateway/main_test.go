@@ -23,9 +23,11 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/hardened-oauth/hardened"
 	"github.com/hardened-oauth/hardened/dpop"
 	"github.com/hardened-oauth/hardened/internal/authserver"
 	"github.com/hardened-oauth/hardened/internal/jose"
+	"github.com/hardened-oauth/hardened/phantom"
 )
 
 // buffer collects the gateway's output, safe for concurrent use.
@@ -502,4 +504,31 @@ func TestStartFailures(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRefusalIsAHardenedError: the gateway's refusals are caught by the
+// module's one errors.As target for OAuth errors.
+func TestRefusalIsAHardenedError(t *testing.T) {
+	t.Parallel()
+	p := newPeer(t)
+	g := &phantom.Gateway{
+		IntrospectionURL: p.as.Endpoints().Introspection,
+		HTTPClient: &http.Client{Transport: &hardened.AuthTransport{
+			Base:      &http.Transport{TLSClientConfig: &tls.Config{RootCAs: p.pki.Roots()}},
+			Auth:      hardened.ClientSecretBasic{ClientID: "gateway", ClientSecret: "gateway-secret"},
+			Endpoints: []string{p.as.Endpoints().Introspection},
+		}},
+		Issuer: p.as.Issuer(), ClientID: "gateway", JWKSURL: p.as.Endpoints().JWKS,
+	}
+	req := httptest.NewRequest("GET", "https://api.example/orders", nil)
+	req.Header.Set("Authorization", "Bearer unknown-token")
+	_, err := g.Verify(req)
+	var he *hardened.Error
+	require.ErrorAs(t, err, &he)
+	require.Equal(t, "invalid_token", he.Code)
+	require.Equal(t, http.StatusUnauthorized, he.Status)
+	require.ErrorIs(t, err, phantom.ErrInactiveToken)
+	var pe *phantom.Error
+	require.ErrorAs(t, err, &pe)
+	require.Equal(t, phantom.ReasonInactiveToken, pe.Reason)
 }
