@@ -163,6 +163,12 @@ func (g *Gateway) lookup(ctx context.Context, c *config, key [32]byte, token str
 	g.mu.Lock()
 	f, ok := g.inflight[key]
 	if !ok {
+		select {
+		case c.slots <- struct{}{}:
+		default:
+			g.mu.Unlock()
+			return nil, false, unavailable(wrapf(ErrIntrospection, "%d introspections in flight already", cap(c.slots)))
+		}
 		f = &flight{done: make(chan struct{})}
 		if g.inflight == nil {
 			g.inflight = make(map[[32]byte]*flight)
@@ -186,6 +192,7 @@ func (g *Gateway) fly(ctx context.Context, c *config, key [32]byte, token string
 		g.mu.Lock()
 		delete(g.inflight, key)
 		g.mu.Unlock()
+		<-c.slots
 		close(f.done)
 	}()
 	e, err := g.introspect(ctx, c, token)

@@ -32,6 +32,7 @@ func TestConfigErrors(t *testing.T) {
 		{"negative timeout", func(g *Gateway) { g.Timeout = -1 }, "Gateway.Timeout"},
 		{"negative max response", func(g *Gateway) { g.MaxResponseBytes = -1 }, "Gateway.MaxResponseBytes"},
 		{"negative skew", func(g *Gateway) { g.Skew = -1 }, "Gateway.Skew"},
+		{"negative max introspections", func(g *Gateway) { g.MaxIntrospections = -1 }, "Gateway.MaxIntrospections"},
 		{"huge max token", func(g *Gateway) { g.MaxTokenBytes = 1 << 20 }, "Gateway.MaxTokenBytes"},
 		{"unknown mode", func(g *Gateway) { g.Mode = "xml" }, "Gateway.Mode"},
 		{"9701 without client id", func(g *Gateway) { g.ClientID = "" }, "Gateway.ClientID"},

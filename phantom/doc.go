@@ -76,7 +76,8 @@
 //     A revoked token is therefore let through for at most CacheTTL.
 //     Concurrent misses for one token share one introspection, which runs
 //     detached from the requests and bounded by Timeout: a request that
-//     gives up does not cancel it for the others.
+//     gives up does not cancel it for the others. At most MaxIntrospections
+//     run at once; past that a new token gets 503 at once.
 //   - Sender constraints come from "cnf", parsed once for the module
 //     (internal/cnf): "jkt"/"jwk" need a DPoP proof for this request, whose
 //     key matches and whose "ath" is the hash of the opaque token the client

@@ -60,6 +60,8 @@ const (
 	DefaultSkew = time.Minute
 	// DefaultMaxTokenBytes bounds the opaque token a client presents.
 	DefaultMaxTokenBytes = 4 << 10
+	// DefaultMaxIntrospections bounds the introspections in flight.
+	DefaultMaxIntrospections = 256
 	// DefaultRetryAfter is the Retry-After of 503 answers, in seconds.
 	DefaultRetryAfter = 5
 	// responseMaxAge bounds the age of a signed introspection response's
@@ -210,6 +212,12 @@ type Gateway struct {
 	// MaxTokenBytes bounds the presented token. Zero means
 	// [DefaultMaxTokenBytes].
 	MaxTokenBytes int
+	// MaxIntrospections bounds the introspections in flight (one per
+	// distinct uncached token): past it, a request that needs another one
+	// is answered 503 at once, so that a flood of random tokens cannot
+	// pile up calls to the authorization server. Zero means
+	// [DefaultMaxIntrospections].
+	MaxIntrospections int
 
 	// Realm, when set, is the realm of every challenge.
 	Realm string
@@ -273,6 +281,7 @@ type config struct {
 	cacheTTL       time.Duration
 	negativeTTL    time.Duration
 	maxToken       int
+	slots          chan struct{} // one per introspection in flight
 	dpopAlgs       string
 	log            *slog.Logger
 }
@@ -326,6 +335,14 @@ func (g *Gateway) build() (*config, error) {
 		return nil, cfgErr("MaxTokenBytes", fmt.Sprintf("must be between 0 and %d", httpx.MaxCredentialsBytes))
 	case g.MaxTokenBytes == 0:
 		c.maxToken = DefaultMaxTokenBytes
+	}
+	switch {
+	case g.MaxIntrospections < 0:
+		return nil, cfgErr("MaxIntrospections", "must not be negative")
+	case g.MaxIntrospections == 0:
+		c.slots = make(chan struct{}, DefaultMaxIntrospections)
+	default:
+		c.slots = make(chan struct{}, g.MaxIntrospections)
 	}
 	if c.mode == "" {
 		c.mode = ModeIntrospectionJWT

@@ -714,3 +714,23 @@ func TestDefaults(t *testing.T) {
 	require.NoError(t, err)
 	require.InDelta(t, float64(time.Now().Add(30*time.Second).Unix()), jwtPayload(t, res.JWT)["exp"], 2)
 }
+
+func TestMaxIntrospections(t *testing.T) {
+	t.Parallel()
+	as := newFakeAS(t)
+	as.active("a", nil)
+	as.active("b", nil)
+	release := make(chan struct{})
+	as.setOverride(func(http.ResponseWriter, *http.Request) bool { <-release; return false })
+	g := as.gateway(ModeIntrospectionJWT)
+	g.MaxIntrospections = 1
+	first := make(chan error, 1)
+	go func() { _, err := g.Verify(request("GET", "/", "Bearer a")); first <- err }()
+	require.Eventually(t, func() bool { return as.calls.Load() == 1 }, 5*time.Second, time.Millisecond)
+	_, err := g.Verify(request("GET", "/", "Bearer b"))
+	requireRefusal(t, err, 503, ReasonIntrospectionFailed, ErrIntrospection)
+	close(release)
+	require.NoError(t, <-first)
+	_, err = g.Verify(request("GET", "/", "Bearer b"))
+	require.NoError(t, err, "the slot is free again")
+}
