@@ -100,35 +100,67 @@ type Reason string
 
 // Reasons of refusal.
 const (
-	ReasonNoToken             Reason = "no_token"
-	ReasonInvalidRequest      Reason = "invalid_request"
-	ReasonInactiveToken       Reason = "inactive_token"
-	ReasonInvalidToken        Reason = "invalid_token"
-	ReasonWrongAudience       Reason = "wrong_audience"
-	ReasonUnbound             Reason = "unbound_token"
-	ReasonBearerDowngrade     Reason = "bearer_downgrade"
-	ReasonUnsupportedBinding  Reason = "unsupported_binding"
-	ReasonMalformedBinding    Reason = "malformed_binding"
-	ReasonInvalidProof        Reason = "invalid_dpop_proof"
-	ReasonReplayedProof       Reason = "replayed_dpop_proof"
-	ReasonUseNonce            Reason = "use_dpop_nonce"
-	ReasonBindingMismatch     Reason = "binding_mismatch"
-	ReasonCertificate         Reason = "client_certificate"
-	ReasonInsufficientScope   Reason = "insufficient_scope"
+	// ReasonNoToken: no Authorization header with an accepted scheme.
+	ReasonNoToken Reason = "no_token"
+	// ReasonInvalidRequest: a malformed Authorization header, path or
+	// original request.
+	ReasonInvalidRequest Reason = "invalid_request"
+	// ReasonInactiveToken: the token is inactive or expired.
+	ReasonInactiveToken Reason = "inactive_token"
+	// ReasonInvalidToken: an active token refused whatever the request (a
+	// refresh token, another issuer, not yet valid).
+	ReasonInvalidToken Reason = "invalid_token"
+	// ReasonWrongAudience: the token is for another audience.
+	ReasonWrongAudience Reason = "wrong_audience"
+	// ReasonUnbound: a token without "cnf" where one is required, or a
+	// token that is not DPoP-bound sent with the DPoP scheme.
+	ReasonUnbound Reason = "unbound_token"
+	// ReasonBearerDowngrade: a DPoP-bound token sent as Bearer.
+	ReasonBearerDowngrade Reason = "bearer_downgrade"
+	// ReasonUnsupportedBinding: a "cnf" method the gateway does not check.
+	ReasonUnsupportedBinding Reason = "unsupported_binding"
+	// ReasonMalformedBinding: a "cnf" that does not parse.
+	ReasonMalformedBinding Reason = "malformed_binding"
+	// ReasonInvalidProof: a missing or invalid DPoP proof.
+	ReasonInvalidProof Reason = "invalid_dpop_proof"
+	// ReasonReplayedProof: a DPoP proof used before.
+	ReasonReplayedProof Reason = "replayed_dpop_proof"
+	// ReasonUseNonce: a DPoP proof without the server's current nonce.
+	ReasonUseNonce Reason = "use_dpop_nonce"
+	// ReasonBindingMismatch: the proof key or the certificate is not the
+	// bound one.
+	ReasonBindingMismatch Reason = "binding_mismatch"
+	// ReasonCertificate: no usable client certificate for a
+	// certificate-bound token.
+	ReasonCertificate Reason = "client_certificate"
+	// ReasonInsufficientScope: the route needs a scope the token lacks.
+	ReasonInsufficientScope Reason = "insufficient_scope"
+	// ReasonIntrospectionFailed: the authorization server could not be
+	// used.
 	ReasonIntrospectionFailed Reason = "introspection_failed"
-	ReasonInvalidResponse     Reason = "invalid_introspection_response"
-	ReasonStoreUnavailable    Reason = "store_unavailable"
-	ReasonUntrustedProxy      Reason = "untrusted_proxy"
-	ReasonConfig              Reason = "invalid_config"
+	// ReasonInvalidResponse: the server's JWT failed verification.
+	ReasonInvalidResponse Reason = "invalid_introspection_response"
+	// ReasonStoreUnavailable: the DPoP replay store (or a confirmation key
+	// set) is unavailable.
+	ReasonStoreUnavailable Reason = "store_unavailable"
+	// ReasonUntrustedProxy: an auth request from an untrusted address.
+	ReasonUntrustedProxy Reason = "untrusted_proxy"
+	// ReasonConfig: the gateway is misconfigured.
+	ReasonConfig Reason = "invalid_config"
 )
 
 // OAuth error codes sent in challenges (RFC 6750 §3.1, RFC 9449 §7.1).
 const (
-	CodeInvalidRequest    = "invalid_request"
-	CodeInvalidToken      = "invalid_token"
+	// CodeInvalidRequest is RFC 6750's invalid_request.
+	CodeInvalidRequest = "invalid_request"
+	// CodeInvalidToken is RFC 6750's invalid_token.
+	CodeInvalidToken = "invalid_token"
+	// CodeInsufficientScope is RFC 6750's insufficient_scope.
 	CodeInsufficientScope = "insufficient_scope"
-	CodeInvalidDPoPProof  = "invalid_dpop_proof"
-	CodeUseDPoPNonce      = "use_dpop_nonce"
+	// CodeInvalidDPoPProof is RFC 9449's invalid_dpop_proof.
+	CodeInvalidDPoPProof = "invalid_dpop_proof"
+	// CodeUseDPoPNonce is RFC 9449's use_dpop_nonce.
+	CodeUseDPoPNonce = "use_dpop_nonce"
 )
 
 // Error is a refused request: what the client is told (status, OAuth
