@@ -149,6 +149,7 @@ func BenchmarkDPoPCacheHit(b *testing.B) {
 	plain := make([]time.Duration, b.N)
 	raw := make([]time.Duration, b.N)
 	ours := make([]time.Duration, b.N)
+	ratios := make([]float64, b.N)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {
@@ -168,11 +169,13 @@ func BenchmarkDPoPCacheHit(b *testing.B) {
 			b.Fatalf("status %d %d", w1.Code, w2.Code)
 		}
 		plain[i], raw[i], ours[i] = t1.Sub(t0), t2.Sub(t1), t3.Sub(t2)
+		ratios[i] = float64(ours[i]) / float64(plain[i]+raw[i])
 	}
 	b.StopTimer()
 	mp, mr, mo := median(plain), median(raw), median(ours)
 	b.ReportMetric(us(mp), "proxy-µs")
 	b.ReportMetric(us(mr), "ecdsa-µs")
 	b.ReportMetric(us(mo), "gateway-µs")
-	b.ReportMetric(float64(mo)/float64(mp+mr), "x-baseline")
+	slices.Sort(ratios)
+	b.ReportMetric(ratios[len(ratios)/2], "x-baseline") // median of the paired ratios
 }
