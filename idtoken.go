@@ -2,10 +2,7 @@ package hardened
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/sha512"
 	"crypto/subtle"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"slices"
@@ -200,10 +197,10 @@ func (c *Config) verifyIDToken(ctx context.Context, st *state, raw, accessToken 
 			return nil, fail("auth_time", "differs from the ID token of the login")
 		}
 	}
-	if cl.ATHash != "" && !equal(cl.ATHash, halfHash(alg, accessToken)) {
+	if cl.ATHash != "" && !equal(cl.ATHash, jose.HalfHash(alg, accessToken)) {
 		return nil, fail("at_hash", "not the hash of the access token")
 	}
-	if cl.CHash != "" && chk.code != "" && !equal(cl.CHash, halfHash(alg, chk.code)) {
+	if cl.CHash != "" && chk.code != "" && !equal(cl.CHash, jose.HalfHash(alg, chk.code)) {
 		return nil, fail("c_hash", "not the hash of the code")
 	}
 	idt := &IDToken{
@@ -255,25 +252,6 @@ type idClaims struct {
 	AMR      []string          `json:"amr,omitempty"`
 }
 
-// halfHash is the at_hash / c_hash of value for a token signed with alg
-// (OpenID Connect Core §3.1.3.6): base64url of the left half of its hash
-// under the hash of alg; SHA-512 for EdDSA (Ed25519), as errata set 2
-// specifies.
-func halfHash(alg, value string) string {
-	var sum []byte
-	switch alg {
-	case jose.ES384, jose.PS384, jose.RS384:
-		s := sha512.Sum384([]byte(value))
-		sum = s[:]
-	case jose.ES512, jose.PS512, jose.RS512, jose.EdDSA:
-		s := sha512.Sum512([]byte(value))
-		sum = s[:]
-	default:
-		s := sha256.Sum256([]byte(value))
-		sum = s[:]
-	}
-	return base64.RawURLEncoding.EncodeToString(sum[:len(sum)/2])
-}
 
 func equal(a, b string) bool {
 	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1

@@ -51,7 +51,7 @@ func (f *idFixture) claims() map[string]any {
 	return map[string]any{
 		"iss": testIssuer, "sub": "u1", "aud": testClient, "nonce": "n",
 		"iat": f.now.Unix(), "exp": f.now.Add(5 * time.Minute).Unix(), "auth_time": f.now.Unix() - 10,
-		"at_hash": halfHash(jose.ES256, "at"), "c_hash": halfHash(jose.ES256, "code"),
+		"at_hash": jose.HalfHash(jose.ES256, "at"), "c_hash": jose.HalfHash(jose.ES256, "code"),
 	}
 }
 
@@ -210,12 +210,12 @@ func TestIDTokenRequired(t *testing.T) {
 func TestHalfHash(t *testing.T) {
 	t.Parallel()
 	for alg, n := range map[string]int{jose.ES256: 16, jose.PS256: 16, jose.ES384: 24, jose.PS384: 24, jose.ES512: 32, jose.EdDSA: 32} {
-		b, err := base64.RawURLEncoding.DecodeString(halfHash(alg, "x"))
+		b, err := base64.RawURLEncoding.DecodeString(jose.HalfHash(alg, "x"))
 		require.NoError(t, err)
 		require.Len(t, b, n, alg)
 	}
 	// OpenID Connect Core §A.4's access token and at_hash (RS256, SHA-256).
-	require.Equal(t, "77QmUPtjPfzWtF2AnpK9RQ", halfHash(jose.RS256, "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"))
+	require.Equal(t, "77QmUPtjPfzWtF2AnpK9RQ", jose.HalfHash(jose.RS256, "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"))
 }
 
 // FuzzVerifyIDToken signs arbitrary claims with a trusted key: no input

@@ -3,7 +3,6 @@ package authserver
 import (
 	"crypto/hmac"
 	"crypto/sha256"
-	"crypto/sha512"
 	"encoding/json"
 	"time"
 
@@ -73,13 +72,13 @@ func (s *Server) idToken(c *client, g *grant, accessToken, nonce, code string, n
 		IssuedAt: iat.Unix(),
 		AuthTime: authTime.Unix(),
 		Nonce:    nonce,
-		ATHash:   halfHash(alg, accessToken),
+		ATHash:   jose.HalfHash(alg, accessToken),
 	}
 	if len(cl.Audience) > 1 {
 		cl.AZP = c.ID // Core §2: azp when there are several audiences
 	}
 	if code != "" {
-		cl.CHash = halfHash(alg, code)
+		cl.CHash = jose.HalfHash(alg, code)
 	}
 	switch {
 	case mb.IDTokenWrongIssuer:
@@ -108,10 +107,10 @@ func (s *Server) idToken(c *client, g *grant, accessToken, nonce, code string, n
 		cl.Nonce = ""
 	}
 	if mb.IDTokenWrongATHash {
-		cl.ATHash = halfHash(alg, wrongHashInput)
+		cl.ATHash = jose.HalfHash(alg, wrongHashInput)
 	}
 	if mb.IDTokenWrongCHash && code != "" {
-		cl.CHash = halfHash(alg, wrongHashInput)
+		cl.CHash = jose.HalfHash(alg, wrongHashInput)
 	}
 	payload, err := json.Marshal(cl)
 	if err != nil {
@@ -141,22 +140,3 @@ func (s *Server) idToken(c *client, g *grant, accessToken, nonce, code string, n
 	return signer.Sign(payload)
 }
 
-// halfHash is the at_hash / c_hash of value for an ID token signed with
-// alg (OpenID Connect Core §3.1.3.6, §3.3.2.11): the base64url of the left
-// half of its hash under the hash function of alg. EdDSA (Ed25519) uses
-// SHA-512, as the OpenID Connect errata set 2 specifies.
-func halfHash(alg, value string) string {
-	var sum []byte
-	switch alg {
-	case jose.ES384, jose.PS384, jose.RS384:
-		s := sha512.Sum384([]byte(value))
-		sum = s[:]
-	case jose.ES512, jose.PS512, jose.RS512, jose.EdDSA:
-		s := sha512.Sum512([]byte(value))
-		sum = s[:]
-	default:
-		s := sha256.Sum256([]byte(value))
-		sum = s[:]
-	}
-	return b64.EncodeToString(sum[:len(sum)/2])
-}

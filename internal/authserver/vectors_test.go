@@ -1,6 +1,8 @@
 package authserver
 
 import (
+	"github.com/hardened-oauth/hardened/internal/jose"
+
 	"context"
 	"encoding/json"
 	"net/http"
@@ -176,14 +178,14 @@ func TestOIDCHashes(t *testing.T) {
 	t.Parallel()
 	v := loadVectors(t).OIDCHashes
 	for _, alg := range []string{"RS256", "ES256", "PS256", "HS256", "none"} {
-		require.Equal(t, v.ATHash, halfHash(alg, v.AccessToken), alg)
-		require.Equal(t, v.CHash, halfHash(alg, v.Code), alg)
+		require.Equal(t, v.ATHash, jose.HalfHash(alg, v.AccessToken), alg)
+		require.Equal(t, v.CHash, jose.HalfHash(alg, v.Code), alg)
 	}
 	for _, tt := range []struct {
 		alg  string
 		size int // bytes of the half hash
 	}{{"ES384", 24}, {"PS384", 24}, {"ES512", 32}, {"EdDSA", 32}} {
-		raw, err := b64.DecodeString(halfHash(tt.alg, v.AccessToken))
+		raw, err := b64.DecodeString(jose.HalfHash(tt.alg, v.AccessToken))
 		require.NoError(t, err)
 		require.Len(t, raw, tt.size, tt.alg)
 	}
