@@ -252,7 +252,6 @@ type idClaims struct {
 	AMR      []string          `json:"amr,omitempty"`
 }
 
-
 func equal(a, b string) bool {
 	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
 }

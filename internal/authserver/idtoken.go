@@ -139,4 +139,3 @@ func (s *Server) idToken(c *client, g *grant, accessToken, nonce, code string, n
 	}
 	return signer.Sign(payload)
 }
-
