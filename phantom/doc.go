@@ -82,10 +82,17 @@
 //     (internal/cnf): "jkt"/"jwk" need a DPoP proof for this request, whose
 //     key matches and whose "ath" is the hash of the opaque token the client
 //     sent; "x5t#S256" needs the matching client certificate; both need
-//     both; any other member, "kid" and "jku" are refused. A DPoP-bound
-//     token sent as Bearer is refused (RFC 9449 §7.2), as is an unbound
-//     token sent with the DPoP scheme. Unbound tokens pass only with
-//     Gateway.InsecureAllowUnbound.
+//     both. "kid" (and "jku" with "kid", RFC 7800 §3.4, §3.5) is resolved
+//     by the Keys of the verifier that checks it (set Gateway.DPoP.Keys,
+//     Gateway.MTLS.Keys; dpop.NewJWKSResolver, mtlsbound.NewJWKSResolver):
+//     beside "jkt"/"jwk" it names the DPoP key, beside "x5t#S256" the
+//     certificate's key, alone the key presented (the DPoP proof key with
+//     the DPoP scheme, the client certificate's key with Bearer). Without
+//     Keys it is refused; a "kid" naming no key is 401 invalid_token, a
+//     "jku" set that cannot be fetched 503. Any other member is refused.
+//     A DPoP-bound token sent as Bearer is refused (RFC 9449 §7.2), as is
+//     an unbound token sent with the DPoP scheme. Unbound tokens pass only
+//     with Gateway.InsecureAllowUnbound.
 //   - The DPoP "htu" is checked against the dpop.Verifier's BaseURL, the
 //     gateway's external URL from configuration, never the Host header.
 //   - Authorization schemes are matched case-insensitively ("bearer",

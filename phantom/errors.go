@@ -38,9 +38,10 @@ var (
 	// 401 invalid_token.
 	ErrMalformedConfirmation = errors.New("phantom: malformed cnf confirmation")
 	// ErrUnsupportedConfirmation means the token's "cnf" names a method the
-	// gateway does not check: an unknown member, "kid" or "jku", "jkt" or
-	// "jwk" without [Gateway.DPoP], "x5t#S256" without [Gateway.MTLS]. 401
-	// invalid_token.
+	// gateway does not check: an unknown member, "jkt" or "jwk" without
+	// [Gateway.DPoP], "x5t#S256" without [Gateway.MTLS], "kid" or "jku"
+	// when the verifier that would check it has no Keys resolver
+	// (dpop.Verifier.Keys, mtlsbound.Verifier.Keys). 401 invalid_token.
 	ErrUnsupportedConfirmation = errors.New("phantom: unsupported cnf confirmation method")
 	// ErrUnbound means the token has no "cnf" and
 	// [Gateway.InsecureAllowUnbound] is false, or a token that is not
@@ -51,7 +52,8 @@ var (
 	ErrBearerDowngrade = errors.New("phantom: DPoP-bound token presented as a bearer token")
 	// ErrBindingMismatch means the sender constraint failed: the DPoP proof
 	// or the client certificate does not match the token's "cnf", or is
-	// missing or invalid. The dpop or mtlsbound error is wrapped too, so
+	// missing or invalid, or the "cnf" "kid" names no usable key
+	// (dpop.ErrUnknownKey, mtlsbound.ErrUnknownKey). The dpop or mtlsbound error is wrapped too, so
 	// errors.Is(err, dpop.ErrUseNonce) and the like work. 401 with
 	// invalid_token, invalid_dpop_proof or use_dpop_nonce.
 	ErrBindingMismatch = errors.New("phantom: sender constraint not satisfied")
@@ -70,8 +72,10 @@ var (
 	// misconfiguration or an attack, not at the client. 503 with
 	// Retry-After; never cached.
 	ErrInvalidResponse = errors.New("phantom: introspection response failed verification")
-	// ErrUnavailable means a store the decision needs failed (the DPoP
-	// replay store). 503 with Retry-After.
+	// ErrUnavailable means a store the decision needs failed: the DPoP
+	// replay store, or the JWK Set a "cnf" "jku" names could not be
+	// fetched (dpop.ErrKeyUnavailable, mtlsbound.ErrKeyUnavailable). 503
+	// with Retry-After.
 	ErrUnavailable = errors.New("phantom: temporarily unavailable")
 	// ErrUntrustedProxy means an auth-request came from an address outside
 	// [AuthRequest.TrustedProxies]. 403, no challenge.
@@ -130,6 +134,9 @@ const (
 	// ReasonBindingMismatch: the proof key or the certificate is not the
 	// bound one.
 	ReasonBindingMismatch Reason = "binding_mismatch"
+	// ReasonUnknownKey: the "cnf" "kid" (alone or with "jku") names no
+	// usable key.
+	ReasonUnknownKey Reason = "unknown_confirmation_key"
 	// ReasonCertificate: no usable client certificate for a
 	// certificate-bound token.
 	ReasonCertificate Reason = "client_certificate"

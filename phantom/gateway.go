@@ -184,12 +184,14 @@ type Gateway struct {
 	// DPoP checks the proofs of DPoP-bound tokens ("cnf" "jkt" or "jwk",
 	// RFC 9449). Its BaseURL must be the gateway's external URL, the one
 	// clients send in "htu" (the Host header is never believed); its
-	// Nonces and Replay store serve every request. Nil means DPoP-bound
-	// tokens are refused.
+	// Nonces and Replay store serve every request; its Keys resolves a
+	// "cnf" "kid"/"jku" (nil: such tokens are refused). Nil means
+	// DPoP-bound tokens are refused.
 	DPoP *dpop.Verifier
 	// MTLS checks the client certificate of certificate-bound tokens
-	// ("cnf" "x5t#S256", RFC 8705). Nil means certificate-bound tokens
-	// are refused. When both DPoP and MTLS are set, each must list the
+	// ("cnf" "x5t#S256", RFC 8705); its Keys resolves a "cnf" "kid"/"jku"
+	// the certificate's key must match (nil: such tokens are refused). Nil
+	// means certificate-bound tokens are refused. When both DPoP and MTLS are set, each must list the
 	// other's methods in CheckedElsewhere ("x5t#S256" on DPoP; "jkt" and
 	// "jwk" on MTLS): a token bound both ways then needs both.
 	MTLS *mtlsbound.Verifier
