@@ -1,30 +1,25 @@
 package phantom
 
 import (
-	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/hardened-oauth/hardened/dpop"
 	"github.com/hardened-oauth/hardened/internal/authserver"
+	"github.com/hardened-oauth/hardened/internal/testpeer"
 	"github.com/hardened-oauth/hardened/internal/oautherr"
 	"github.com/hardened-oauth/hardened/mtlsbound"
 )
@@ -78,27 +73,11 @@ http {
 `
 
 // startNGINX runs Debian's nginx with nginxConf in front of the auth
-// endpoint and the upstream, and returns its https URL. Without nginx the
-// test is skipped loudly, or fails when HARDENED_REQUIRE_PEERS=1.
+// endpoint and the upstream (internal/testpeer), and returns its https
+// URL. Without nginx the test is skipped loudly, naming `make peers`, or
+// fails when peers are required.
 func startNGINX(t *testing.T, auth, upstream string, pki *authserver.PKI) string {
 	t.Helper()
-	bin, err := exec.LookPath("nginx")
-	if err != nil {
-		for _, p := range []string{"/usr/sbin/nginx", "/usr/local/sbin/nginx"} {
-			if _, serr := os.Stat(p); serr == nil {
-				bin, err = p, nil
-				break
-			}
-		}
-	}
-	if err != nil {
-		msg := "NGINX SKIPPED: nginx not installed (run `make peers`, or apt-get install nginx-light)"
-		if os.Getenv("HARDENED_REQUIRE_PEERS") == "1" {
-			t.Fatal(msg + "; HARDENED_REQUIRE_PEERS=1 makes this a failure")
-		}
-		fmt.Fprintln(os.Stderr, "\n"+strings.Repeat("#", 72)+"\n##  "+msg+"\n"+strings.Repeat("#", 72))
-		t.Skip(msg)
-	}
 	dir := t.TempDir()
 	cert, err := pki.IssueServerCertificate("127.0.0.1")
 	require.NoError(t, err)
@@ -106,69 +85,15 @@ func startNGINX(t *testing.T, auth, upstream string, pki *authserver.PKI) string
 	keyDER, err := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
 	require.NoError(t, err)
 	writePEM(t, filepath.Join(dir, "server.key"), "PRIVATE KEY", keyDER)
-
-	for attempt := 0; attempt < 5; attempt++ {
-		port := freePort(t)
-		conf := strings.NewReplacer("{{dir}}", dir, "{{port}}", strconv.Itoa(port), "{{auth}}", auth, "{{upstream}}", upstream).Replace(nginxConf)
-		confPath := filepath.Join(dir, "nginx.conf")
-		require.NoError(t, os.WriteFile(confPath, []byte(conf), 0o600))
-		var stderr bytes.Buffer
-		cmd := exec.Command(bin, "-p", dir, "-c", confPath, "-e", filepath.Join(dir, "error.log"))
-		cmd.Stderr = &stderr
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-		require.NoError(t, cmd.Start())
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		stop := func() {
-			_ = cmd.Process.Signal(syscall.SIGQUIT)
-			select {
-			case <-done:
-			case <-time.After(5 * time.Second):
-				_ = cmd.Process.Kill()
-				<-done
-			}
-		}
-		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-		for i := 0; i < 100; i++ {
-			select {
-			case <-done:
-				i = 100
-				continue
-			default:
-			}
-			c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
-			if err == nil {
-				_ = c.Close()
-				t.Cleanup(func() {
-					stop()
-					if t.Failed() {
-						log, _ := os.ReadFile(filepath.Join(dir, "error.log"))
-						t.Logf("nginx error log:\n%s%s", log, stderr.String())
-					}
-				})
-				return "https://" + addr
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-		stop()
-		log, _ := os.ReadFile(filepath.Join(dir, "error.log"))
-		t.Logf("nginx did not start (attempt %d): %s %s", attempt+1, stderr.String(), log)
-	}
-	t.Fatal("nginx did not start")
-	return ""
+	addr := testpeer.Nginx(t, dir, func(port int) string {
+		return strings.NewReplacer("{{dir}}", dir, "{{port}}", strconv.Itoa(port), "{{auth}}", auth, "{{upstream}}", upstream).Replace(nginxConf)
+	})
+	return "https://" + addr
 }
 
 func writePEM(t *testing.T, path, typ string, der []byte) {
 	t.Helper()
 	require.NoError(t, os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600))
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // TestNGINX runs the auth-request endpoint behind a real nginx

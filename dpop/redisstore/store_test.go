@@ -6,9 +6,6 @@ import (
 	"net"
 	"net/http/httptest"
 	"os"
-	"os/exec"
-	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
@@ -18,99 +15,20 @@ import (
 	"github.com/hardened-oauth/hardened/dpop"
 	"github.com/hardened-oauth/hardened/dpop/internal/storetest"
 	"github.com/hardened-oauth/hardened/dpop/redisstore"
+	"github.com/hardened-oauth/hardened/internal/testpeer"
 )
 
 // redisAddr is the address of the redis-server started by TestMain.
 var redisAddr string
 
-// TestMain starts a throwaway redis-server on a free loopback port, with
-// persistence off, and stops it after the tests. Without redis-server on
-// PATH the tests are skipped with a loud banner, unless
-// HARDENED_REQUIRE_PEERS=1 (set in CI), which makes that a failure.
-func TestMain(m *testing.M) {
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "\n"+
-			"################################################################\n"+
-			"##  REDIS SKIPPED: redis-server not installed                  ##\n"+
-			"##  run `make peers` (installs Debian's redis-server); CI sets ##\n"+
-			"##  HARDENED_REQUIRE_PEERS=1 to make this a failure            ##\n"+
-			"################################################################")
-		if os.Getenv("HARDENED_REQUIRE_PEERS") == "1" {
-			os.Exit(1)
-		}
-		os.Exit(m.Run())
-	}
-	stop, addr, err := startRedis(bin)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "redisstore: starting redis-server:", err)
-		os.Exit(1)
-	}
-	redisAddr = addr
-	code := m.Run()
-	stop()
-	os.Exit(code)
-}
-
-func startRedis(bin string) (stop func(), addr string, err error) {
-	for attempt := 0; attempt < 5; attempt++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, "", err
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		_ = l.Close()
-		cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-			"--save", "", "--appendonly", "no", "--daemonize", "no", "--protected-mode", "yes",
-			"--dir", os.TempDir(), "--loglevel", "warning")
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-		if err := cmd.Start(); err != nil {
-			return nil, "", err
-		}
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		stop := func() {
-			_ = cmd.Process.Signal(syscall.SIGTERM)
-			select {
-			case <-done:
-			case <-time.After(5 * time.Second):
-				_ = cmd.Process.Kill()
-				<-done
-			}
-		}
-		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-		c := redis.NewClient(&redis.Options{Addr: addr})
-		ok := false
-		for i := 0; i < 100; i++ {
-			select {
-			case <-done:
-				i = 100 // exited: port taken? try another
-				continue
-			default:
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-			err := c.Ping(ctx).Err()
-			cancel()
-			if err == nil {
-				ok = true
-				break
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-		_ = c.Close()
-		if ok {
-			return stop, addr, nil
-		}
-		stop()
-	}
-	return nil, "", fmt.Errorf("redis-server did not become ready")
-}
+// TestMain runs the tests against one throwaway redis-server
+// (internal/testpeer): without one they are skipped loudly, naming
+// `make peers`, or fail when peers are required.
+func TestMain(m *testing.M) { os.Exit(testpeer.RedisMain(m, &redisAddr)) }
 
 func requireRedis(t *testing.T) *redis.Client {
 	t.Helper()
-	if redisAddr == "" {
-		t.Skip("REDIS SKIPPED: redis-server not installed (run `make peers`)")
-	}
+	testpeer.NeedRedis(t, redisAddr)
 	c := redis.NewClient(&redis.Options{Addr: redisAddr})
 	t.Cleanup(func() { _ = c.Close() })
 	return c
