@@ -3,7 +3,7 @@ GO       ?= go
 FUZZTIME ?= 5s
 GOFILES   = $(shell find . -name '*.go' -not -path './internal/interop/node_modules/*')
 
-.PHONY: test fmt vet boundaries race fuzz-smoke fuzz bench demo peers
+.PHONY: test fmt vet boundaries race fuzz-smoke fuzz bench load demo peers
 
 ## test: everything CI checks: formatting, vet, the jwx import boundary,
 ## the race-enabled test suite (no skips allowed when peers are required)
@@ -32,9 +32,21 @@ fuzz-smoke:
 fuzz:
 	bash .ci/fuzz.sh $(FUZZTIME)
 
-## bench: the benchmarks behind BENCHMARKS.md.
+## bench: the benchmarks behind BENCHMARKS.md, BENCHCOUNT runs each (enough
+## for benchstat), raw output in BENCHOUT, then benchstat's summary of it.
+BENCHCOUNT ?= 6
+BENCHOUT   ?= bench.txt
+BENCHPKGS   = ./internal/jose ./dpop ./jarm ./mtlsbound ./phantom .
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./...
+	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) $(BENCHPKGS) | tee $(BENCHOUT)
+	$(GO) run golang.org/x/perf/cmd/benchstat@latest $(BENCHOUT)
+
+## load: wrk and a DPoP driver against examples/gateway beside a plain proxy
+## and nginx, then the introspection endpoint and Redis killed, slowed,
+## broken during load (loopback only, a few minutes; needs make peers).
+## Summary in LOAD_OUT (load.txt); non-zero exit on any violation.
+load:
+	bash .ci/load.sh
 
 ## demo: the end-to-end demo against the embedded authorization server.
 demo:
