@@ -4,9 +4,11 @@
 #   - only internal/jose imports github.com/lestrrat-go/jwx;
 #   - the protocol packages (par, jar, jarm, dpop, mtlsbound) import no
 #     sibling; phantom may import only dpop and mtlsbound among them;
-#   - below the root, only examples/ and internal/interop import the root
-#     package, and nothing imports examples/;
-#   - github.com/redis/go-redis only in a */redisstore package.
+#   - below the root, only examples/, internal/interop and internal/loadtest
+#     (programs and tests of the whole module) import the root package, and
+#     nothing imports examples/;
+#   - github.com/redis/go-redis only in a */redisstore package, examples/ and
+#     internal/loadtest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 M=$(go list -m)
@@ -22,11 +24,11 @@ while read -r pkg imports; do
       github.com/lestrrat-go/jwx*)
         [ "$rel" = internal/jose ] || fail "$rel imports jwx (only internal/jose may)";;
       github.com/redis/go-redis*)
-        case "$rel" in */redisstore|*/redisstore/*) ;; *) fail "$rel imports go-redis (only */redisstore packages may)";; esac;;
+        case "$rel" in */redisstore|*/redisstore/*|examples/*|internal/loadtest) ;; *) fail "$rel imports go-redis (only */redisstore packages, examples/ and internal/loadtest may)";; esac;;
       "$M"/examples|"$M"/examples/*)
         [ "$top" = examples ] || fail "$rel imports ${imp#"$M"/} (nothing imports examples/)";;
       "$M")
-        case "$rel" in .|examples/*|internal/interop) ;; *) fail "$rel imports the root package (only examples/ and internal/interop may)";; esac;;
+        case "$rel" in .|examples/*|internal/interop|internal/loadtest) ;; *) fail "$rel imports the root package (only examples/, internal/interop and internal/loadtest may)";; esac;;
       "$M"/*)
         dep=${imp#"$M"/}; dtop=${dep%%/*}
         case " $protocol " in *" $top "*)
