@@ -65,6 +65,35 @@ type VerificationKey struct {
 	Algorithm string
 }
 
+// KeySource supplies the authorization server's verification keys from a
+// key set the caller already holds: typically one cached copy of the
+// server's jwks_uri shared with the ID token check, so that a login
+// fetches the server's keys once. Set it in [Config.KeySource].
+//
+// The Decoder calls VerificationKeys with refresh false for every JARM
+// response it verifies; the source returns its current set, fetching it
+// when it has none or its copy is stale. When a response names a "kid"
+// that no key of that set has, the Decoder calls it once more with refresh
+// true: the source should refetch its set if its own rate limit allows
+// (the Decoder does not limit these calls; a source over a remote set must,
+// e.g. to one fetch per 30 s, or random kids turn responses into fetches),
+// and return the set it then has. A rate-limited refresh returns the
+// current set and no error; the response then fails with
+// [ErrInvalidSignature].
+//
+// Any error, with refresh true or false, fails the response with an error
+// wrapping [ErrKeySetUnavailable] (and the source's error). The Decoder
+// may keep what it derived from a returned slice until the source returns
+// a different one: return a new slice when the set changes and never
+// modify one already returned. Keys of unsupported types or algorithms are
+// skipped. A KeySource must be safe for concurrent use.
+type KeySource interface {
+	// VerificationKeys returns the server's current signature keys,
+	// after refetching them when refresh is true and the source's rate
+	// limit allows it.
+	VerificationKeys(ctx context.Context, refresh bool) ([]VerificationKey, error)
+}
+
 // DecryptionKey is a private key of the client that decrypts responses.
 type DecryptionKey struct {
 	// KeyID is the key's "kid"; a JWE naming a kid is decrypted only with
@@ -91,6 +120,10 @@ type Config struct {
 	// good set is kept when a fetch fails. A redirect is never followed:
 	// a 3xx is a failed fetch. It cannot be combined with Keys or JWKS.
 	JWKSURL string
+	// KeySource supplies the server's keys from a set the caller holds
+	// (see [KeySource]) in place of JWKSURL. It cannot be combined with
+	// JWKSURL, Keys or JWKS.
+	KeySource KeySource
 	// HTTPClient fetches JWKSURL. Nil means the module's default client
 	// with timeouts. A caller's client is used through a copy that never
 	// follows redirects; its Transport, Jar and Timeout are kept.
@@ -164,6 +197,7 @@ type Decoder struct {
 	clientID     string
 	keys         jose.KeyProvider // nil: plain responses only
 	remote       *jose.RemoteKeySet
+	source       *sourceKeys
 	algs         []string
 	dec          []jose.DecryptionKey
 	decOpts      jose.DecryptOptions
@@ -228,6 +262,11 @@ func NewDecoder(cfg Config) (*Decoder, error) {
 
 	static := len(cfg.Keys) > 0 || cfg.JWKS != nil
 	switch {
+	case cfg.KeySource != nil && (cfg.JWKSURL != "" || static):
+		return bad("KeySource", "cannot be combined with JWKSURL, Keys or JWKS")
+	case cfg.KeySource != nil:
+		d.source = &sourceKeys{src: cfg.KeySource}
+		d.keys = d.source
 	case cfg.JWKSURL != "" && static:
 		return bad("JWKSURL", "cannot be combined with Keys or JWKS")
 	case cfg.JWKSURL != "":
@@ -258,7 +297,7 @@ func NewDecoder(cfg Config) (*Decoder, error) {
 
 	if len(cfg.DecryptionKeys) > 0 {
 		if d.keys == nil {
-			return bad("DecryptionKeys", "need verification keys (JWKSURL, Keys or JWKS): encrypted responses are signed too")
+			return bad("DecryptionKeys", "need verification keys (JWKSURL, KeySource, Keys or JWKS): encrypted responses are signed too")
 		}
 		if cfg.InsecureAllowPlainResponses {
 			return bad("InsecureAllowPlainResponses", "cannot be combined with DecryptionKeys")
@@ -367,10 +406,15 @@ func (d *Decoder) Algorithms() []string { return slices.Clone(d.algs) }
 // JARMRequired reports whether plain responses are refused.
 func (d *Decoder) JARMRequired() bool { return d.jarmRequired }
 
-// Refresh fetches the JWKSURL key set now, to fail at start-up rather than
-// on the first response. It does nothing for static keys. Errors wrap
+// Refresh fetches the JWKSURL key set now, or asks the KeySource for its
+// keys with refresh true, to fail at start-up rather than on the first
+// response. It does nothing for static keys. Errors wrap
 // [ErrKeySetUnavailable].
 func (d *Decoder) Refresh(ctx context.Context) error {
+	if d.source != nil {
+		_, err := d.source.load(ctx, true)
+		return err
+	}
 	if d.remote == nil {
 		return nil
 	}

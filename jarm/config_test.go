@@ -35,6 +35,18 @@ func TestNewDecoderRejects(t *testing.T) {
 		{"http JWKS URL", base(func(c *jarm.Config) { c.Keys = nil; c.JWKSURL = "http://as.example.com/jwks" })},
 		{"relative JWKS URL", base(func(c *jarm.Config) { c.Keys = nil; c.JWKSURL = "/jwks" })},
 		{"JWKS URL and keys", base(func(c *jarm.Config) { c.JWKSURL = "https://as.example.com/jwks" })},
+		{"key source and keys", base(func(c *jarm.Config) { c.KeySource = &fakeSource{} })},
+		{"key source and JWKS", base(func(c *jarm.Config) {
+			c.Keys = nil
+			c.KeySource = &fakeSource{}
+			c.JWKS = []byte(`{"keys":[]}`)
+		})},
+		{"key source and JWKS URL", base(func(c *jarm.Config) {
+			c.Keys = nil
+			c.KeySource = &fakeSource{}
+			c.JWKSURL = "https://as.example.com/jwks"
+		})},
+		{"key source without client_id", jarm.Config{Issuer: testIssuer, KeySource: &fakeSource{}}},
 		{"unsupported key type", base(func(c *jarm.Config) { c.Keys = []jarm.VerificationKey{{Key: "secret"}} })},
 		{"RSA key under 2048 bits", base(func(c *jarm.Config) { c.Keys = []jarm.VerificationKey{{Key: small.Public()}} })},
 		{"key with an unsupported alg", base(func(c *jarm.Config) { c.Keys = []jarm.VerificationKey{{Key: asEC().Public(), Algorithm: "HS256"}} })},

@@ -123,7 +123,7 @@ func (d *Decoder) decodePlain(params url.Values, expectedState string) (*Respons
 // decodeJWT validates a JARM response (JARM §2.4).
 func (d *Decoder) decodeJWT(ctx context.Context, token, expectedState string) (*Response, error) {
 	if d.keys == nil {
-		return nil, fmt.Errorf("%w: a JARM response, but the Decoder has no verification keys (JWKSURL, Keys or JWKS)", ErrMalformed)
+		return nil, fmt.Errorf("%w: a JARM response, but the Decoder has no verification keys (JWKSURL, KeySource, Keys or JWKS)", ErrMalformed)
 	}
 	if len(token) > d.maxResp {
 		return nil, fmt.Errorf("%w: response over %d bytes", ErrTooLarge, d.maxResp)
@@ -269,6 +269,8 @@ func decryptError(err error) error {
 
 func verifyError(err error) error {
 	switch {
+	case keySourceError(err):
+		return err
 	case errors.Is(err, jose.ErrNoMatchingKey):
 		return fmt.Errorf("%w: no matching key: %w", ErrInvalidSignature, err)
 	case errors.Is(err, jose.ErrInvalidSignature):

@@ -41,7 +41,7 @@
 // # Decisions
 //
 //   - JARM is required as soon as the Decoder has verification keys
-//     (JWKSURL, Keys or JWKS): a plain response is then a downgrade and
+//     (JWKSURL, KeySource, Keys or JWKS): a plain response is then a downgrade and
 //     fails with [ErrPlainResponse], error responses included (an
 //     unsigned error cannot be told from a forged one).
 //     [Config.InsecureAllowPlainResponses] admits them during a migration.
