@@ -362,11 +362,11 @@ func (c *Config) decoder(st *state) (*jarm.Decoder, error) {
 		if st.md.JWKSURI == "" {
 			return nil, fmt.Errorf("%w: jwks_uri (a JARM ResponseMode needs the server's keys)", ErrMissingEndpoint)
 		}
-		cfg.JWKSURL = st.md.JWKSURI
-		cfg.HTTPClient = st.plain
 		if ks, ok := st.keys.(*jose.RemoteKeySet); ok {
 			// One fetch of the server's keys for JARM and ID tokens alike.
-			cfg.HTTPClient = &http.Client{Transport: &sharedKeys{url: st.md.JWKSURI, keys: ks, base: st.plain.Transport}, Timeout: st.timeout}
+			cfg.KeySource = &serverKeys{keys: ks}
+		} else {
+			cfg.JWKSURL, cfg.HTTPClient = st.md.JWKSURI, st.plain
 		}
 		cfg.AuthorizationSigningAlgValuesSupported = st.md.AuthorizationSigningAlgValuesSupported
 		if len(c.InsecureAlgorithms) > 0 {

@@ -1,63 +1,64 @@
 package hardened
 
 import (
-	"bytes"
-	"fmt"
-	"io"
-	"net/http"
+	"context"
 	"sync/atomic"
 
 	"github.com/hardened-oauth/hardened/internal/jose"
+	"github.com/hardened-oauth/hardened/jarm"
 )
 
-// sharedKeys is the transport of the JARM decoder's fetches of jwks_uri: it
-// answers them from the Config's one key set of the server, which also
-// verifies ID tokens and gives the request object encryption keys, so that
-// a login fetches the server's keys once. Any other request goes to base.
+// serverKeys is the JARM decoder's [jarm.KeySource]: the Config's one key
+// set of the server, which also verifies ID tokens and gives the request
+// object encryption keys, so that a login fetches the server's keys once.
 //
-// The decoder's first fetch reads the shared set (fetching it when it is
-// not cached yet). The decoder fetches again only when a response names a
-// kid it does not know (at most once every 30 s) or its copy is an hour
-// old; each such fetch refreshes the shared set first, so a rotated key is
-// found as it would be without sharing. A refresh that fails fails the
-// decoder's fetch, which then keeps its last good set.
-type sharedKeys struct {
-	url  string
+// Without refresh it returns the shared set (fetching it when it is not
+// cached yet or is an hour old). With refresh (a response named a kid the
+// set lacks) it first refreshes the shared set under the set's own rate
+// limit (one fetch per 30 s, shared with the ID token check's refreshes),
+// so a rotated key is found as it would be without sharing; a refresh that
+// fails fails the response. Keys whose use is not "sig" are left out.
+type serverKeys struct {
 	keys *jose.RemoteKeySet
-	base http.RoundTripper
-	used atomic.Bool
+	last atomic.Pointer[serverKeysCopy]
 }
 
-func (s *sharedKeys) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.Method != http.MethodGet || r.URL.String() != s.url {
-		return s.base.RoundTrip(r)
-	}
-	if r.Body != nil {
-		_ = r.Body.Close()
-	}
-	ctx := r.Context()
-	if s.used.Swap(true) {
-		if err := s.keys.Refresh(ctx); err != nil {
-			return nil, fmt.Errorf("jwks_uri: %w", err)
+// serverKeysCopy is the conversion of one set the RemoteKeySet returned,
+// kept while the set does not change (it returns the same slice until it
+// fetches again).
+type serverKeysCopy struct {
+	first *jose.JWK
+	n     int
+	keys  []jarm.VerificationKey
+}
+
+// unknownKid is the header of a refresh: no key matches a header without
+// "alg" (jose.Match), so KeysFor always takes its unknown-kid path, a
+// refresh at most once per MinRefreshInterval (or joining the fetch
+// already running); a rate-limited one returns no error.
+var unknownKid = jose.Header{Kid: "unknown"}
+
+func (s *serverKeys) VerificationKeys(ctx context.Context, refresh bool) ([]jarm.VerificationKey, error) {
+	if refresh {
+		h := unknownKid
+		if _, err := s.keys.KeysFor(ctx, &h); err != nil {
+			return nil, err
 		}
 	}
 	set, err := s.keys.Keys(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("jwks_uri: %w", err)
+	if err != nil || len(set) == 0 {
+		return nil, err
 	}
-	body, err := jose.MarshalJWKSet(set)
-	if err != nil {
-		return nil, fmt.Errorf("jwks_uri: %w", err)
+	if c := s.last.Load(); c != nil && c.first == set[0] && c.n == len(set) {
+		return c.keys, nil
 	}
-	return &http.Response{
-		Status:        "200 OK",
-		StatusCode:    http.StatusOK,
-		Proto:         "HTTP/1.1",
-		ProtoMajor:    1,
-		ProtoMinor:    1,
-		Header:        http.Header{"Content-Type": {"application/json"}},
-		Body:          io.NopCloser(bytes.NewReader(body)),
-		ContentLength: int64(len(body)),
-		Request:       r,
-	}, nil
+	out := make([]jarm.VerificationKey, 0, len(set))
+	for _, k := range set {
+		if k == nil || k.Use != "" && k.Use != "sig" {
+			continue
+		}
+		out = append(out, jarm.VerificationKey{KeyID: k.KeyID, Key: k.Key, Algorithm: k.Algorithm})
+	}
+	s.last.Store(&serverKeysCopy{first: set[0], n: len(set), keys: out})
+	return out, nil
 }

@@ -4,40 +4,43 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"io"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/hardened-oauth/hardened/internal/jose"
+	"github.com/hardened-oauth/hardened/jarm"
 )
 
-// sharedKeys answers the JARM decoder's first fetch from the shared set
-// (no second fetch), refreshes the set for every later one (a rotated key
-// appears), fails when that refresh fails, and passes other requests on.
+// serverKeys answers the JARM decoder from the shared set (no second
+// fetch), refreshes the set when asked (a rotated key appears, for the ID
+// token check too) under the set's rate limit, fails when that refresh
+// fails, and leaves encryption keys out.
 func TestSharedKeys(t *testing.T) {
 	t.Parallel()
-	newKey := func(kid string) *jose.JWK {
+	newKey := func(kid, use string) *jose.JWK {
 		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		require.NoError(t, err)
-		return &jose.JWK{Key: k.Public(), KeyID: kid, Use: "sig"}
+		return &jose.JWK{Key: k.Public(), KeyID: kid, Use: use}
 	}
 	var (
 		fetches atomic.Int32
 		current atomic.Value // []byte
 		broken  atomic.Bool
+		mu      sync.Mutex
+		now     = time.Now()
 	)
-	first, err := jose.MarshalJWKSet([]*jose.JWK{newKey("k1")})
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	first, err := jose.MarshalJWKSet([]*jose.JWK{newKey("k1", "sig"), newKey("e1", "enc")})
 	require.NoError(t, err)
 	current.Store(first)
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/jwks" {
-			w.WriteHeader(http.StatusTeapot)
-			return
-		}
 		fetches.Add(1)
 		if broken.Load() {
 			w.WriteHeader(http.StatusInternalServerError)
@@ -47,56 +50,51 @@ func TestSharedKeys(t *testing.T) {
 		_, _ = w.Write(current.Load().([]byte))
 	}))
 	t.Cleanup(srv.Close)
-	ks := &jose.RemoteKeySet{URL: srv.URL + "/jwks", Client: srv.Client()}
-	s := &sharedKeys{url: ks.URL, keys: ks, base: srv.Client().Transport}
-	hc := &http.Client{Transport: s}
-	get := func(path string) (int, string, error) {
-		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL+path, nil)
-		require.NoError(t, err)
-		resp, err := hc.Do(req)
-		if err != nil {
-			return 0, "", err
+	ks := &jose.RemoteKeySet{URL: srv.URL + "/jwks", Client: srv.Client(), Now: clock}
+	var src jarm.KeySource = &serverKeys{keys: ks}
+	kids := func(keys []jarm.VerificationKey) []string {
+		var out []string
+		for _, k := range keys {
+			out = append(out, k.KeyID)
 		}
-		defer resp.Body.Close()
-		b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		require.NoError(t, err)
-		return resp.StatusCode, string(b), nil
+		return out
 	}
 
-	// The ID token check fetched the set; the decoder's first fetch is
-	// answered from it.
+	// The ID token check fetched the set; the decoder's keys come from it.
 	_, err = ks.Keys(t.Context())
 	require.NoError(t, err)
 	require.EqualValues(t, 1, fetches.Load())
-	status, body, err := get("/jwks")
+	keys, err := src.VerificationKeys(t.Context(), false)
 	require.NoError(t, err)
-	require.Equal(t, http.StatusOK, status)
-	require.Contains(t, body, `"kid":"k1"`)
+	require.Equal(t, []string{"k1"}, kids(keys), "the enc key is left out")
 	require.EqualValues(t, 1, fetches.Load(), "no second fetch")
 
-	// The server rotates its key; the decoder's next fetch (an unknown
-	// kid) refreshes the shared set, which the ID token check then uses.
-	rotated, err := jose.MarshalJWKSet([]*jose.JWK{newKey("k2")})
+	// The server rotates its key; past the rate limit, the decoder's
+	// refresh (an unknown kid) refetches the shared set, which the ID
+	// token check then uses.
+	rotated, err := jose.MarshalJWKSet([]*jose.JWK{newKey("k2", "")})
 	require.NoError(t, err)
 	current.Store(rotated)
-	status, body, err = get("/jwks")
+	advance(31 * time.Second)
+	keys, err = src.VerificationKeys(t.Context(), true)
 	require.NoError(t, err)
-	require.Equal(t, http.StatusOK, status)
-	require.Contains(t, body, `"kid":"k2"`)
-	require.NotContains(t, body, `"kid":"k1"`)
+	require.Equal(t, []string{"k2"}, kids(keys))
 	require.EqualValues(t, 2, fetches.Load())
-	keys, err := ks.Keys(t.Context())
+	shared, err := ks.Keys(t.Context())
 	require.NoError(t, err)
-	require.Len(t, keys, 1)
-	require.Equal(t, "k2", keys[0].KeyID)
+	require.Len(t, shared, 1)
+	require.Equal(t, "k2", shared[0].KeyID)
 
-	// A refresh that fails fails the decoder's fetch (it keeps its set).
+	// Within the rate limit, another refresh does not fetch.
+	keys, err = src.VerificationKeys(t.Context(), true)
+	require.NoError(t, err)
+	require.Equal(t, []string{"k2"}, kids(keys))
+	require.EqualValues(t, 2, fetches.Load(), "refreshes are rate limited by the shared set")
+
+	// A refresh that fails fails the decoder's look-up.
 	broken.Store(true)
-	_, _, err = get("/jwks")
-	require.Error(t, err)
-
-	// Other requests go to the server.
-	status, _, err = get("/other")
-	require.NoError(t, err)
-	require.Equal(t, http.StatusTeapot, status)
+	advance(31 * time.Second)
+	_, err = src.VerificationKeys(t.Context(), true)
+	require.ErrorIs(t, err, jose.ErrJWKSFetch)
+	require.EqualValues(t, 3, fetches.Load())
 }
