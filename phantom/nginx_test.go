@@ -19,8 +19,8 @@ import (
 
 	"github.com/hardened-oauth/hardened/dpop"
 	"github.com/hardened-oauth/hardened/internal/authserver"
-	"github.com/hardened-oauth/hardened/internal/testpeer"
 	"github.com/hardened-oauth/hardened/internal/oautherr"
+	"github.com/hardened-oauth/hardened/internal/testpeer"
 	"github.com/hardened-oauth/hardened/mtlsbound"
 )
 
