@@ -14,8 +14,10 @@ import (
 // Limits of the client transport.
 const (
 	// MaxNonceOrigins bounds the origins whose nonces a [Transport]
-	// remembers (per kind of server); past it, an arbitrary entry is
-	// forgotten.
+	// remembers: it keeps at most 2×MaxNonceOrigins nonces in all (an
+	// authorization server's and a resource server's nonce are kept apart,
+	// even on one origin); past that, an arbitrary entry is forgotten, which
+	// costs that server one use_dpop_nonce round trip.
 	MaxNonceOrigins = 256
 	// maxNonceBytes bounds a DPoP-Nonce value the transport keeps.
 	maxNonceBytes = 2048
