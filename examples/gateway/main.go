@@ -111,14 +111,44 @@ func parseFlags(args []string, out io.Writer) (*options, error) {
 	fs.StringVar(&o.redis, "redis", "", "Redis address or URL shared by replicas: cache, DPoP replay store, nonce secret")
 	fs.StringVar(&o.externalURL, "external-url", "", "URL clients use to reach the gateway, for DPoP htu (default: from -listen)")
 	fs.DurationVar(&o.cacheTTL, "cache-ttl", phantom.DefaultCacheTTL, "longest reuse of an introspection result (negative: none)")
-	fs.StringVar(&o.authRequest, "auth-request", "", "serve the auth-request endpoint of nginx | traefik | envoy instead of proxying")
+	fs.Var((*authRequestFlag)(&o.authRequest), "auth-request", "serve the auth-request endpoint instead of proxying: -auth-request (nginx), or -auth-request nginx | traefik | envoy")
 	if err := fs.Parse(args); err != nil {
 		return nil, fmt.Errorf("%w: %w", errUsage, err)
+	}
+	// "-auth-request traefik": the flag parses as a boolean, so its value
+	// may follow as the next argument.
+	if o.authRequest == "nginx" && fs.NArg() > 0 {
+		switch p := fs.Arg(0); p {
+		case "nginx", "traefik", "envoy":
+			o.authRequest = p
+			if err := fs.Parse(fs.Args()[1:]); err != nil {
+				return nil, fmt.Errorf("%w: %w", errUsage, err)
+			}
+		}
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("%w: unexpected arguments", errUsage)
 	}
 	return o, nil
+}
+
+// authRequestFlag is -auth-request: given alone (or =true) it serves
+// nginx's auth_request; -auth-request=traefik, -auth-request traefik (and
+// envoy, nginx) name the gateway; =false or an empty value turns it off.
+type authRequestFlag string
+
+func (f *authRequestFlag) String() string   { return string(*f) }
+func (f *authRequestFlag) IsBoolFlag() bool { return true }
+func (f *authRequestFlag) Set(v string) error {
+	switch v {
+	case "true":
+		*f = "nginx"
+	case "false", "":
+		*f = ""
+	default:
+		*f = authRequestFlag(v)
+	}
+	return nil
 }
 
 // check validates the combination of flags.

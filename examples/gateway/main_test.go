@@ -532,3 +532,32 @@ func TestRefusalIsAHardenedError(t *testing.T) {
 	require.ErrorAs(t, err, &pe)
 	require.Equal(t, phantom.ReasonInactiveToken, pe.Reason)
 }
+
+// -auth-request is usable as the issue names it, alone, and with the
+// gateway's name in either flag form.
+func TestAuthRequestFlagForms(t *testing.T) {
+	t.Parallel()
+	base := []string{"-issuer", "https://as.example", "-client-id", "gw", "-client-secret", "s"}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"alone", []string{"-auth-request"}, "nginx"},
+		{"true", []string{"-auth-request=true"}, "nginx"},
+		{"equals", []string{"-auth-request=traefik"}, "traefik"},
+		{"space", []string{"-auth-request", "envoy"}, "envoy"},
+		{"space nginx", []string{"-auth-request", "nginx"}, "nginx"},
+		{"off", []string{"-auth-request=false", "-upstream", "http://127.0.0.1:1"}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			o, err := parseFlags(append(append([]string{}, tc.args...), base...), io.Discard)
+			require.NoError(t, err)
+			require.Equal(t, tc.want, o.authRequest)
+			require.NoError(t, o.check())
+		})
+	}
+	_, err := parseFlags(append([]string{"-auth-request", "haproxy"}, base...), io.Discard)
+	require.ErrorIs(t, err, errUsage, "an unknown positional argument is refused")
+}
