@@ -28,7 +28,10 @@ race:
 fuzz-smoke:
 	bash .ci/fuzz.sh $(FUZZTIME)
 
-## fuzz: longer fuzzing, e.g. make fuzz FUZZTIME=5m
+## fuzz: longer fuzzing, e.g. make fuzz FUZZTIME=5m. The campaign in
+## SECURITY.md: make fuzz FUZZTIME=10m FUZZJOBS=2 FUZZPARALLEL=1 FUZZLOGDIR=fuzzlogs
+## (FUZZMATCH='regexp on "dir Target"' runs a part of it; see .ci/fuzz.sh).
+export FUZZJOBS FUZZPARALLEL FUZZMATCH FUZZLOGDIR
 fuzz:
 	bash .ci/fuzz.sh $(FUZZTIME)
 
