@@ -100,7 +100,8 @@
 //     and this client's "aud" keeps other JWTs of the server out.
 //   - Remote keys come from an https JWKSURL only, through an internal cache
 //     that refetches on an unknown "kid" (at most once every 30 s), keeps the
-//     last good set when a fetch fails and runs one fetch at a time. No
+//     last good set when a fetch fails (for at most 24 hours past its
+//     hourly refresh) and runs one fetch at a time. No
 //     fetch follows a redirect, whatever [Config.HTTPClient] says: a 3xx is
 //     a failed fetch ([ErrKeySetUnavailable]), so a jwks_uri that redirects
 //     to http or to another host cannot hand over an attacker's keys.

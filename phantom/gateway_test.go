@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -733,4 +735,84 @@ func TestMaxIntrospections(t *testing.T) {
 	require.NoError(t, <-first)
 	_, err = g.Verify(request("GET", "/", "Bearer b"))
 	require.NoError(t, err, "the slot is free again")
+}
+
+// A client that names the upstream header in its Connection field must not
+// get a reverse proxy to strip the gateway's JWT as a hop-by-hop field
+// (RFC 9110 §7.6.1): the upstream would see an unauthenticated request that
+// the gateway admitted.
+func TestConnectionCannotStripUpstreamHeader(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ name, upstreamHeader, connection string }{
+		{"Authorization", "", "Authorization"},
+		{"custom header", "X-Phantom-Jwt", "keep-alive, x-phantom-jwt"},
+		{"several fields", "", "close,  AUTHORIZATION ,Dpop"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			as := newFakeAS(t)
+			as.active("tok", nil)
+			g := as.gateway(ModeIntrospectionJWT)
+			g.UpstreamHeader = tc.upstreamHeader
+			up := &upstream{}
+			back := httptest.NewServer(up)
+			t.Cleanup(back.Close)
+			target, err := url.Parse(back.URL)
+			require.NoError(t, err)
+			r := request("GET", "/", "Bearer tok")
+			r.Header.Set("Connection", tc.connection)
+			r.Header.Set("X-Hop", "dropped")
+			r.Header.Add("Connection", "X-Hop")
+			rec := serve(g.Wrap(httputil.NewSingleHostReverseProxy(target)), r)
+			require.Equal(t, http.StatusOK, rec.Code)
+			want := tc.upstreamHeader
+			if want == "" {
+				want = "Authorization"
+			}
+			vals := up.headers.Values(want)
+			require.Len(t, vals, 1, "the gateway's JWT reaches the upstream")
+			require.Contains(t, vals[0], "ey")
+			require.Empty(t, up.headers.Values("X-Hop"), "other hop-by-hop fields the client names are still removed")
+		})
+	}
+}
+
+// One failed introspection answers every request that waited for it; each
+// refusal must still be that request's own (its scheme), and building them
+// must not race (go test -race).
+func TestSharedFailureIsCopiedPerRequest(t *testing.T) {
+	t.Parallel()
+	as := newFakeAS(t)
+	release := make(chan struct{})
+	as.setOverride(func(w http.ResponseWriter, _ *http.Request) bool {
+		<-release
+		w.WriteHeader(http.StatusInternalServerError)
+		return true
+	})
+	g := as.gateway(ModeIntrospectionJWT)
+	var misses atomic.Int64
+	g.Metrics.CacheMiss = func() { misses.Add(1) }
+	const n = 100
+	type got struct {
+		scheme string
+		err    error
+	}
+	results := make(chan got, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		scheme := []string{"Bearer", "DPoP"}[i%2]
+		wg.Go(func() {
+			_, err := g.Verify(request("GET", "/", scheme+" shared-failure"))
+			results <- got{scheme, err}
+		})
+	}
+	require.Eventually(t, func() bool { return misses.Load() == n }, 10*time.Second, time.Millisecond)
+	close(release)
+	wg.Wait()
+	close(results)
+	for r := range results {
+		e := requireRefusal(t, r.err, http.StatusServiceUnavailable, ReasonIntrospectionFailed, ErrIntrospection)
+		require.Equal(t, r.scheme, e.Scheme, "each refusal carries its own request's scheme")
+	}
+	require.Equal(t, int64(1), as.calls.Load(), "one introspection for all")
 }

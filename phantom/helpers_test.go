@@ -161,6 +161,9 @@ func (as *fakeAS) gateway(mode Mode) *Gateway {
 		Audience:             testAudience,
 		Keys:                 []VerificationKey{{KeyID: as.kid, Key: as.key.Public()}},
 		InsecureAllowUnbound: true,
+		// Well above DefaultTimeout: a TLS handshake under -race on a busy
+		// machine can take seconds; the tests of the deadline set their own.
+		Timeout: 30 * time.Second,
 	}
 }
 

@@ -14,7 +14,9 @@ import (
 // [Gateway.Verify] does, and then calls next with a copy of the request
 // that carries the JWT in [Gateway.UpstreamHeader] ("Authorization:
 // Bearer <JWT>" by default) instead of the opaque token, without the DPoP
-// header nor any copy of the upstream header the client sent, and whose
+// header nor any copy of the upstream header the client sent, with a
+// Connection field that names none of these (so a reverse proxy cannot be
+// made to strip the JWT as a hop-by-hop field), and whose
 // context holds the [Result] (read it with [FromContext]). next is
 // typically an httputil.ReverseProxy; the gateway proxies nothing itself.
 //
@@ -51,17 +53,63 @@ func (g *Gateway) Wrap(next http.Handler) http.Handler {
 // Authorization, DPoP and the upstream header, then with the upstream
 // header set to value. The map is new; the value slices of the other
 // fields are shared with h, as a shallow request copy shares them.
+//
+// The Connection field loses any option naming one of those three: a
+// reverse proxy removes the fields Connection names (RFC 9110 §7.6.1), so
+// a client sending "Connection: Authorization" would otherwise have the
+// gateway's JWT stripped on its way to an upstream that trusts the gateway.
 func upstreamHeader(h http.Header, name, value string) http.Header {
 	out := make(http.Header, len(h)+1)
 	for k, v := range h {
 		// net/http canonicalizes names; EqualFold also catches a field
 		// some other server put in the map as received.
-		if strings.EqualFold(k, "Authorization") || strings.EqualFold(k, "Dpop") || strings.EqualFold(k, name) {
+		if ownField(k, name) {
 			continue
+		}
+		if strings.EqualFold(k, "Connection") {
+			if v = connectionOptions(v, name); len(v) == 0 {
+				continue
+			}
 		}
 		out[k] = v
 	}
 	out[name] = []string{value}
+	return out
+}
+
+// ownField reports whether field is one the gateway replaces: Authorization,
+// DPoP or the upstream header name.
+func ownField(field, name string) bool {
+	return strings.EqualFold(field, "Authorization") || strings.EqualFold(field, "Dpop") || strings.EqualFold(field, name)
+}
+
+// connectionOptions returns the Connection field values without the
+// options that name a field the gateway replaces; values is returned as
+// it is when there are none.
+func connectionOptions(values []string, name string) []string {
+	found := false
+	for _, v := range values {
+		for opt := range strings.SplitSeq(v, ",") {
+			if ownField(strings.TrimSpace(opt), name) {
+				found = true
+			}
+		}
+	}
+	if !found {
+		return values
+	}
+	var out []string
+	for _, v := range values {
+		var keep []string
+		for opt := range strings.SplitSeq(v, ",") {
+			if opt = strings.TrimSpace(opt); opt != "" && !ownField(opt, name) {
+				keep = append(keep, opt)
+			}
+		}
+		if len(keep) > 0 {
+			out = append(out, strings.Join(keep, ", "))
+		}
+	}
 	return out
 }
 

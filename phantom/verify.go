@@ -158,9 +158,14 @@ func (g *Gateway) decide(r *http.Request, c *config, decoded, escaped string) (*
 	return res, nil
 }
 
+// withScheme returns a copy of e for a request that used scheme. It never
+// writes to e: a refusal from an introspection is shared by every request
+// that waited for it (the singleflight in lookup), and each request has
+// its own scheme.
 func withScheme(e *Error, scheme string) *Error {
-	e.Scheme = scheme
-	return e
+	c := *e
+	c.Scheme = scheme
+	return &c
 }
 
 // negativeError is the refusal of a negative cache entry.

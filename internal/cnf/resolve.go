@@ -125,7 +125,8 @@ func (e *ConfigError) Error() string {
 // for "jku" with "kid", when "jku" is on an allow-list. Each allowed URL
 // is a [jose.RemoteKeySet]: https only, no redirect followed, bounded
 // reads, cached, refetched on an unknown kid at most once per
-// MinRefreshInterval, the last good set kept through an outage. Safe for
+// MinRefreshInterval, the last good set kept through an outage (for
+// MaxAge + jose.DefaultJWKSMaxStale at most). Safe for
 // concurrent use.
 type Resolver struct {
 	static []*jose.JWK

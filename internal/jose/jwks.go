@@ -18,6 +18,7 @@ const (
 	DefaultJWKSRefreshLimit = 30 * time.Second
 	DefaultJWKSMaxAge       = time.Hour
 	DefaultJWKSFetchTimeout = 10 * time.Second
+	DefaultJWKSMaxStale     = 24 * time.Hour
 	jwksAccept              = "application/jwk-set+json, application/json"
 	// jwksEmptyRetry is the least time between two failed fetches while
 	// no set was ever fetched: short enough to recover quickly from an
@@ -38,6 +39,10 @@ const (
 //     waits MinRefreshInterval before the next automatic attempt, so an
 //     outage of the authorization server neither fails nor slows down
 //     verification with known keys;
+//   - stops using that set MaxStale after it should have been refetched
+//     (MaxAge + MaxStale after the fetch): whoever can block the jwks_uri
+//     cannot keep a key the server rotated out alive for ever; from then
+//     on every verification fails until a fetch succeeds;
 //   - runs one fetch at a time, however many goroutines ask: the others
 //     wait for it, each until its own context ends; a fetch is not
 //     cancelled when the caller that started it goes away;
@@ -62,6 +67,9 @@ type RemoteKeySet struct {
 	// MaxAge is how long a fetched set is used before it is refetched.
 	// Zero means one hour.
 	MaxAge time.Duration
+	// MaxStale is how long past MaxAge the last good set is still used
+	// while fetches fail. Zero means 24 hours.
+	MaxStale time.Duration
 	// MaxBytes bounds the response body. Zero means 256 KiB.
 	MaxBytes int64
 	// Timeout bounds one fetch. Zero means 10 s.
@@ -93,12 +101,12 @@ func (r *RemoteKeySet) now() time.Time {
 
 // Keys returns the cached keys, fetching them first when there are none or
 // they are older than MaxAge. When that fetch fails and a set was fetched
-// before, the old set is returned with no error.
+// less than MaxAge + MaxStale ago, the old set is returned with no error.
 func (r *RemoteKeySet) Keys(ctx context.Context) ([]*JWK, error) {
 	r.mu.Lock()
 	now := r.now()
-	keys := r.keys
-	if keys != nil && now.Sub(r.fetched) < orDefault(r.MaxAge, DefaultJWKSMaxAge) {
+	if r.keys != nil && now.Sub(r.fetched) < orDefault(r.MaxAge, DefaultJWKSMaxAge) {
+		keys := r.keys
 		r.mu.Unlock()
 		return keys, nil
 	}
@@ -106,7 +114,7 @@ func (r *RemoteKeySet) Keys(ctx context.Context) ([]*JWK, error) {
 	if call == nil && !now.Before(r.retryAt) {
 		call = r.startLocked(ctx, now)
 	}
-	lastErr := r.lastErr
+	keys, lastErr := r.usableLocked(now), r.lastErr
 	r.mu.Unlock()
 	if call == nil {
 		// A fetch failed recently: serve the stale set, or the failure.
@@ -116,16 +124,40 @@ func (r *RemoteKeySet) Keys(ctx context.Context) ([]*JWK, error) {
 		if lastErr == nil {
 			lastErr = ErrJWKSFetch
 		}
-		return nil, lastErr
+		return nil, r.staleError(lastErr)
 	}
 	err := r.wait(ctx, call)
 	r.mu.Lock()
-	keys = r.keys
+	keys = r.usableLocked(r.now())
 	r.mu.Unlock()
 	if keys != nil {
 		return keys, nil
 	}
-	return nil, err
+	return nil, r.staleError(err)
+}
+
+// usableLocked returns the last good set while it may still be used (less
+// than MaxAge + MaxStale old), or nil; r.mu is held.
+func (r *RemoteKeySet) usableLocked(now time.Time) []*JWK {
+	if r.keys == nil || now.Sub(r.fetched) >= orDefault(r.MaxAge, DefaultJWKSMaxAge)+orDefault(r.MaxStale, DefaultJWKSMaxStale) {
+		return nil
+	}
+	return r.keys
+}
+
+// staleError is err, said to be about a set too old to use when there is
+// one.
+func (r *RemoteKeySet) staleError(err error) error {
+	r.mu.Lock()
+	stale := r.keys != nil
+	r.mu.Unlock()
+	if err == nil {
+		err = ErrJWKSFetch
+	}
+	if stale {
+		return fmt.Errorf("%w: the last key set fetched is too old to use (MaxAge + MaxStale) and no fetch has succeeded since", err)
+	}
+	return err
 }
 
 // KeysFor implements [KeyProvider]. When no cached key matches a header

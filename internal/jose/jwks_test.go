@@ -492,3 +492,43 @@ func TestRemoteKeySetRefreshFailureKeepsKeys(t *testing.T) {
 	_, err = tokenFor(t, ecP256(), "k1").VerifyWith(t.Context(), r, DefaultAlgorithms)
 	require.NoError(t, err)
 }
+
+// An attacker who can block the jwks_uri must not keep a rotated-out key
+// usable for ever: the last good set serves MaxAge + MaxStale at most.
+func TestRemoteKeySetMaxStale(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name             string
+		maxAge, maxStale time.Duration
+		limit            time.Duration // MaxAge + MaxStale in effect
+	}{
+		{"set", 10 * time.Minute, time.Hour, 70 * time.Minute},
+		{"defaults", 0, 0, DefaultJWKSMaxAge + DefaultJWKSMaxStale},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := newJWKSServer(t, jwkOf(t, ecP256(), "k1"))
+			clock := newClock()
+			r := &RemoteKeySet{URL: srv.URL, Client: srv.Client(), Now: clock.Now, MaxAge: tc.maxAge, MaxStale: tc.maxStale, MinRefreshInterval: time.Minute}
+			require.NoError(t, r.Refresh(t.Context()))
+			srv.set(http.StatusServiceUnavailable, nil) // the jwks_uri is blocked
+
+			clock.Advance(tc.limit - time.Second)
+			_, err := tokenFor(t, ecP256(), "k1").VerifyWith(t.Context(), r, DefaultAlgorithms)
+			require.NoError(t, err, "within MaxAge + MaxStale the last good set serves")
+
+			clock.Advance(time.Second)
+			_, err = tokenFor(t, ecP256(), "k1").VerifyWith(t.Context(), r, DefaultAlgorithms)
+			require.ErrorIs(t, err, ErrJWKSFetch, "past MaxAge + MaxStale the old set is refused")
+			_, err = r.Keys(t.Context()) // during the pause after a failed fetch
+			require.ErrorIs(t, err, ErrJWKSFetch)
+			require.NotContains(t, err.Error(), "k1")
+
+			// The server comes back: the next attempt after the pause recovers.
+			srv.setKeys(t, jwkOf(t, ecP256(), "k1"))
+			clock.Advance(time.Minute)
+			_, err = tokenFor(t, ecP256(), "k1").VerifyWith(t.Context(), r, DefaultAlgorithms)
+			require.NoError(t, err)
+		})
+	}
+}
