@@ -2,16 +2,20 @@ package dpop
 
 import (
 	"crypto/ecdsa"
+	"crypto/sha256"
 	"errors"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/hardened-oauth/hardened/internal/jose"
 )
 
 // flooder mints valid, self-signed proofs as an unauthenticated attacker
@@ -180,4 +184,102 @@ func BenchmarkReplayFlood(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "proofs/s")
 	b.ReportMetric(float64(runtime.GOMAXPROCS(0)), "procs")
+}
+
+// predictableShard is the MemoryStore shard a proof would land in if the
+// shard were a public function of the proof (a byte of the SHA-256 of its
+// store key), as it was: an attacker could compute it offline.
+func predictableShard(jkt, jti string) int {
+	sum := sha256.Sum256(append(append([]byte(jkt), 0), jti...))
+	key := b64.EncodeToString(sum[:])
+	s2 := sha256.Sum256([]byte(key))
+	return int(s2[16] % memShards)
+}
+
+// A flood aimed at one shard: the attacker grinds its jti (32 tries on
+// average) so that every proof lands in the same shard, whose capacity is
+// MaxEntries/32, at a third of the documented MaxEntries/6 a second, dated
+// 2 s ahead (inside futureTolerance). With a public shard function that
+// shard's horizon stays ahead of "now" and fresh proofs of a legitimate
+// client that hash to it are refused as replays; with a seeded one the
+// flood spreads over every shard.
+func TestReplayFloodCannotBeAimedAtOneShard(t *testing.T) {
+	t.Parallel()
+	clk := &movableClock{t: fixedNow}
+	const capacity = memShards * 64
+	store := &MemoryStore{MaxEntries: capacity, Now: clk.Now}
+	v := &Verifier{BaseURL: "https://as.example", Now: clk.Now, Replay: store}
+
+	attacker := newKey(t)
+	jkt, err := jose.Thumbprint(attacker.Public())
+	require.NoError(t, err)
+	header := `{"typ":"dpop+jwt","alg":"ES256","jwk":` + publicJWK(t, attacker.Public()) + `}`
+	n := 0
+	aimed := func() string {
+		for {
+			n++
+			jti := "a" + strconv.Itoa(n)
+			if predictableShard(jkt, jti) != 0 {
+				continue
+			}
+			iat := clk.Now().Add(2 * time.Second).Unix()
+			payload := claimsJSON("jti", q(jti), "htm", q("POST"), "htu", q("https://as.example/token"), "iat", strconv.FormatInt(iat, 10))
+			return rawES256(t, attacker, header, payload)
+		}
+	}
+
+	client := newKey(t)
+	const perSecond = capacity / 16
+	refused, legit := 0, 0
+	for range 12 {
+		clk.Advance(time.Second)
+		for range perSecond {
+			if _, err := v.VerifyProof(tokenRequest(aimed())); err != nil {
+				require.ErrorIs(t, err, ErrReplay)
+			}
+		}
+		for range 32 {
+			p := newProofer(t, client, clk.Now())
+			proof, err := p.Proof("POST", "https://as.example/token", ProofOptions{})
+			require.NoError(t, err)
+			legit++
+			if _, err := v.VerifyProof(tokenRequest(proof)); err != nil {
+				require.ErrorIs(t, err, ErrReplay)
+				refused++
+			}
+		}
+	}
+	require.Zero(t, refused, "fresh proofs of a legitimate client refused as replays (%d of %d) by a flood of %d proofs/s aimed at one shard", refused, legit, perSecond)
+}
+
+// The verifier accepts a proof up to iat+MaxAge+Skew; the store must still
+// remember it then, and a Skew later (another replica's clock may lag by
+// that much).
+func TestReplayAtWindowEnd(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		later time.Duration // when the replay arrives, after iat
+		lag   time.Duration // how far the replaying replica's clock lags
+	}{
+		{"last instant of the window", DefaultMaxAge + DefaultSkew, 0},
+		{"replica lagging by Skew", DefaultMaxAge + 2*DefaultSkew, DefaultSkew},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			clk := &movableClock{t: fixedNow}
+			store := &MemoryStore{Now: clk.Now} // the shared store's clock is right
+			v := &Verifier{BaseURL: "https://as.example", Now: clk.Now, Replay: store}
+			p := newProofer(t, newKey(t), fixedNow)
+			proof, err := p.Proof("POST", "https://as.example/token", ProofOptions{})
+			require.NoError(t, err)
+			_, err = v.VerifyProof(tokenRequest(proof))
+			require.NoError(t, err)
+
+			clk.Advance(tc.later)
+			lagging := &Verifier{BaseURL: "https://as.example", Now: func() time.Time { return clk.Now().Add(-tc.lag) }, Replay: store}
+			_, err = lagging.VerifyProof(tokenRequest(proof))
+			require.ErrorIs(t, err, ErrReplay, "the same proof was accepted twice")
+		})
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"hash/maphash"
 	"math"
 	"slices"
 	"sync"
@@ -50,7 +51,9 @@ const futureTolerance = 2 // seconds
 //
 // It remembers each key (the first 128 bits of its SHA-256) until its
 // expiry, in buckets by the proof's "iat" second. When full (MaxEntries
-// keys; each of 32 shards holds an equal part), it first drops expired
+// keys; each of 32 shards holds an equal part, and a key's shard is
+// chosen by a hash with a random per-store seed, so a client cannot aim a
+// flood at one shard by choosing its jti), it first drops expired
 // entries, then forgets the bucket of the oldest "iat" and raises its
 // horizon to that second. From then on a proof whose "iat" is at or
 // before the horizon is refused as possibly replayed (an error wrapping
@@ -85,6 +88,10 @@ type MemoryStore struct {
 
 	once   sync.Once
 	perCap int
+	// seed keys the choice of shard: with a public function of the proof
+	// a client could grind its jti until a whole flood lands in one
+	// shard, whose capacity is MaxEntries/32.
+	seed   maphash.Seed
 	shards [memShards]memShard
 }
 
@@ -122,6 +129,11 @@ type memShard struct {
 	listed int
 }
 
+// shard returns the shard of the key whose SHA-256 is sum.
+func (s *MemoryStore) shard(sum *[sha256.Size]byte) *memShard {
+	return &s.shards[maphash.Bytes(s.seed, sum[:])%memShards]
+}
+
 func (s *MemoryStore) init() {
 	s.once.Do(func() {
 		n := s.MaxEntries
@@ -129,6 +141,7 @@ func (s *MemoryStore) init() {
 			n = DefaultMaxEntries
 		}
 		s.perCap = max((n+memShards-1)/memShards, 4)
+		s.seed = maphash.MakeSeed()
 		for i := range s.shards {
 			sh := &s.shards[i]
 			sh.m = make(map[memKey]memEntry, min(s.perCap, 256))
@@ -169,7 +182,7 @@ func (s *MemoryStore) CheckAndStore(ctx context.Context, key string, issuedAt, e
 		sum = sha256.Sum256([]byte(key))
 	}
 	k := memKey(sum[:16])
-	sh := &s.shards[sum[16]%memShards]
+	sh := s.shard(&sum)
 
 	sh.mu.Lock()
 	defer sh.mu.Unlock()

@@ -23,11 +23,12 @@ func TestMemoryStoreContract(t *testing.T) {
 
 // shardKeys returns n distinct keys that a MemoryStore puts in shard 0, so
 // that tests can fill one shard exactly.
-func shardKeys(prefix string, n int) []string {
+func shardKeys(s *MemoryStore, prefix string, n int) []string {
+	s.init()
 	out := make([]string, 0, n)
 	for i := 0; len(out) < n; i++ {
 		k := prefix + strconv.Itoa(i)
-		if sum := sha256.Sum256([]byte(k)); sum[16]%memShards == 0 {
+		if sum := sha256.Sum256([]byte(k)); s.shard(&sum) == &s.shards[0] {
 			out = append(out, k)
 		}
 	}
@@ -46,7 +47,7 @@ func TestMemoryStoreHorizon(t *testing.T) {
 	store := func(k string, iat time.Time) (bool, error) {
 		return s.CheckAndStore(ctx, k, iat, iat.Add(window))
 	}
-	keys := shardKeys("k", 12)
+	keys := shardKeys(s, "k", 12)
 	// Eight keys, two per second, fill the shard.
 	for i, k := range keys[:8] {
 		fresh, err := store(k, fixedNow.Add(time.Duration(i/2)*time.Second))
@@ -89,7 +90,7 @@ func TestMemoryStoreHorizon(t *testing.T) {
 
 	// Fresh proofs (iat = now) keep being accepted, forever bounded, as
 	// long as one second brings fewer than the shard holds.
-	for i, k := range shardKeys("fresh", 100) {
+	for i, k := range shardKeys(s, "fresh", 100) {
 		if i%3 == 0 {
 			clk.Advance(time.Second)
 		}
@@ -108,13 +109,13 @@ func TestMemoryStoreExpiry(t *testing.T) {
 	clk := &movableClock{t: fixedNow}
 	s := &MemoryStore{MaxEntries: memShards * 4, Now: clk.Now}
 	ctx := context.Background()
-	for _, k := range shardKeys("old", 4) {
+	for _, k := range shardKeys(s, "old", 4) {
 		fresh, err := s.CheckAndStore(ctx, k, fixedNow, fixedNow.Add(time.Minute))
 		require.NoError(t, err)
 		require.True(t, fresh)
 	}
 	clk.Advance(2 * time.Minute)
-	for _, k := range shardKeys("new", 4) {
+	for _, k := range shardKeys(s, "new", 4) {
 		fresh, err := s.CheckAndStore(ctx, k, clk.Now(), clk.Now().Add(time.Minute))
 		require.NoError(t, err)
 		require.True(t, fresh)
@@ -137,7 +138,7 @@ func TestMemoryStoreFutureQuota(t *testing.T) {
 	s := &MemoryStore{MaxEntries: memShards * 8, Now: clk.Now}
 	ctx := context.Background()
 	ahead := fixedNow.Add(time.Minute)
-	keys := shardKeys("future", 6)
+	keys := shardKeys(s, "future", 6)
 	for i, k := range keys {
 		fresh, err := s.CheckAndStore(ctx, k, ahead, ahead.Add(6*time.Minute))
 		if i < 4 {
@@ -150,12 +151,12 @@ func TestMemoryStoreFutureQuota(t *testing.T) {
 		require.False(t, fresh)
 	}
 	// Two seconds ahead is the present (clock drift, whole seconds).
-	near := shardKeys("near", 1)[0]
+	near := shardKeys(s, "near", 1)[0]
 	fresh, err := s.CheckAndStore(ctx, near, fixedNow.Add(2*time.Second), fixedNow.Add(6*time.Minute))
 	require.NoError(t, err)
 	require.True(t, fresh)
 	// Present proofs fill the rest and then evict, never the future ones.
-	for i, k := range shardKeys("present", 20) {
+	for i, k := range shardKeys(s, "present", 20) {
 		clk.Advance(time.Second)
 		fresh, err := s.CheckAndStore(ctx, k, clk.Now(), clk.Now().Add(6*time.Minute))
 		require.NoError(t, err, i)
@@ -182,10 +183,10 @@ func TestMemoryStoreStaleListings(t *testing.T) {
 	clk := &movableClock{t: fixedNow}
 	s := &MemoryStore{MaxEntries: memShards * 4, Now: clk.Now}
 	ctx := context.Background()
-	keys := shardKeys("again", 3)
+	keys := shardKeys(s, "again", 3)
 	// Expiries far from the iat (a store shared by verifiers of different
 	// windows keeps old buckets around): every round relists each key.
-	long := shardKeys("long", 1)[0]
+	long := shardKeys(s, "long", 1)[0]
 	fresh, err := s.CheckAndStore(ctx, long, fixedNow, fixedNow.Add(time.Hour))
 	require.NoError(t, err)
 	require.True(t, fresh)

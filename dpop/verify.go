@@ -34,6 +34,11 @@ const (
 // maxJTI bounds the length of a proof's jti.
 const maxJTI = 512
 
+// replayMargin is added, with one more Skew, to the time a proof is
+// remembered past the last instant the verifier accepts it (see
+// [Verifier.Replay]).
+const replayMargin = time.Second
+
 // Names of cnf confirmation methods, as listed in
 // [Verifier.CheckedElsewhere].
 const (
@@ -83,7 +88,11 @@ type Verifier struct {
 	Skew time.Duration
 
 	// Replay remembers accepted proofs (keyed by the SHA-256 of the key
-	// thumbprint and jti) until they leave the time window. Nil means a
+	// thumbprint and jti) until they leave the time window, and then for
+	// one more Skew and a second (until iat + MaxAge + 2×Skew + 1 s): the
+	// store reads its clock after the verifier, and another replica's
+	// clock may lag by up to Skew, so a proof must never look expired to
+	// the store while some verifier would still accept it. Nil means a
 	// [MemoryStore] of [DefaultMaxEntries] owned by the Verifier, whose
 	// clock is Now. Servers with several replicas need a shared store
 	// (dpop/redisstore).
@@ -466,7 +475,7 @@ func (v *Verifier) verify(ctx context.Context, proof, method, base, path string,
 	// its jti.
 	var kb [64 + maxJTI]byte
 	sum := sha256.Sum256(append(append(append(kb[:0], ph.JKT...), 0), p.jti.v...))
-	fresh, err := v.store().CheckAndStore(ctx, b64.EncodeToString(sum[:]), iat, iat.Add(maxAge+skew))
+	fresh, err := v.store().CheckAndStore(ctx, b64.EncodeToString(sum[:]), iat, iat.Add(maxAge+2*skew+replayMargin))
 	switch {
 	case errors.Is(err, ErrReplay):
 		return nil, invalidCause(ErrReplay, "proof may be replayed: send a fresh one", err)

@@ -815,7 +815,7 @@ func TestVerifyReplayStore(t *testing.T) {
 		require.NoError(t, err)
 		sum := sha256.Sum256([]byte(p.JKT + "\x00" + p.ID))
 		require.Equal(t, b64.EncodeToString(sum[:]), got.key, "keyed by SHA-256(jkt, jti)")
-		require.Equal(t, fixedNow.Add(DefaultMaxAge+DefaultSkew), got.expiry, "remembered until the proof leaves the window")
+		require.Equal(t, fixedNow.Add(DefaultMaxAge+2*DefaultSkew+replayMargin), got.expiry, "remembered a Skew and a second past the window")
 		require.Equal(t, fixedNow, got.iat)
 	})
 
@@ -900,5 +900,41 @@ func TestProofTypeVariants(t *testing.T) {
 		proof := f.proof(t, func(m map[string]string) { m["typ"] = q(typ) }, nil)
 		_, err := verifyProof(f.verifier(), proof, "GET", rsURI, f.binding())
 		require.ErrorIs(t, err, errProofType, typ)
+	}
+}
+
+// A proof's key is an unauthenticated client's choice, and the cost of an
+// RSA verification grows with the modulus: an RSA-16384 key with a 31-bit
+// exponent costs some 400 ES256 verifications. Keys over
+// jose.MaxProofRSABits (4096) are refused before any signature work.
+func TestVerifyProofRSAKeySize(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		bits int
+		want error
+	}{
+		{16384, errProofKey},
+		{4104, errProofKey}, // 513 bytes: just over the bound
+		{4096, errProofSignature},
+	} {
+		t.Run(strconv.Itoa(tc.bits), func(t *testing.T) {
+			t.Parallel()
+			n := make([]byte, (tc.bits+7)/8)
+			_, _ = rand.Read(n)
+			n[0] |= 0x80
+			n[len(n)-1] |= 1
+			e := []byte{0x7f, 0xff, 0xff, 0xff} // 2^31-1
+			jwk := `{"kty":"RSA","n":"` + b64.EncodeToString(n) + `","e":"` + b64.EncodeToString(e) + `"}`
+			header := `{"typ":"dpop+jwt","alg":"PS256","jwk":` + jwk + `}`
+			payload := claimsJSON("jti", q("x1"), "htm", q("POST"), "htu", q("https://as.example/token"), "iat", strconv.FormatInt(fixedNow.Unix(), 10))
+			sig := make([]byte, len(n))
+			_, _ = rand.Read(sig)
+			sig[0] = 0
+			proof := b64.EncodeToString([]byte(header)) + "." + b64.EncodeToString([]byte(payload)) + "." + b64.EncodeToString(sig)
+			require.Less(t, len(proof), DefaultMaxProofBytes)
+			v := &Verifier{BaseURL: "https://as.example", Now: clock(fixedNow)}
+			_, err := v.VerifyProof(tokenRequest(proof))
+			require.ErrorIs(t, err, tc.want)
+		})
 	}
 }

@@ -70,7 +70,9 @@
 //   - Behind a TLS-terminating proxy, the certificate header is believed only
 //     from [Verifier.TrustedProxies], and from them it is authoritative. See
 //     [Verifier.ProxyHeader], [HeaderEscapedPEM] and [HeaderXFCC] (last
-//     element wins).
+//     element wins, and the value must hold exactly
+//     [Verifier.XFCCElements] elements, one by default: Envoy writes SANs
+//     unquoted, so a client certificate's SAN could otherwise add one).
 //   - The verifier checks no time itself (token expiry is the Token
 //     function's job, certificate validity the TLS layer's), so it has no Now
 //     field.

@@ -35,6 +35,8 @@ const (
 	// from hops this server does not trust and are only parsed for syntax.
 	// A last element without Cert means no certificate. When the element
 	// also carries Hash (hex SHA-256 of the DER), it must match the Cert.
+	// A [Verifier] also requires exactly [Verifier.XFCCElements] elements
+	// (one by default, for SANITIZE_SET).
 	HeaderXFCC
 )
 
@@ -116,29 +118,41 @@ func parsePEMCertificate(data []byte) (*x509.Certificate, error) {
 // reject, a Hash that does not match it, or a value longer than
 // [DefaultMaxProxyHeaderBytes]. An empty value, or a last element without
 // Cert, returns [ErrNoCertificate].
+//
+// ParseXFCC accepts any number of elements. A [Verifier] also requires
+// the number its XFCCElements says (one by default): without that check a
+// client certificate whose URI or DNS SAN holds a comma, which Envoy
+// writes unquoted, can add a last element of its own.
 func ParseXFCC(value string) (*x509.Certificate, error) {
 	if len(value) > DefaultMaxProxyHeaderBytes {
 		return nil, errHeaderTooLarge
 	}
-	return parseXFCC(value)
+	return parseXFCC(value, 0)
 }
 
-func parseXFCC(value string) (*x509.Certificate, error) {
+// parseXFCC parses value; elements, when positive, is the exact number of
+// elements it must hold.
+func parseXFCC(value string, elements int) (*x509.Certificate, error) {
 	if strings.Trim(value, " \t") == "" {
 		return nil, ErrNoCertificate
 	}
 	var last xfccElement
 	p := xfccParser{s: value}
+	n := 0
 	for {
 		el, err := p.element()
 		if err != nil {
 			return nil, err
 		}
 		last = el
+		n++
 		if p.eof() {
 			break
 		}
 		p.i++ // ','
+	}
+	if elements > 0 && n != elements {
+		return nil, fmt.Errorf("%w: XFCC has %d elements, want %d (Verifier.XFCCElements)", ErrMalformedHeader, n, elements)
 	}
 	if !last.hasCert {
 		return nil, ErrNoCertificate

@@ -1,15 +1,22 @@
 package mtlsbound_test
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/hex"
 	"encoding/pem"
+	"math/big"
 	"net/http/httptest"
 	"net/netip"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -225,6 +232,8 @@ func TestVerifierConfig(t *testing.T) {
 		{name: "invalid prefix", verifier: &mtlsbound.Verifier{ProxyHeader: "X", ProxyFormat: mtlsbound.HeaderXFCC, TrustedProxies: []netip.Prefix{{}}}, field: "Verifier.TrustedProxies"},
 		{name: "IPv4-mapped prefix", verifier: &mtlsbound.Verifier{ProxyHeader: "X", ProxyFormat: mtlsbound.HeaderXFCC, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("::ffff:10.0.0.0/104")}}, field: "Verifier.TrustedProxies"},
 		{name: "negative header limit", verifier: &mtlsbound.Verifier{MaxProxyHeaderBytes: -1}, field: "Verifier.MaxProxyHeaderBytes"},
+		{name: "negative XFCC element count", verifier: &mtlsbound.Verifier{ProxyHeader: "X", ProxyFormat: mtlsbound.HeaderXFCC, TrustedProxies: prefixes, XFCCElements: -1}, field: "Verifier.XFCCElements"},
+		{name: "XFCC element count for escaped PEM", verifier: &mtlsbound.Verifier{ProxyHeader: "X", ProxyFormat: mtlsbound.HeaderEscapedPEM, TrustedProxies: prefixes, XFCCElements: 2}, field: "Verifier.XFCCElements"},
 		{name: "Authorization as proxy header", verifier: &mtlsbound.Verifier{ProxyHeader: "authorization", ProxyFormat: mtlsbound.HeaderEscapedPEM, TrustedProxies: prefixes}, field: "Verifier.ProxyHeader"},
 		{name: "own method checked elsewhere", verifier: &mtlsbound.Verifier{CheckedElsewhere: []string{"x5t#S256"}}, field: "Verifier.CheckedElsewhere"},
 		{name: "kid checked elsewhere", verifier: &mtlsbound.Verifier{CheckedElsewhere: []string{"jkt", "kid"}}, field: "Verifier.CheckedElsewhere"},
@@ -280,4 +289,61 @@ func TestHeaderFormatString(t *testing.T) {
 	require.Equal(t, "escaped-pem", mtlsbound.HeaderEscapedPEM.String())
 	require.Equal(t, "xfcc", mtlsbound.HeaderXFCC.String())
 	require.Equal(t, "HeaderFormat(0)", mtlsbound.HeaderFormat(0).String())
+}
+
+// Envoy writes a certificate's URI (and DNS) SANs into its XFCC element
+// unquoted. A client whose own (self-signed, RFC 8705 §2.2) certificate
+// carries the URI SAN "spiffe:x,Cert=<victim's URL-encoded PEM>" makes
+// the one element Envoy sets end in a comma and a second, forged element
+// whose Cert is the victim's public certificate. The Verifier requires the
+// number of elements it was told (one by default), so a token bound to the
+// victim's certificate cannot pass on the attacker's connection.
+func TestXFCCSANInjection(t *testing.T) {
+	t.Parallel()
+	victim := newCert(t, "victim")
+	escVictim := nginxEscape(string(victim.CertPEM))
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(7),
+		Subject:      pkix.Name{CommonName: "attacker"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		URIs:         []*url.URL{{Scheme: "spiffe", Opaque: "x,Cert=" + escVictim}},
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	require.NoError(t, err)
+	attacker, err := x509.ParseCertificate(der)
+	require.NoError(t, err)
+	escAttacker := nginxEscape(string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: attacker.Raw})))
+
+	for _, tc := range []struct {
+		name string
+		xfcc string
+	}{
+		// What Envoy (SANITIZE_SET, with cert and uri details) sets for
+		// the attacker's connection: its own element, SAN unquoted.
+		{"with Cert", "By=spiffe://cluster.local/ns/default/sa/api;Hash=" + xfccHash(attacker) +
+			`;Cert="` + escAttacker + `";Subject="CN=attacker";URI=spiffe:x,Cert=` + escVictim},
+		// Envoy told to send no Cert: the injected element is the only one
+		// with a certificate.
+		{"without Cert", "By=spiffe://cluster.local/ns/default/sa/api;Hash=" + xfccHash(attacker) +
+			`;Subject="CN=attacker";URI=spiffe:x,Cert=` + escVictim},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			v := &mtlsbound.Verifier{
+				ProxyHeader:    "X-Forwarded-Client-Cert",
+				ProxyFormat:    mtlsbound.HeaderXFCC,
+				TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")},
+			}
+			r := httptest.NewRequest("GET", "https://rs.example/", nil)
+			r.RemoteAddr = "10.0.0.9:1234" // the trusted Envoy
+			r.Header.Set("X-Forwarded-Client-Cert", tc.xfcc)
+			res, err := v.Check(r, "stolen-token", []byte(boundClaims(victim.Leaf)))
+			require.Nil(t, res)
+			require.ErrorIs(t, err, mtlsbound.ErrMalformedHeader)
+		})
+	}
 }

@@ -106,6 +106,19 @@ type Verifier struct {
 	// [DefaultMaxProxyHeaderBytes]; a larger value is [ErrMalformedHeader].
 	MaxProxyHeaderBytes int
 
+	// XFCCElements is the exact number of elements a [HeaderXFCC] value
+	// must hold: one per trusted proxy that adds its own. Zero means 1, the
+	// value of a proxy that replaces whatever the client sent with its own
+	// element (Envoy's forward_client_cert_details: SANITIZE_SET), which is
+	// what this package recommends. Any other count is
+	// [ErrMalformedHeader]: Envoy writes a certificate's URI and DNS SANs
+	// unquoted, so a client certificate whose SAN holds
+	// ",Cert=<someone else's certificate>" would otherwise add a last
+	// element of the client's making. Behind APPEND_FORWARD, set it to
+	// the number of trusted hops, and only if no untrusted hop can add
+	// one.
+	XFCCElements int
+
 	// Realm, when set, is sent as the realm auth-param of every challenge.
 	Realm string
 
@@ -388,7 +401,7 @@ func (v *Verifier) fromHeader(vals []string) (*x509.Certificate, error) {
 		return nil, fmt.Errorf("%w: over %d bytes", ErrMalformedHeader, limit)
 	}
 	if v.ProxyFormat == HeaderXFCC {
-		return parseXFCC(vals[0])
+		return parseXFCC(vals[0], max(v.XFCCElements, 1))
 	}
 	return parseEscapedPEM(vals[0])
 }
@@ -430,6 +443,9 @@ func (v *Verifier) validate(needToken bool) error {
 	}
 	if v.MaxProxyHeaderBytes < 0 {
 		return configError("Verifier.MaxProxyHeaderBytes", "negative")
+	}
+	if v.XFCCElements < 0 || v.XFCCElements > 0 && v.ProxyFormat != HeaderXFCC {
+		return configError("Verifier.XFCCElements", "negative, or set without ProxyFormat HeaderXFCC")
 	}
 	if v.ProxyHeader == "" {
 		switch {

@@ -35,6 +35,7 @@ func TestMiddleware(t *testing.T) {
 	envoy := func(v *mtlsbound.Verifier) {
 		v.ProxyHeader, v.ProxyFormat, v.TrustedProxies = "X-Forwarded-Client-Cert", mtlsbound.HeaderXFCC, loopback
 	}
+	envoy2 := func(v *mtlsbound.Verifier) { envoy(v); v.XFCCElements = 2 } // two trusted hops, APPEND_FORWARD
 	untrustedNginx := func(v *mtlsbound.Verifier) {
 		v.ProxyHeader, v.ProxyFormat = "X-SSL-Client-Cert", mtlsbound.HeaderEscapedPEM
 		v.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}
@@ -71,8 +72,10 @@ func TestMiddleware(t *testing.T) {
 		{name: "trusted nginx header over the proxy's own certificate", claims: boundA, clientCert: &certB, header: map[string][]string{"X-SSL-Client-Cert": {escA}}, configure: nginx, wantStatus: 200, wantThumb: &certA},
 		{name: "trusted proxy without header", claims: boundA, clientCert: &certA, configure: nginx, wantStatus: 401, wantChallenge: invalidToken, wantErr: []error{mtlsbound.ErrNoCertificate}},
 		{name: "trusted nginx header, other certificate", claims: boundA, header: map[string][]string{"X-SSL-Client-Cert": {escB}}, configure: nginx, wantStatus: 401, wantChallenge: invalidToken, wantErr: []error{mtlsbound.ErrBindingMismatch}},
-		{name: "trusted envoy XFCC, last element", claims: boundA, header: map[string][]string{"X-Forwarded-Client-Cert": {`By=spiffe://edge;Cert="` + escB + `",By=spiffe://rs;Hash=` + xfccHash(certA.Leaf) + `;Cert="` + escA + `";Subject="CN=client-a"`}}, configure: envoy, wantStatus: 200, wantThumb: &certA},
-		{name: "trusted envoy XFCC, bound cert only in an earlier element", claims: boundA, header: map[string][]string{"X-Forwarded-Client-Cert": {`Cert="` + escA + `",Cert="` + escB + `"`}}, configure: envoy, wantStatus: 401, wantChallenge: invalidToken, wantErr: []error{mtlsbound.ErrBindingMismatch}},
+		{name: "trusted envoy XFCC, last element", claims: boundA, header: map[string][]string{"X-Forwarded-Client-Cert": {`By=spiffe://edge;Cert="` + escB + `",By=spiffe://rs;Hash=` + xfccHash(certA.Leaf) + `;Cert="` + escA + `";Subject="CN=client-a"`}}, configure: envoy2, wantStatus: 200, wantThumb: &certA},
+		{name: "trusted envoy XFCC, two elements where one is configured", claims: boundA, header: map[string][]string{"X-Forwarded-Client-Cert": {`By=spiffe://edge;Cert="` + escB + `",By=spiffe://rs;Hash=` + xfccHash(certA.Leaf) + `;Cert="` + escA + `";Subject="CN=client-a"`}}, configure: envoy, wantStatus: 401, wantChallenge: invalidToken, wantErr: []error{mtlsbound.ErrMalformedHeader}},
+		{name: "trusted envoy XFCC, one element where two are configured", claims: boundA, header: map[string][]string{"X-Forwarded-Client-Cert": {`By=spiffe://rs;Hash=` + xfccHash(certA.Leaf) + `;Cert="` + escA + `"`}}, configure: envoy2, wantStatus: 401, wantChallenge: invalidToken, wantErr: []error{mtlsbound.ErrMalformedHeader}},
+		{name: "trusted envoy XFCC, bound cert only in an earlier element", claims: boundA, header: map[string][]string{"X-Forwarded-Client-Cert": {`Cert="` + escA + `",Cert="` + escB + `"`}}, configure: envoy2, wantStatus: 401, wantChallenge: invalidToken, wantErr: []error{mtlsbound.ErrBindingMismatch}},
 		{name: "malformed PEM", claims: boundA, header: map[string][]string{"X-SSL-Client-Cert": {nginxEscape("-----BEGIN CERTIFICATE-----\nMIIB!!\n-----END CERTIFICATE-----\n")}}, configure: nginx, wantStatus: 401, wantChallenge: invalidToken, wantErr: []error{mtlsbound.ErrMalformedHeader}},
 		{name: "header with two certificates", claims: boundA, header: map[string][]string{"X-SSL-Client-Cert": {nginxEscape(string(certA.CertPEM) + string(certB.CertPEM))}}, configure: nginx, wantStatus: 401, wantChallenge: invalidToken, wantErr: []error{mtlsbound.ErrMalformedHeader}},
 		{name: "header repeated", claims: boundA, header: map[string][]string{"X-SSL-Client-Cert": {escA, escA}}, configure: nginx, wantStatus: 401, wantChallenge: invalidToken, wantErr: []error{mtlsbound.ErrMalformedHeader}},

@@ -563,7 +563,9 @@ func TestFailClosed(t *testing.T) {
 			if mode == ModeJSON {
 				g.Key = newKey(t)
 			}
-			g.Timeout = tc.timeout
+			if tc.timeout != 0 {
+				g.Timeout = tc.timeout
+			}
 			g.MaxResponseBytes = tc.maxBody
 			if tc.down {
 				as.srv.Close()

@@ -40,6 +40,14 @@ const MinRSABits = 2048
 // verification with an attacker-supplied key.
 const MaxRSABits = 16384
 
+// MaxProofRSABits is the largest RSA modulus accepted in a DPoP proof's
+// "jwk": that key is an unauthenticated client's choice, checked before
+// anything else is known of the client, and the cost of one verification
+// grows with the modulus (an RSA-16384 proof costs some 20 ms of CPU, an
+// ES256 one some 50 µs), so larger keys would let a few requests a second
+// saturate an endpoint.
+const MaxProofRSABits = 4096
+
 type family int
 
 const (

@@ -2,6 +2,7 @@ package jose
 
 import (
 	"crypto"
+	"crypto/rsa"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -386,6 +387,9 @@ func (kc *KeyCache) publicKey(j *jwkMembers) (crypto.PublicKey, string, error) {
 	raw := rawJWK{Kty: string(j.kty), Crv: string(j.crv), X: string(j.x), Y: string(j.y), N: string(j.n), E: string(j.e)}
 	key, err := raw.publicKey()
 	if err != nil {
+		return nil, "", errJWK
+	}
+	if rk, ok := key.(*rsa.PublicKey); ok && rk.N.BitLen() > MaxProofRSABits {
 		return nil, "", errJWK
 	}
 	sum := sha256.Sum256(c)
