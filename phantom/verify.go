@@ -133,6 +133,12 @@ func (g *Gateway) decide(r *http.Request, c *config, decoded, escaped string) (*
 		if err != nil {
 			return nil, withScheme(invalidResponse(wrapf(ErrInvalidResponse, "cached claims: %w", err)), scheme)
 		}
+		// And hold them to this gateway's own rules: a store shared with a
+		// gateway of another Audience or Issuer (or written by anyone who
+		// can reach it) must not admit what this one would refuse.
+		if reason, ok := g.refusal(c, g.now(), &ci); !ok {
+			return nil, withScheme(negativeError(reason), scheme)
+		}
 		info = &ci
 	}
 	rc := new(resultContext) // the Result and the context value that carries it, in one allocation
