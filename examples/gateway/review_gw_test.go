@@ -1,11 +1,16 @@
 package main
 
 import (
+	"bufio"
 	"encoding/pem"
+	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -63,4 +68,40 @@ func nginxEscape(s string) string {
 		fmt.Fprintf(&b, "%%%02X", c)
 	}
 	return b.String()
+}
+
+// TestGWIdleKeepAliveIsUnbounded: the server sets ReadHeaderTimeout only,
+// so IdleTimeout (0, and ReadTimeout 0) is unlimited: after one cheap,
+// unauthenticated request (401 without any introspection), a connection can
+// idle for ever. Anyone who can reach the gateway holds as many connections
+// (file descriptors, goroutines, buffers) as they like, until accept fails
+// for everyone. The test waits 31 s and expects the connection closed.
+func TestGWIdleKeepAliveIsUnbounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits 31 s")
+	}
+	t.Parallel()
+	p := newPeer(t)
+	var out buffer
+	gw := start(t, []string{"-auth-request", "-listen", "127.0.0.1:0", "-external-url", "https://api.example",
+		"-issuer", p.as.Issuer(), "-client-id", "gateway", "-client-secret", "gateway-secret", "-ca", p.caFile}, &out)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(gw, "http://"))
+	require.NoError(t, err)
+	defer conn.Close()
+	br := bufio.NewReader(conn)
+	_, err = io.WriteString(conn, "GET /x HTTP/1.1\r\nHost: gw\r\nX-Original-Method: GET\r\nX-Original-URI: /\r\n\r\n")
+	require.NoError(t, err)
+	resp, err := http.ReadResponse(br, nil)
+	require.NoError(t, err)
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+
+	time.Sleep(31 * time.Second) // idle: no byte sent
+	_ = conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+	_, err = br.ReadByte()
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		t.Fatalf("an idle keep-alive connection is still open after 31 s: the server has no IdleTimeout")
+	}
 }
