@@ -188,6 +188,60 @@ func TestAuthRequestHandler(t *testing.T) {
 	})
 }
 
+// TestAuthRequestRefusesAmbiguousPaths: the original URI a proxy reports
+// goes through the same path checks as a proxied request, for every
+// protocol: a path an upstream may resolve under another route is refused
+// (401 invalid_request, nginx relaying only 401 and 403), never admitted.
+func TestAuthRequestRefusesAmbiguousPaths(t *testing.T) {
+	t.Parallel()
+	as := newFakeAS(t)
+	as.active("reader", map[string]any{"scope": "orders:read"})
+	type protocol struct {
+		name     string
+		protocol Protocol
+		prefix   string
+		request  func(uri string) *http.Request
+	}
+	protocols := []protocol{
+		{"nginx", ProtocolNGINX, "", func(uri string) *http.Request {
+			return authReq("GET", "/_auth", "127.0.0.1:4000", map[string][]string{"X-Original-Method": {"GET"}, "X-Original-Uri": {uri}})
+		}},
+		{"traefik", ProtocolTraefik, "", func(uri string) *http.Request {
+			return authReq("GET", "/auth", "127.0.0.1:4000", map[string][]string{"X-Forwarded-Method": {"GET"}, "X-Forwarded-Uri": {uri}})
+		}},
+		{"envoy", ProtocolEnvoy, "/ext_authz", func(uri string) *http.Request {
+			return authReq("GET", "/ext_authz"+uri, "127.0.0.1:4000", nil)
+		}},
+	}
+	for _, p := range protocols {
+		for _, tc := range []struct {
+			name string
+			uri  string
+		}{
+			{"dot segment with a path parameter", "/public/..;/admin/users"},
+			{"path parameter in the prefix segment", "/admin;x/users"},
+			{"encoded path parameter", "/admin%3bx/users"},
+			{"backslash separators", `/public\..\admin\users`},
+			{"encoded backslash separators", "/public%5c..%5cadmin%5cusers"},
+		} {
+			t.Run(p.name+"/"+tc.name, func(t *testing.T) {
+				t.Parallel()
+				g := as.gateway(ModeIntrospectionJWT)
+				g.Routes = []Route{{Prefix: "/", Scopes: []string{"orders:read"}}, {Prefix: "/admin/", Scopes: []string{"admin"}}}
+				var seen error
+				g.OnError = func(_ *http.Request, err error) { seen = err }
+				a := &AuthRequest{Gateway: g, Protocol: p.protocol, TrustedProxies: loopback, PathPrefix: p.prefix}
+				r := p.request(tc.uri)
+				r.Header.Set("Authorization", "Bearer reader")
+				rec := serve(a, r)
+				require.Equal(t, http.StatusUnauthorized, rec.Code)
+				require.Empty(t, rec.Header().Get("Authorization"), "no JWT with a refusal")
+				requireRefusal(t, seen, http.StatusBadRequest, ReasonInvalidRequest, ErrInvalidRequest)
+			})
+		}
+	}
+}
+
 func TestAuthRequestConfig(t *testing.T) {
 	t.Parallel()
 	as := newFakeAS(t)

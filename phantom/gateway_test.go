@@ -3,6 +3,7 @@ package phantom
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -633,6 +634,75 @@ func TestLogsAndErrorsNeverHoldTheToken(t *testing.T) {
 		require.NotContains(t, err.Error(), token)
 	}
 	require.ErrorAs(t, seen[0], new(*oautherr.Error))
+}
+
+// TestIntrospectionErrorNeverEchoesTheToken: an introspection error that
+// echoes the token, whole, cut, form-encoded or in its code, reaches
+// neither the logs nor the error given to OnError, even for a token longer
+// than the 1 KiB an error description is bounded to.
+func TestIntrospectionErrorNeverEchoesTheToken(t *testing.T) {
+	t.Parallel()
+	long := "SECRET" + strings.Repeat("x7Qz", 400) // 1606 bytes, a valid b64token
+	slashes := "SECRET/" + strings.Repeat("a+b/", 300) + "=="
+	tests := []struct {
+		name  string
+		token string
+		echo  func(form string) *oautherr.Error // tok: the token the server received
+		oauth bool                              // the OAuth error is kept (without the echo)
+	}{
+		{name: "long token echoed whole", token: long, oauth: true,
+			echo: func(tok string) *oautherr.Error {
+				return &oautherr.Error{Code: "invalid_request", Description: "bad token " + tok}
+			}},
+		{name: "long token echoed cut", token: long, oauth: true,
+			echo: func(tok string) *oautherr.Error {
+				return &oautherr.Error{Code: "invalid_request", Description: "bad token " + tok[:300]}
+			}},
+		{name: "token echoed form-encoded", token: slashes, oauth: true,
+			echo: func(tok string) *oautherr.Error {
+				return &oautherr.Error{Code: "invalid_request", Description: "bad token " + url.QueryEscape(tok)}
+			}},
+		{name: "token echoed in the error code", token: long, oauth: false,
+			echo: func(tok string) *oautherr.Error {
+				return &oautherr.Error{Code: "bad_" + tok[:64], Description: "bad token"}
+			}},
+		{name: "token echoed in the error URI", token: long, oauth: true,
+			echo: func(tok string) *oautherr.Error {
+				return &oautherr.Error{Code: "invalid_request", URI: "https://as.example/e?t=" + tok[:100]}
+			}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			as := newFakeAS(t)
+			as.setOverride(func(w http.ResponseWriter, r *http.Request) bool {
+				_ = r.ParseForm()
+				e := tc.echo(r.PostForm.Get("token"))
+				e.Status = http.StatusBadRequest
+				oautherr.Write(w, e)
+				return true
+			})
+			var logs logBuffer
+			g := as.gateway(ModeIntrospectionJWT)
+			g.Logger = logs.logger()
+			var seen error
+			g.OnError = func(_ *http.Request, err error) { seen = err }
+			rec := serve(g.Wrap(&upstream{}), request("GET", "/", "Bearer "+tc.token))
+			require.Equal(t, http.StatusServiceUnavailable, rec.Code)
+			require.ErrorIs(t, seen, ErrIntrospection)
+			// The server's error (HTTP 400) is in the chain unless its
+			// code held the token.
+			require.Equal(t, tc.oauth, errors.Is(seen, &oautherr.Error{Status: http.StatusBadRequest}))
+			require.NotEmpty(t, logs.String())
+			for _, form := range []string{tc.token, url.QueryEscape(tc.token)} {
+				for i := 0; i+16 <= len(form); i += 8 {
+					piece := form[i : i+16]
+					require.NotContains(t, seen.Error(), piece, "the error holds a piece of the token")
+					require.NotContains(t, logs.String(), piece, "the logs hold a piece of the token")
+				}
+			}
+		})
+	}
 }
 
 func TestMetrics(t *testing.T) {

@@ -187,9 +187,9 @@ func (g *Gateway) post(ctx context.Context, c *config, token string) ([]byte, st
 	data, err := httpx.ReadBody(resp.Body, c.maxResponse)
 	if resp.StatusCode != http.StatusOK {
 		if err == nil {
-			if oe, perr := oautherr.Parse(resp.StatusCode, ct, data); perr == nil {
-				// A server might echo the token: never let it into an error.
-				oe.Description = strings.ReplaceAll(oe.Description, token, "[token]")
+			// A server might echo the token, as sent or as form-encoded:
+			// never let it, or any piece of it, into an error.
+			if oe, perr := oautherr.ParseRedacting(resp.StatusCode, ct, data, token, url.QueryEscape(token)); perr == nil {
 				return nil, "", fmt.Errorf("%w: HTTP %d: %w", ErrIntrospection, resp.StatusCode, oe)
 			}
 		}

@@ -2,6 +2,7 @@ package phantom
 
 import (
 	"fmt"
+	"net/http"
 	"path"
 	"slices"
 	"strings"
@@ -15,17 +16,22 @@ import (
 // sender-constrained token. Paths are compared case-sensitively, segment
 // by segment, after percent-decoding and removing dot segments, so
 // "/public/../admin" is under "/admin"; a request whose path holds dot
-// segments, empty segments ("//") or an encoded slash is refused with 400
-// when routes are configured, because the upstream might resolve it to
-// another route than the gateway did. The upstream must route the same
-// way (case-sensitively, like net/http's ServeMux).
+// segments, empty segments ("//"), an encoded slash, a ";" (a path
+// parameter: Tomcat, Jetty and Spring strip ";..." from each segment and
+// read "..;" as ".."), a backslash, raw or encoded (IIS, ASP.NET and
+// WHATWG URL parsers read it as "/"), or a control character is refused
+// with 400 when routes are configured, because the upstream might resolve
+// it to another route than the gateway did. The upstream must route the
+// same way (case-sensitively, like net/http's ServeMux).
 type Route struct {
 	// Prefix is a path prefix ("/admin", "/orders/"): it covers the path
 	// itself and everything below it. A trailing slash is ignored; "/"
 	// covers every path. Required.
 	Prefix string
 	// Methods, when set, limits the route to these request methods
-	// (compared exactly: "GET", "POST").
+	// (compared exactly: "GET", "POST"). A route that lists "GET" also
+	// covers "HEAD", which net/http's ServeMux (and most servers) answer
+	// with the GET handler.
 	Methods []string
 	// Scopes are required in the token's "scope" (all of them). A token
 	// that lacks one is refused with 403 insufficient_scope (RFC 6750
@@ -66,9 +72,13 @@ func buildRoutes(rs []Route) ([]route, error) {
 		if r.Audience != "" && strings.ContainsAny(r.Audience, "\x00\r\n") {
 			return nil, cfgErr(field+".Audience", "holds control characters")
 		}
+		methods := slices.Clone(r.Methods)
+		if slices.Contains(methods, http.MethodGet) && !slices.Contains(methods, http.MethodHead) {
+			methods = append(methods, http.MethodHead)
+		}
 		out = append(out, route{
 			prefix:   strings.TrimSuffix(r.Prefix, "/"),
-			methods:  slices.Clone(r.Methods),
+			methods:  methods,
 			scopes:   slices.Clone(r.Scopes),
 			scope:    strings.Join(r.Scopes, " "),
 			audience: r.Audience,
@@ -93,7 +103,7 @@ func validScopeToken(s string) bool {
 }
 
 // errBadPath is the refusal of a path the routes cannot judge.
-var errBadPath = fmt.Errorf("%w: path with dot segments, empty segments or an encoded slash", ErrInvalidRequest)
+var errBadPath = fmt.Errorf("%w: path with dot segments, empty segments, an encoded slash, a path parameter, a backslash or a control character", ErrInvalidRequest)
 
 // match returns the route for a request, nil when none applies. decoded
 // is the percent-decoded path, escaped its raw form.
@@ -104,7 +114,7 @@ func matchRoute(routes []route, method, decoded, escaped string) (*route, error)
 	if decoded == "" {
 		decoded = "/"
 	}
-	if decoded[0] != '/' || strings.Contains(strings.ToLower(escaped), "%2f") || hasDotOrEmptySegment(decoded) {
+	if decoded[0] != '/' || strings.Contains(strings.ToLower(escaped), "%2f") || hasAmbiguousByte(decoded) || hasDotOrEmptySegment(decoded) {
 		return nil, errBadPath
 	}
 	var best *route
@@ -129,6 +139,20 @@ func underPrefix(p, prefix string) bool {
 		return true
 	}
 	return p == prefix || strings.HasPrefix(p, prefix) && p[len(prefix)] == '/'
+}
+
+// hasAmbiguousByte reports whether a decoded path holds a byte that some
+// upstreams read differently than the gateway: ";" (a path parameter,
+// stripped per segment by Tomcat, Jetty and Spring, "..;" being ".."
+// there), "\" (a separator for IIS, ASP.NET and WHATWG URL parsers) or a
+// control character (NUL ends a path in C).
+func hasAmbiguousByte(p string) bool {
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; c == ';' || c == '\\' || c < 0x20 || c == 0x7f {
+			return true
+		}
+	}
+	return false
 }
 
 // hasDotOrEmptySegment reports whether an absolute path has a "." or ".."

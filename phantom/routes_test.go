@@ -22,6 +22,7 @@ func TestRoutes(t *testing.T) {
 		{Prefix: "/admin/", Scopes: []string{"admin"}},
 		{Prefix: "/orders", Methods: []string{"POST", "DELETE"}, Scopes: []string{"orders:write"}},
 		{Prefix: "/orders/export", Audience: "https://orders.example"},
+		{Prefix: "/reports", Methods: []string{"GET"}, Scopes: []string{"admin"}},
 	}
 	tests := []struct {
 		name   string
@@ -47,6 +48,21 @@ func TestRoutes(t *testing.T) {
 		{"empty segment", "GET", "//admin/users", "reader", 400, ReasonInvalidRequest, ""},
 		{"encoded slash", "GET", "/admin%2Fusers", "reader", 400, ReasonInvalidRequest, ""},
 		{"case differs: not the admin route", "GET", "/Admin/users", "reader", 200, "", ""},
+		// Upstreams that strip ";..." per segment (Tomcat, Jetty, Spring)
+		// or read "\" as "/" (IIS, ASP.NET, WHATWG) resolve these under
+		// the admin route.
+		{"dot segment with a path parameter", "GET", "/public/..;/admin/users", "reader", 400, ReasonInvalidRequest, ""},
+		{"path parameter in the prefix segment", "GET", "/admin;x/users", "reader", 400, ReasonInvalidRequest, ""},
+		{"empty path parameter", "GET", "/admin;/users", "reader", 400, ReasonInvalidRequest, ""},
+		{"encoded path parameter", "GET", "/public/..%3b/admin/users", "reader", 400, ReasonInvalidRequest, ""},
+		{"backslash separators", "GET", `/public\..\admin\users`, "reader", 400, ReasonInvalidRequest, ""},
+		{"encoded backslash separators", "GET", "/public%5c..%5cadmin%5cusers", "reader", 400, ReasonInvalidRequest, ""},
+		{"encoded upper-case backslash", "GET", "/public%5C..%5Cadmin%5Cusers", "reader", 400, ReasonInvalidRequest, ""},
+		{"encoded NUL", "GET", "/admin%00/users", "reader", 400, ReasonInvalidRequest, ""},
+		{"GET-only route", "GET", "/reports", "reader", 403, ReasonInsufficientScope, "admin"},
+		{"GET-only route covers HEAD", "HEAD", "/reports", "reader", 403, ReasonInsufficientScope, "admin"},
+		{"GET-only route, admin token with HEAD", "HEAD", "/reports/q1", "admin", 200, "", ""},
+		{"GET-only route does not cover POST", "POST", "/reports", "reader", 200, "", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -65,6 +81,9 @@ func TestRoutes(t *testing.T) {
 			require.Zero(t, up.count())
 			_, verr := g.Verify(r)
 			e := requireRefusal(t, verr, tc.status, tc.reason, nil)
+			if tc.status == http.StatusBadRequest {
+				require.ErrorIs(t, verr, ErrInvalidRequest)
+			}
 			ch, err := oautherr.ParseChallenges(rec.Header().Get("WWW-Authenticate"))
 			require.NoError(t, err)
 			b, ok := oautherr.Find(ch, "Bearer")
@@ -108,6 +127,21 @@ func TestMatchRoute(t *testing.T) {
 	r, err := matchRoute(nil, "GET", "/../x", "/../x")
 	require.NoError(t, err, "without routes the path is the upstream's business")
 	require.Nil(t, r)
+
+	t.Run("GET covers HEAD", func(t *testing.T) {
+		t.Parallel()
+		routes, err := buildRoutes([]Route{{Prefix: "/get", Methods: []string{"GET"}}, {Prefix: "/head", Methods: []string{"HEAD"}}, {Prefix: "/both", Methods: []string{"HEAD", "GET"}}})
+		require.NoError(t, err)
+		require.Equal(t, []string{"GET", "HEAD"}, routes[0].methods)
+		require.Equal(t, []string{"HEAD"}, routes[1].methods, "HEAD does not add GET")
+		require.Equal(t, []string{"HEAD", "GET"}, routes[2].methods)
+		r, err := matchRoute(routes, "HEAD", "/get/x", "/get/x")
+		require.NoError(t, err)
+		require.Same(t, &routes[0], r)
+		r, err = matchRoute(routes, "GET", "/head", "/head")
+		require.NoError(t, err)
+		require.Nil(t, r)
+	})
 }
 
 func TestHasScopes(t *testing.T) {

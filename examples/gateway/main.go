@@ -19,7 +19,10 @@
 //
 // With -auth-request nginx|traefik|envoy it proxies nothing and answers
 // the auth subrequests of that gateway (see the phantom package's README
-// for their configuration), from loopback peers only.
+// for their configuration), from loopback peers only. Behind nginx,
+// certificate-bound tokens are accepted only with -client-cert-header
+// naming the header the auth location sets to $ssl_client_escaped_cert
+// (and that every other location clears); without it they are refused.
 //
 // It logs one line per request with the decision and its reason, never a
 // token.
@@ -84,6 +87,7 @@ type options struct {
 	clientID, clientSecret, keyFile, ca   string
 	mode, dpop, tlsCert, tlsKey, clientCA string
 	redis, externalURL, authRequest       string
+	clientCertHeader                      string
 	cacheTTL                              time.Duration
 
 	// Set by the demo (no flags): trust these roots, show the requests.
@@ -112,6 +116,7 @@ func parseFlags(args []string, out io.Writer) (*options, error) {
 	fs.StringVar(&o.externalURL, "external-url", "", "URL clients use to reach the gateway, for DPoP htu (default: from -listen)")
 	fs.DurationVar(&o.cacheTTL, "cache-ttl", phantom.DefaultCacheTTL, "longest reuse of an introspection result (negative: none)")
 	fs.Var((*authRequestFlag)(&o.authRequest), "auth-request", "serve the auth-request endpoint instead of proxying: -auth-request (nginx), or -auth-request nginx | traefik | envoy")
+	fs.StringVar(&o.clientCertHeader, "client-cert-header", "", "with -auth-request nginx: the header the auth location sets to $ssl_client_escaped_cert, e.g. X-SSL-Client-Cert (and every other location clears): certificate-bound tokens; without it they are refused")
 	if err := fs.Parse(args); err != nil {
 		return nil, fmt.Errorf("%w: %w", errUsage, err)
 	}
@@ -171,6 +176,10 @@ func (o *options) check() error {
 		return bad("-client-ca needs -tls-cert and -tls-key")
 	case o.issuer == "" && phantom.Mode(o.mode) != phantom.ModeJSON:
 		return bad("-mode " + o.mode + " verifies the server's JWTs: it needs -issuer")
+	case o.clientCertHeader != "" && o.authRequest != "nginx":
+		return bad("-client-cert-header is for -auth-request nginx")
+	case o.clientCertHeader != "" && !validHeaderName(o.clientCertHeader):
+		return bad("-client-cert-header must be a header field name")
 	}
 	switch phantom.Mode(o.mode) {
 	case phantom.ModeIntrospectionJWT, phantom.ModeJWT, phantom.ModeJSON:
@@ -188,6 +197,26 @@ func (o *options) check() error {
 		return bad("-auth-request must be nginx, traefik or envoy")
 	}
 	return nil
+}
+
+// validHeaderName reports whether s is an HTTP field name (RFC 9110 §5.1,
+// a token) other than the ones the auth request carries for other
+// purposes.
+func validHeaderName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	switch http.CanonicalHeaderKey(s) {
+	case "Authorization", "Dpop", "X-Original-Method", "X-Original-Uri", "Host", "Content-Length":
+		return false
+	}
+	return true
 }
 
 // run is the whole program. ready, when set, is called with the
@@ -232,12 +261,7 @@ func run(ctx context.Context, args []string, out io.Writer, ready func(url strin
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler:           logRequests(handler, g, logger),
-		TLSConfig:         srvTLS,
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+	srv := newServer(logRequests(handler, g, logger), srvTLS, logger)
 	errc := make(chan error, 1)
 	go func() {
 		if srvTLS != nil {
@@ -265,6 +289,38 @@ func run(ctx context.Context, args []string, out io.Writer, ready func(url strin
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return srv.Shutdown(sctx)
+}
+
+// Limits of the listener's connections.
+const (
+	// readHeaderTimeout bounds the wait for a request's headers.
+	readHeaderTimeout = 10 * time.Second
+	// idleTimeout closes a keep-alive connection that sends no request:
+	// without it an unauthenticated client holds any number of idle
+	// connections (file descriptors, goroutines, buffers). It is longer
+	// than the 60 s keep-alive of nginx's upstream connections and of
+	// common load balancers, so that the proxy, not the gateway, closes
+	// an idle connection and never sends a request on one being closed.
+	idleTimeout = 75 * time.Second
+	// maxHeaderBytes bounds a request's header section: far above the
+	// gateway's own limits (a 4 KiB token, a DPoP proof, a client
+	// certificate header) and the cookies of an API request, far below
+	// net/http's 1 MiB default.
+	maxHeaderBytes = 64 << 10
+)
+
+// newServer is the gateway's HTTP server. Reads of a body and writes of
+// a response have no deadline: they would cut long uploads and downloads
+// the gateway proxies, and the upstream's transport bounds its own wait.
+func newServer(h http.Handler, tlsConfig *tls.Config, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		TLSConfig:         tlsConfig,
+		ReadHeaderTimeout: readHeaderTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
 }
 
 // roots returns the pool of -ca, or the demo's, or nil for the system's.
@@ -407,8 +463,12 @@ func (o *options) gateway(ctx context.Context, logger *slog.Logger) (*phantom.Ga
 	g.InsecureAllowUnbound = o.dpop != "required"
 	loopback := []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 	switch {
-	case o.authRequest == "nginx":
-		g.MTLS = &mtlsbound.Verifier{ProxyHeader: "X-SSL-Client-Cert", ProxyFormat: mtlsbound.HeaderEscapedPEM, TrustedProxies: loopback}
+	case o.authRequest == "nginx" && o.clientCertHeader != "":
+		// Only a header the operator named: nginx passes the client's own
+		// headers to the auth subrequest, so an unconfigured one could be
+		// the client's forgery. Without it, certificate-bound tokens are
+		// refused (Gateway.MTLS nil).
+		g.MTLS = &mtlsbound.Verifier{ProxyHeader: o.clientCertHeader, ProxyFormat: mtlsbound.HeaderEscapedPEM, TrustedProxies: loopback}
 	case o.authRequest == "envoy":
 		g.MTLS = &mtlsbound.Verifier{ProxyHeader: "X-Forwarded-Client-Cert", ProxyFormat: mtlsbound.HeaderXFCC, TrustedProxies: loopback}
 	case o.clientCA != "" && o.authRequest == "":

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -123,6 +124,11 @@ func TestFlags(t *testing.T) {
 		{"bad dpop", with("-dpop", "sometimes")},
 		{"bad auth-request", []string{"-auth-request", "haproxy", "-issuer", "https://as.example", "-client-id", "gw", "-client-secret", "s"}},
 		{"jwt mode without issuer", []string{"-upstream", "http://x", "-introspect", "https://as.example/i", "-client-id", "gw", "-client-secret", "s", "-mode", "jwt"}},
+		{"client-cert-header without auth-request", with("-client-cert-header", "X-SSL-Client-Cert")},
+		{"client-cert-header with traefik", []string{"-auth-request=traefik", "-client-cert-header", "X-SSL-Client-Cert", "-issuer", "https://as.example", "-client-id", "gw", "-client-secret", "s"}},
+		{"client-cert-header with envoy", []string{"-auth-request=envoy", "-client-cert-header", "X-SSL-Client-Cert", "-issuer", "https://as.example", "-client-id", "gw", "-client-secret", "s"}},
+		{"client-cert-header not a field name", []string{"-auth-request", "-client-cert-header", "X SSL", "-issuer", "https://as.example", "-client-id", "gw", "-client-secret", "s"}},
+		{"client-cert-header is the token's field", []string{"-auth-request", "-client-cert-header", "authorization", "-issuer", "https://as.example", "-client-id", "gw", "-client-secret", "s"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -560,4 +566,143 @@ func TestAuthRequestFlagForms(t *testing.T) {
 	}
 	_, err := parseFlags(append([]string{"-auth-request", "haproxy"}, base...), io.Discard)
 	require.ErrorIs(t, err, errUsage, "an unknown positional argument is refused")
+}
+
+// nginxEscape is $ssl_client_escaped_cert's encoding.
+func nginxEscape(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-._~", c) >= 0 {
+			b.WriteByte(c)
+			continue
+		}
+		fmt.Fprintf(&b, "%%%02X", c)
+	}
+	return b.String()
+}
+
+// TestNginxClientCertificateHeader: behind nginx, the gateway believes a
+// client certificate header only when -client-cert-header names it. nginx
+// passes the client's own headers to the auth subrequest, so a header the
+// operator did not configure may be a forgery: with a stolen
+// certificate-bound token and the victim's (public) certificate, an
+// attacker would void the RFC 8705 binding. Without the flag,
+// certificate-bound tokens are refused.
+func TestNginxClientCertificateHeader(t *testing.T) {
+	t.Parallel()
+	p := newPeer(t)
+	tok := p.mtlsToken(t) // bound to appCert
+	certHeader := func(c tls.Certificate) string {
+		return nginxEscape(string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Certificate[0]})))
+	}
+	common := []string{"-auth-request", "-listen", "127.0.0.1:0", "-external-url", "https://api.example",
+		"-issuer", p.as.Issuer(), "-client-id", "gateway", "-client-secret", "gateway-secret", "-ca", p.caFile}
+
+	tests := []struct {
+		name    string
+		flags   []string
+		headers map[string]string
+		err     error // nil: admitted
+		reason  phantom.Reason
+	}{
+		{name: "no flag: a forged X-SSL-Client-Cert is not believed",
+			headers: map[string]string{"X-SSL-Client-Cert": certHeader(p.appCert)},
+			err:     phantom.ErrUnsupportedConfirmation, reason: phantom.ReasonUnsupportedBinding},
+		{name: "no flag: a forged X-Forwarded-Client-Cert is not believed",
+			headers: map[string]string{"X-Forwarded-Client-Cert": `Cert="` + certHeader(p.appCert) + `"`},
+			err:     phantom.ErrUnsupportedConfirmation, reason: phantom.ReasonUnsupportedBinding},
+		{name: "configured header with the bound certificate",
+			flags:   []string{"-client-cert-header", "X-SSL-Client-Cert"},
+			headers: map[string]string{"X-SSL-Client-Cert": certHeader(p.appCert)}},
+		{name: "configured header with another certificate",
+			flags:   []string{"-client-cert-header", "X-SSL-Client-Cert"},
+			headers: map[string]string{"X-SSL-Client-Cert": certHeader(p.otherCert)},
+			err:     phantom.ErrBindingMismatch, reason: phantom.ReasonBindingMismatch},
+		{name: "configured header absent",
+			flags: []string{"-client-cert-header", "X-SSL-Client-Cert"},
+			err:   phantom.ErrBindingMismatch, reason: phantom.ReasonCertificate},
+		{name: "certificate in another header than the configured one",
+			flags:   []string{"-client-cert-header", "X-Client-Cert-Verified"},
+			headers: map[string]string{"X-SSL-Client-Cert": certHeader(p.appCert)},
+			err:     phantom.ErrBindingMismatch, reason: phantom.ReasonCertificate},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var out buffer
+			args := append(append([]string{}, common...), tc.flags...)
+			gw := start(t, args, &out)
+
+			// What nginx's auth location sends, from loopback.
+			req, err := http.NewRequest("GET", gw+"/_phantom", nil)
+			require.NoError(t, err)
+			req.Header.Set("X-Original-Method", "GET")
+			req.Header.Set("X-Original-URI", "/orders")
+			req.Header.Set("Authorization", "Bearer "+tok)
+			for k, v := range tc.headers {
+				req.Header.Set(k, v)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			_, _ = io.Copy(io.Discard, resp.Body)
+			_ = resp.Body.Close()
+
+			// The same decision, as a typed error, from the gateway the
+			// flags build.
+			o, err := parseFlags(args, io.Discard)
+			require.NoError(t, err)
+			require.NoError(t, o.check())
+			g, _, err := o.gateway(context.Background(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+			require.NoError(t, err)
+			vr := httptest.NewRequest("GET", "https://api.example/orders", nil)
+			vr.RemoteAddr = "127.0.0.1:4000"
+			vr.Header = req.Header.Clone()
+			_, verr := g.Verify(vr)
+
+			if tc.err == nil {
+				require.Equal(t, http.StatusOK, resp.StatusCode)
+				require.True(t, strings.HasPrefix(resp.Header.Get("Authorization"), "Bearer ey"))
+				require.NoError(t, verr)
+				return
+			}
+			require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+			require.Empty(t, resp.Header.Get("Authorization"), "no JWT with a refusal")
+			require.Contains(t, out.String(), "decision=deny reason="+string(tc.reason))
+			require.ErrorIs(t, verr, tc.err)
+			var pe *phantom.Error
+			require.ErrorAs(t, verr, &pe)
+			require.Equal(t, tc.reason, pe.Reason)
+		})
+	}
+}
+
+// TestServerLimits: the listener bounds what an unauthenticated client
+// can hold: idle keep-alive connections are closed, header sections are
+// bounded. The values come from the function run uses; a header section
+// over the bound is refused by the running gateway.
+func TestServerLimits(t *testing.T) {
+	t.Parallel()
+	srv := newServer(http.NotFoundHandler(), nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	require.Equal(t, readHeaderTimeout, srv.ReadHeaderTimeout)
+	require.Positive(t, srv.IdleTimeout, "an idle keep-alive connection is closed")
+	require.LessOrEqual(t, srv.IdleTimeout, 2*time.Minute)
+	require.Greater(t, srv.IdleTimeout, 60*time.Second, "longer than nginx's upstream keep-alive, so the proxy closes first")
+	require.Positive(t, srv.MaxHeaderBytes)
+	require.LessOrEqual(t, srv.MaxHeaderBytes, 64<<10)
+	require.Greater(t, srv.MaxHeaderBytes, 16<<10, "room for a 4 KiB token, a DPoP proof and a certificate header")
+
+	p := newPeer(t)
+	var out buffer
+	gw := start(t, []string{"-auth-request", "-listen", "127.0.0.1:0", "-external-url", "https://api.example",
+		"-issuer", p.as.Issuer(), "-client-id", "gateway", "-client-secret", "gateway-secret", "-ca", p.caFile}, &out)
+	req, err := http.NewRequest("GET", gw+"/_phantom", nil)
+	require.NoError(t, err)
+	req.Header.Set("X-Original-Method", "GET")
+	req.Header.Set("X-Original-URI", "/orders")
+	req.Header.Set("X-Padding", strings.Repeat("a", 128<<10))
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	require.Equal(t, http.StatusRequestHeaderFieldsTooLarge, resp.StatusCode)
 }

@@ -78,6 +78,60 @@ const maxField = 1024
 // so that it can be logged safely; a URI with characters outside
 // %x21 / %x23-5B / %x5D-7E is dropped. The caller bounds the body's size.
 func Parse(status int, contentType string, body []byte) (*Error, error) {
+	return parse(status, contentType, body, nil)
+}
+
+// redactWindow is the length of the pieces of a secret that
+// [ParseRedacting] looks for: any 16 bytes of a secret in a member drop it.
+const redactWindow = 16
+
+// ParseRedacting is [Parse] for the answer to a request that carried
+// secrets (the token being introspected or revoked), which a server might
+// echo. Each whole occurrence of a secret in "error_description" is
+// replaced with "[redacted]" before the description is bounded, so the
+// bound never cuts an echo into a piece the replacement misses. A member
+// that still holds any 16 bytes of a secret (or the whole secret when it
+// is shorter), a cut or altered echo, is not kept: the description and
+// the URI are dropped, and an error code that holds one is refused with
+// ErrMalformed (wrapped). Empty secrets are ignored.
+func ParseRedacting(status int, contentType string, body []byte, secrets ...string) (*Error, error) {
+	var keep []string
+	for _, s := range secrets {
+		if s != "" {
+			keep = append(keep, s)
+		}
+	}
+	e, err := parse(status, contentType, body, keep)
+	if err != nil || len(keep) == 0 {
+		return e, err
+	}
+	if holdsSecret(e.Code, keep) {
+		return nil, fmt.Errorf("%w: the error code echoes a secret of the request", ErrMalformed)
+	}
+	if holdsSecret(e.Description, keep) {
+		e.Description = ""
+	}
+	if holdsSecret(e.URI, keep) {
+		e.URI = ""
+	}
+	return e, nil
+}
+
+// holdsSecret reports whether s holds a piece of redactWindow bytes of one
+// of secrets, or a whole secret shorter than that.
+func holdsSecret(s string, secrets []string) bool {
+	for _, secret := range secrets {
+		w := min(redactWindow, len(secret))
+		for i := 0; i+w <= len(s); i++ {
+			if strings.Contains(secret, s[i:i+w]) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func parse(status int, contentType string, body []byte, secrets []string) (*Error, error) {
 	if !IsJSON(contentType) {
 		return nil, fmt.Errorf("%w: content type is not JSON", ErrMalformed)
 	}
@@ -98,6 +152,9 @@ func Parse(status int, contentType string, body []byte) (*Error, error) {
 	e := &Error{Code: code, Status: status}
 	var s string
 	if v, ok := raw["error_description"]; ok && json.Unmarshal(v, &s) == nil {
+		for _, secret := range secrets {
+			s = strings.ReplaceAll(s, secret, "[redacted]")
+		}
 		e.Description = sanitize(s, maxField)
 	}
 	s = ""

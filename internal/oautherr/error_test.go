@@ -114,6 +114,58 @@ func TestParse(t *testing.T) {
 	})
 }
 
+func TestParseRedacting(t *testing.T) {
+	t.Parallel()
+	long := "SECRET" + strings.Repeat("x7Qz", 400) // 1606 bytes: an echo outgrows the 1 KiB bound
+	short := "tok-123"
+	body := func(code, desc, uri string) string {
+		b, err := json.Marshal(map[string]string{"error": code, "error_description": desc, "error_uri": uri})
+		require.NoError(t, err)
+		return string(b)
+	}
+	tests := []struct {
+		name    string
+		secret  string
+		body    string
+		want    *Error
+		wantErr error
+	}{
+		{name: "whole echo of a long secret, replaced before the bound", secret: long,
+			body: body("invalid_request", "bad token "+long+" here", ""),
+			want: &Error{Code: "invalid_request", Description: "bad token [redacted] here", Status: 400}},
+		{name: "whole echo of a short secret", secret: short,
+			body: body("invalid_request", "token "+short, "https://as.example/e"),
+			want: &Error{Code: "invalid_request", Description: "token [redacted]", URI: "https://as.example/e", Status: 400}},
+		{name: "cut echo: the description is dropped", secret: long,
+			body: body("invalid_request", "bad token "+long[:200], ""),
+			want: &Error{Code: "invalid_request", Status: 400}},
+		{name: "echo in the URI: the URI is dropped", secret: long,
+			body: body("invalid_request", "bad", "https://as.example/?t="+long[:40]),
+			want: &Error{Code: "invalid_request", Description: "bad", Status: 400}},
+		{name: "echo in the code: refused", secret: long,
+			body: body("invalid_request_"+long[:64], "bad", ""), wantErr: ErrMalformed},
+		{name: "no echo", secret: long,
+			body: body("invalid_request", "token is malformed", ""),
+			want: &Error{Code: "invalid_request", Description: "token is malformed", Status: 400}},
+		{name: "empty secret ignored", secret: "",
+			body: body("invalid_request", "token is malformed", ""),
+			want: &Error{Code: "invalid_request", Description: "token is malformed", Status: 400}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e, err := ParseRedacting(400, "application/json", []byte(tc.body), tc.secret)
+			if tc.wantErr != nil {
+				require.ErrorIs(t, err, tc.wantErr)
+				require.Nil(t, e)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tc.want, e)
+		})
+	}
+}
+
 func TestErrorIs(t *testing.T) {
 	t.Parallel()
 	e := &Error{Code: "invalid_token", Description: "expired", URI: "https://e", Status: 401}
