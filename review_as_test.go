@@ -1,6 +1,8 @@
 package hardened_test
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -38,4 +40,27 @@ func TestReviewASTokenErrorUnboundedServerText(t *testing.T) {
 			require.LessOrEqual(t, len(err.Error()), 2048, "server text in the error is bounded")
 		})
 	}
+}
+
+// A server that answers with a malformed status line of megabytes: net/http
+// quotes the whole line in its error, which the module wraps as is
+// (discovery here; PAR, token, revocation, key set fetches alike), so the
+// error text holds megabytes of server-chosen text.
+func TestReviewASTransportErrorUnboundedServerText(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, buf, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		_, _ = buf.WriteString(strings.Repeat("Z", 2<<20) + "\r\n\r\n")
+		_ = buf.Flush()
+	}))
+	t.Cleanup(srv.Close)
+	d := &hardened.Discovery{HTTPClient: srv.Client()}
+	md, err := d.Discover(t.Context(), srv.URL)
+	require.Nil(t, md)
+	require.ErrorIs(t, err, hardened.ErrMetadataUnavailable)
+	require.LessOrEqual(t, len(err.Error()), 2048, "server text in the error is bounded")
 }
