@@ -91,7 +91,8 @@ func (c *Config) build(ctx context.Context) (*state, error) {
 		// a token restored without its type is still sent as DPoP.
 		st.top = &dpop.Transport{Base: st.top, Proofer: st.proofer, UpgradeBearer: true}
 	}
-	st.client = &http.Client{Transport: st.top, CheckRedirect: httpx.NoRedirect, Timeout: st.timeout}
+	// httpx.Client: no redirects, and the text of transport errors bounded.
+	st.client = httpx.Client(&http.Client{Transport: st.top, Timeout: st.timeout})
 	st.oauth = oauth2.Config{ClientID: c.ClientID, RedirectURL: c.RedirectURL, Scopes: c.Scopes, Endpoint: ep}
 
 	if c.Key != nil && !c.InsecureUnsignedRequest {

@@ -1,9 +1,12 @@
 package hardened_test
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509/pkix"
 	"encoding/json"
+	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -20,6 +23,7 @@ import (
 	"github.com/hardened-oauth/hardened/jar"
 	"github.com/hardened-oauth/hardened/jarm"
 	"github.com/hardened-oauth/hardened/mtlsbound"
+	"github.com/hardened-oauth/hardened/par"
 )
 
 // The default flow: one push (plus its nonce retry), a URL with client_id
@@ -476,17 +480,140 @@ func TestConfigConcurrent(t *testing.T) {
 	require.Equal(t, 1, e.count.get("/.well-known/oauth-authorization-server"))
 }
 
-// Login keeps the verifier out of %v and %#v.
+// Login keeps its state, verifier and nonce out of %v, %+v and %#v.
 func TestLoginRedacts(t *testing.T) {
 	t.Parallel()
 	l := hardened.NewLogin()
 	require.NotEqual(t, l.State, l.Nonce)
 	require.GreaterOrEqual(t, len(l.State), 22)
 	require.Len(t, l.Verifier, 43)
-	for _, s := range []string{l.String(), l.GoString()} {
-		require.NotContains(t, s, l.Verifier)
-		require.Contains(t, s, l.State)
+	for _, s := range []string{l.String(), l.GoString(), fmt.Sprintf("%v|%+v|%#v|%s", l, l, l, l)} {
+		for _, secret := range []string{l.State, l.Verifier, l.Nonce} {
+			require.NotContains(t, s, secret)
+		}
+		require.Contains(t, s, "<redacted>")
 	}
 	require.Len(t, l.AuthCodeOptions(), 2)
 	require.Len(t, l.ExchangeOptions(hardened.ResourceOption("https://a.example")), 3)
+}
+
+// rogueText is what a rogue server makes a transport error quote: control
+// characters and a forged line first, then megabytes (net/http quotes a
+// malformed status line whole, up to its 10 MB header limit).
+var rogueText = "\x1b[2J\nhardened: everything verified\n" + strings.Repeat("Z", 2<<20)
+
+// rogueNetError is a network timeout whose text is rogueText.
+type rogueNetError struct{}
+
+func (rogueNetError) Error() string   { return rogueText }
+func (rogueNetError) Timeout() bool   { return true }
+func (rogueNetError) Temporary() bool { return false }
+func (rogueNetError) Unwrap() error   { return context.DeadlineExceeded }
+
+// failPath is a transport that fails the requests to path with err and
+// sends the others through base.
+type failPath struct {
+	base http.RoundTripper
+	path string
+	err  error
+}
+
+func (f failPath) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Path != f.path {
+		return f.base.RoundTrip(r)
+	}
+	if r.Body != nil {
+		_ = r.Body.Close()
+	}
+	return nil, f.err
+}
+
+// A transport error that quotes megabytes of server text reaches the
+// caller bounded and sanitized, from every entry point that sends a
+// request, and still matches errors.Is (context.DeadlineExceeded, the
+// package's sentinel) and errors.As (net.Error, with its Timeout).
+func TestTransportErrorTextBounded(t *testing.T) {
+	t.Parallel()
+	authCodeURL := func(ctx context.Context, conf *hardened.Config, _ *env) error {
+		_, err := conf.AuthCodeURL(ctx, "state", hardened.NewLogin().AuthCodeOptions()...)
+		return err
+	}
+	cases := []struct {
+		name     string
+		path     func(ep authserver.Endpoints) string
+		call     func(ctx context.Context, conf *hardened.Config, e *env) error
+		sentinel error
+	}{
+		{
+			name: "discovery",
+			path: func(authserver.Endpoints) string { return hardened.WellKnownOAuth },
+			call: authCodeURL, sentinel: hardened.ErrMetadataUnavailable,
+		},
+		{
+			name: "PAR",
+			path: func(ep authserver.Endpoints) string { return ep.PAR },
+			call: authCodeURL, sentinel: par.ErrRequestFailed,
+		},
+		{
+			name: "token",
+			path: func(ep authserver.Endpoints) string { return ep.Token },
+			call: func(ctx context.Context, conf *hardened.Config, _ *env) error {
+				_, err := conf.ClientCredentials(ctx).Token()
+				return err
+			},
+			sentinel: hardened.ErrRequestFailed,
+		},
+		{
+			name: "revocation",
+			path: func(ep authserver.Endpoints) string { return ep.Revocation },
+			call: func(ctx context.Context, conf *hardened.Config, _ *env) error {
+				return conf.Revoke(ctx, "some-token", hardened.HintAccessToken)
+			},
+			sentinel: hardened.ErrRequestFailed,
+		},
+		{
+			name: "introspection",
+			path: func(ep authserver.Endpoints) string { return ep.Introspection },
+			call: func(ctx context.Context, conf *hardened.Config, _ *env) error {
+				_, err := conf.Introspect(ctx, "some-token", hardened.HintAccessToken)
+				return err
+			},
+			sentinel: hardened.ErrRequestFailed,
+		},
+		{
+			name: "resource",
+			path: func(ep authserver.Endpoints) string { return ep.Userinfo },
+			call: func(ctx context.Context, conf *hardened.Config, e *env) error {
+				res, err := conf.NewClient(ctx, conf.ClientCredentials(ctx)).Get(e.srv.Endpoints().Userinfo)
+				if err == nil {
+					_ = res.Body.Close()
+				}
+				return err
+			},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, func(_ *authserver.Config, cl *authserver.Client) { cl.Introspect = true })
+			p := tc.path(e.srv.Endpoints())
+			if u, err := url.Parse(p); err == nil && u.Path != "" {
+				p = u.Path
+			}
+			conf := e.conf()
+			conf.HTTPClient = &http.Client{Transport: failPath{base: e.hc.Transport, path: p, err: rogueNetError{}}}
+			err := tc.call(t.Context(), conf, e)
+			require.Error(t, err)
+			if tc.sentinel != nil {
+				require.ErrorIs(t, err, tc.sentinel)
+			}
+			require.ErrorIs(t, err, context.DeadlineExceeded)
+			var ne net.Error
+			require.ErrorAs(t, err, &ne)
+			require.True(t, ne.Timeout())
+			require.LessOrEqual(t, len(err.Error()), 2048, "server text in the error is bounded")
+			require.NotContains(t, err.Error(), "\x1b", "server text in the error is sanitized")
+			require.NotContains(t, err.Error(), "\n", "server text in the error is sanitized")
+		})
+	}
 }

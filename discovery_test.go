@@ -505,6 +505,29 @@ func TestDiscoverContextDeadline(t *testing.T) {
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 }
 
+// A server that answers with a malformed status line of megabytes, with
+// control characters: net/http quotes the whole line in its error, which
+// reaches the caller bounded and sanitized (internal/httpx's transport).
+func TestDiscoverMalformedStatusLineBounded(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		c, buf, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		_, _ = buf.WriteString("\x1b[2J" + strings.Repeat("Z", 2<<20) + "\r\n\r\n")
+		_ = buf.Flush()
+	}))
+	t.Cleanup(srv.Close)
+	d := &hardened.Discovery{HTTPClient: srv.Client()}
+	md, err := d.Discover(t.Context(), srv.URL)
+	require.Nil(t, md)
+	require.ErrorIs(t, err, hardened.ErrMetadataUnavailable)
+	require.LessOrEqual(t, len(err.Error()), 2048, "server text in the error is bounded")
+	require.NotContains(t, err.Error(), "\x1b", "server text in the error is sanitized")
+}
+
 func TestDiscoverIssuerValidation(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

@@ -112,6 +112,13 @@ var (
 	// JSON or lacks token_type, an introspection response without a
 	// boolean "active". Nothing of it is returned.
 	ErrInvalidResponse = errors.New("hardened: invalid response from the authorization server")
+	// ErrNegativeExpiresIn means a token response carried a negative
+	// "expires_in" (RFC 6749 §5.1: the lifetime in seconds), which
+	// x/oauth2 would turn into a token already expired, refreshed before
+	// every request. It wraps [ErrInvalidResponse]; the tokens are not
+	// returned. An "expires_in" of 0 is accepted: x/oauth2 reads it as no
+	// expiry, as it reads an absent one.
+	ErrNegativeExpiresIn = fmt.Errorf("%w: negative expires_in", ErrInvalidResponse)
 	// ErrNotSenderConstrained means a token response sent over DPoP came
 	// back with a token_type other than DPoP (RFC 9449 §5): the access
 	// token would be a bearer token, which FAPI 2.0 forbids. The token is

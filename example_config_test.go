@@ -195,14 +195,14 @@ func ExampleConfig_Callback() {
 	// issuer mismatch: true false
 }
 
-// NewLogin makes the per-login secrets; the verifier stays out of logs.
+// NewLogin makes the per-login secrets; they stay out of logs.
 func ExampleNewLogin() {
 	login := hardened.NewLogin()
 	fmt.Println(len(login.Verifier), "character verifier;", len(login.AuthCodeOptions()), "authorization options")
-	fmt.Println(fmt.Sprint(login) == "hardened.Login{State:"+login.State+" Verifier:<redacted> Nonce:"+login.Nonce+"}")
+	fmt.Println(login)
 	// Output:
 	// 43 character verifier; 2 authorization options
-	// true
+	// hardened.Login{State:<redacted> Verifier:<redacted> Nonce:<redacted>}
 }
 
 // exampleLogin runs the login of ExampleConfig.

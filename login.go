@@ -47,10 +47,13 @@ func (l Login) ExchangeOptions(extra ...oauth2.AuthCodeOption) []oauth2.AuthCode
 	return slices.Concat([]oauth2.AuthCodeOption{oauth2.VerifierOption(l.Verifier), NonceOption(l.Nonce)}, extra)
 }
 
-// String describes the login without its verifier, for %v and logs.
+// String describes the login without its values, for %v and logs: the
+// state, verifier and nonce are all redacted (a logged state or nonce would
+// help forge a callback or replay an ID token of this login).
 func (l Login) String() string {
-	return "hardened.Login{State:" + l.State + " Verifier:<redacted> Nonce:" + l.Nonce + "}"
+	return "hardened.Login{State:<redacted> Verifier:<redacted> Nonce:<redacted>}"
 }
 
-// GoString describes the login without its verifier, for %#v.
+// GoString describes the login without its values, for %#v, as
+// [Login.String] does.
 func (l Login) GoString() string { return l.String() }

@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"golang.org/x/oauth2"
@@ -39,7 +40,8 @@ const maxTokenResponse = 1 << 20
 //
 // The token is returned only after every check passed: its token_type is
 // DPoP when DPoP is used ([ErrNotSenderConstrained] otherwise) and Bearer
-// otherwise; the response is strict JSON; and, with openid in the scope,
+// otherwise; the response is strict JSON, with no negative expires_in
+// ([ErrNegativeExpiresIn]; 0 means no expiry); and, with openid in the scope,
 // the ID token is present and valid (an [*IDTokenError], see
 // [IDTokenFrom]). A refused request wraps [ErrRequestFailed], with the
 // server's [*Error] in the chain.
@@ -99,7 +101,7 @@ func (st *state) tokenRequest(ctx context.Context, add url.Values, do func(conte
 	if u, err := url.Parse(st.oauth.Endpoint.TokenURL); err == nil {
 		tc.url = u.String()
 	}
-	hc := &http.Client{Transport: tc, CheckRedirect: httpx.NoRedirect, Timeout: st.timeout}
+	hc := httpx.Client(&http.Client{Transport: tc, Timeout: st.timeout})
 	tok, err := do(context.WithValue(ctx, oauth2.HTTPClient, hc))
 	if err != nil {
 		return nil, nil, tokenErr(err)
@@ -107,6 +109,9 @@ func (st *state) tokenRequest(ctx context.Context, add url.Values, do func(conte
 	raw, err := tc.members()
 	if err != nil {
 		return nil, nil, err
+	}
+	if negativeExpiresIn(tok, raw) {
+		return nil, nil, ErrNegativeExpiresIn
 	}
 	if err := st.checkType(tok); err != nil {
 		return nil, nil, err
@@ -131,8 +136,31 @@ func (st *state) checkType(tok *oauth2.Token) error {
 	return nil
 }
 
+// negativeExpiresIn reports whether the response's expires_in is below
+// zero. It reads the member itself as well as tok.ExpiresIn: x/oauth2 keeps
+// the value in an int32, so one below -2^31 wraps around to a positive
+// lifetime, or to 0. An expires_in of 0 is not refused: x/oauth2 reads it
+// as no expiry, as it reads an absent member. x/oauth2 accepts a number or
+// a string holding one (json.Number).
+func negativeExpiresIn(tok *oauth2.Token, raw map[string]any) bool {
+	switch v := raw["expires_in"].(type) {
+	case float64:
+		if v < 0 {
+			return true
+		}
+	case string:
+		if f, err := strconv.ParseFloat(v, 64); err == nil && f < 0 {
+			return true
+		}
+	}
+	return tok.ExpiresIn < 0
+}
+
 // tokenErr turns an error of x/oauth2's token request into the module's
-// shape: the server's OAuth error as *Error, never the response body.
+// shape: the server's OAuth error as *Error, never the response body. Any
+// other error keeps its cause with its text bounded (httpx.BoundError):
+// x/oauth2 quotes a malformed member, such as an expires_in of a megabyte,
+// whole.
 func tokenErr(err error) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
@@ -146,9 +174,9 @@ func tokenErr(err error) error {
 		return fmt.Errorf("%w: token endpoint answered HTTP %d", ErrRequestFailed, status)
 	}
 	if ue := (*url.Error)(nil); errors.As(err, &ue) {
-		return fmt.Errorf("%w: token endpoint: %w", ErrRequestFailed, err)
+		return fmt.Errorf("%w: token endpoint: %w", ErrRequestFailed, httpx.BoundError(err))
 	}
-	return fmt.Errorf("%w: token endpoint: %w", ErrInvalidResponse, err)
+	return fmt.Errorf("%w: token endpoint: malformed token response: %w", ErrInvalidResponse, httpx.BoundError(err))
 }
 
 // tokenCall is the transport of one token request: it adds form

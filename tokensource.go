@@ -58,11 +58,10 @@ func (c *Config) NewClient(ctx context.Context, ts oauth2.TokenSource) *http.Cli
 	if err != nil {
 		return &http.Client{Transport: errTransport{err}}
 	}
-	return &http.Client{
-		Transport:     &oauth2.Transport{Base: st.top, Source: oauth2.ReuseTokenSource(nil, ts)},
-		CheckRedirect: httpx.NoRedirect,
-		Timeout:       st.timeout,
-	}
+	return httpx.Client(&http.Client{
+		Transport: &oauth2.Transport{Base: st.top, Source: oauth2.ReuseTokenSource(nil, ts)},
+		Timeout:   st.timeout,
+	})
 }
 
 // refresher refreshes a token with its refresh token.

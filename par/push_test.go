@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -191,6 +192,34 @@ func TestTransportError(t *testing.T) {
 	require.ErrorIs(t, err, par.ErrRequestFailed)
 	require.ErrorIs(t, err, errKMS)
 	require.Empty(t, srv.seen())
+}
+
+// TestMalformedStatusLineBounded pushes to a server that answers with a
+// malformed status line of megabytes, with control characters: net/http
+// quotes the whole line in its error, which reaches the caller as
+// ErrRequestFailed, bounded and sanitized.
+func TestMalformedStatusLineBounded(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		c, buf, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		_, _ = buf.WriteString("\x1b[2J" + strings.Repeat("Z", 2<<20) + "\r\n\r\n")
+		_ = buf.Flush()
+	}))
+	t.Cleanup(srv.Close)
+	for _, hc := range []*http.Client{nil, srv.Client()} {
+		c := &par.Config{Endpoint: srv.URL + "/par", ClientID: "s6BhdRkqt3", HTTPClient: hc, InsecureAllowHTTP: true}
+		resp, err := c.Push(t.Context(), pushParams())
+		require.Nil(t, resp)
+		require.ErrorIs(t, err, par.ErrRequestFailed)
+		var ue *url.Error
+		require.ErrorAs(t, err, &ue)
+		require.LessOrEqual(t, len(err.Error()), 2048, "server text in the error is bounded")
+		require.NotContains(t, err.Error(), "\x1b", "server text in the error is sanitized")
+	}
 }
 
 func TestConfigErrors(t *testing.T) {

@@ -92,7 +92,7 @@ func realBrowser(w io.Writer, redirectURI string) func(context.Context, string) 
 		}
 		defer srv.Close()
 
-		fmt.Fprintf(w, "   open       %s\n", authURL)
+		fmt.Fprintf(w, "   open       %s\n", clean(authURL, maxErrorLine)) // the server chose its request_uri
 		fmt.Fprintf(w, "   waiting    for the browser at %s (at most %s)\n", redirectURI, callbackTimeout)
 		wait, cancel := context.WithTimeout(ctx, callbackTimeout)
 		defer cancel()

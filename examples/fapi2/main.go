@@ -18,7 +18,9 @@
 //		-key client.jwk -redirect-uri https://app.example/cb -api https://api.example/me
 //
 // Run it with -h for every flag. Tokens and codes are printed shortened to
-// their first 8 characters, never whole, and never in errors. A failed check
+// their first 8 characters, never whole, and never in errors. What the
+// servers chose (the subject, parameter names, the API's answer) is
+// printed bounded, with control characters escaped. A failed check
 // is one line on stderr and exit status 1; after a rejected authorization
 // response or ID token nothing more is sent to any server.
 package main
@@ -38,8 +40,10 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/oauth2"
 
@@ -82,7 +86,7 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, h hoo
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	if err := setupAndRun(ctx, o, stdout, h); err != nil {
-		fmt.Fprintln(stderr, "fapi2:", strings.Join(strings.Fields(err.Error()), " "))
+		fmt.Fprintln(stderr, "fapi2:", clean(strings.Join(strings.Fields(err.Error()), " "), maxErrorLine))
 		return 1
 	}
 	return 0
@@ -256,7 +260,7 @@ func flow(ctx context.Context, conf *hardened.Config, e env, p *printer) error {
 	}
 	p.step("token", "%s access token %s, refresh token %s, expires in %s", tok.Type(), short(tok.AccessToken), short(tok.RefreshToken), time.Until(tok.Expiry).Round(time.Minute))
 	if idt, ok := hardened.IDTokenFrom(tok); ok {
-		p.step("id token", "sub %s, %s: signature, iss, aud, exp, iat, nonce%s verified", idt.Subject, idt.Algorithm, hashChecks(idt))
+		p.step("id token", "sub %s, %s: signature, iss, aud, exp, iat, nonce%s verified", clean(idt.Subject, maxShown), idt.Algorithm, hashChecks(idt))
 	}
 	// The API: "Authorization: DPoP <token>" with a proof carrying ath.
 	if err := p.call(ctx, "api", conf.Client(ctx, tok), e.api, true); err != nil {
@@ -333,7 +337,7 @@ func (p *printer) call(ctx context.Context, name string, c *http.Client, api str
 }
 
 // get GETs u with c and returns the status and the body's first line, at
-// most 200 bytes of it.
+// most 200 bytes of it, cleaned for printing ([clean]).
 func get(ctx context.Context, c *http.Client, u string) (int, string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
@@ -349,7 +353,7 @@ func get(ctx context.Context, c *http.Client, u string) (int, string, error) {
 		return 0, "", err
 	}
 	line, _, _ := strings.Cut(string(b), "\n")
-	return res.StatusCode, strings.TrimSpace(line), nil
+	return res.StatusCode, clean(strings.TrimSpace(line), maxShown), nil
 }
 
 // paramNames lists the names of a URL's query parameters, for printing
@@ -381,7 +385,7 @@ func names(v url.Values) string {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	return strings.Join(keys, ", ")
+	return clean(strings.Join(keys, ", "), maxShown) // the server chose them
 }
 
 // callbackChecks says what Config.Callback checked in this response mode.
@@ -408,16 +412,62 @@ func hashChecks(idt *hardened.IDToken) string {
 	return s
 }
 
-// short returns the first 8 characters of a token and "…": enough to tell
-// tokens apart, too little to use one.
+// short returns the first 8 bytes of a token or code, cleaned, and "…":
+// enough to tell tokens apart, too little to use one. Of a token of 16
+// bytes or less, too short for 8 bytes to be a small part, it shows only
+// the length.
 func short(s string) string {
 	switch {
 	case s == "":
 		return "(none)"
-	case len(s) <= 8:
+	case len(s) <= 16:
 		return strings.Repeat("*", len(s))
 	}
-	return s[:8] + "…"
+	return clean(s[:8], 8) + "…"
+}
+
+// What the program prints of text a server chose (a subject, parameter
+// names, an API's answer), and of an error line, at most.
+const (
+	maxShown     = 200
+	maxErrorLine = 4096
+)
+
+// clean makes text a server chose safe to print on a terminal or in a log:
+// at most limit bytes of it, cut on a character boundary ("…" marks the
+// cut), with every character that is not printable (a line break, the ESC
+// of a terminal escape sequence, a bidirectional override), a backslash
+// and each byte of invalid UTF-8 written as a Go escape (\n, \x1b,
+// \u202e, \\, \xff). Such text cannot forge a line of the program's
+// output, nor drive the terminal.
+func clean(s string, limit int) string {
+	cut := len(s) > limit
+	if cut {
+		for limit > 0 && !utf8.RuneStart(s[limit]) {
+			limit--
+		}
+		s = s[:limit]
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r == '\\':
+			b.WriteString(`\\`)
+		case strconv.IsPrint(r):
+			b.WriteRune(r)
+		default:
+			q := strconv.QuoteRuneToASCII(r) // '\n', '\x1b', '\u202e'
+			b.WriteString(q[1 : len(q)-1])
+		}
+		i += n
+	}
+	if cut {
+		b.WriteString("…")
+	}
+	return b.String()
 }
 
 // loadCertificate reads a PEM certificate and its PEM private key.

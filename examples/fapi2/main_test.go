@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -19,6 +20,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unicode"
 
 	"github.com/stretchr/testify/require"
 
@@ -275,6 +277,99 @@ func TestRunWithFlags(t *testing.T) {
 	require.Contains(t, out.String(), "\n 6 api        200 OK {")
 	require.Contains(t, out.String(), "the revoked token is refused\nok\n")
 	requireNoToken(t, out.String())
+}
+
+// TestRunRogueSubjectEscaped runs the flags against an authorization
+// server whose ID token "sub" holds terminal escape sequences and line
+// breaks: the program prints it escaped, on its own line, so it can neither
+// drive the terminal nor forge a line of output.
+func TestRunRogueSubjectEscaped(t *testing.T) {
+	t.Parallel()
+	pki, err := authserver.NewPKI()
+	require.NoError(t, err)
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	const redirect = "https://app.example/cb"
+	srv, err := authserver.StartTLS(authserver.Config{
+		PKI:       pki,
+		DPoPNonce: authserver.NonceRequired,
+		Subject:   "alice\x1b[2J\x1b]0;pwned\x07\nfapi2: everything verified\nok",
+		Clients: []authserver.Client{{
+			ID: "rogue-victim", AuthMethod: authserver.AuthPrivateKeyJWT, Keys: []crypto.PublicKey{key.Public()},
+			RedirectURIs: []string{redirect}, RequirePAR: true, RequireSignedRequestObject: true, RequireDPoP: true,
+		}},
+	})
+	require.NoError(t, err)
+	t.Cleanup(srv.Close)
+
+	dir := t.TempDir()
+	keyPEM, err := hardened.MarshalPrivateKeyPEM(key)
+	require.NoError(t, err)
+	keyFile := filepath.Join(dir, "client.pem")
+	require.NoError(t, os.WriteFile(keyFile, keyPEM, 0o600))
+	caFile := filepath.Join(dir, "ca.pem")
+	require.NoError(t, os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: pki.CA().Raw}), 0o600))
+
+	var out, errOut bytes.Buffer
+	code := run(t.Context(), []string{
+		"-issuer", srv.Issuer(), "-client-id", "rogue-victim", "-key", keyFile, "-ca", caFile,
+		"-redirect-uri", redirect, "-response-mode", "query",
+	}, &out, &errOut)
+	require.Equal(t, 0, code, errOut.String())
+	for _, line := range strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n") {
+		for _, r := range line {
+			require.False(t, unicode.IsControl(r), "control character %U from the server reached the output: %q", r, line)
+		}
+	}
+	require.Contains(t, out.String(), ` 5 id token   sub alice\x1b[2J\x1b]0;pwned\a\nfapi2: everything verified\nok, ES256: `)
+	require.NotContains(t, out.String(), "\nfapi2: everything verified\n", "a server-chosen line was printed as the program's own")
+	requireNoToken(t, out.String())
+}
+
+// TestClean escapes what could drive a terminal or forge a line, and
+// bounds the length.
+func TestClean(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, in string
+		limit    int
+		want     string
+	}{
+		{"printable", `{"sub":"test-user","name":"Zoë"}`, 200, `{"sub":"test-user","name":"Zoë"}`},
+		{"line break", "a\nfapi2: ok\r", 200, `a\nfapi2: ok\r`},
+		{"terminal escapes", "\x1b[2J\x1b]0;t\x07", 200, `\x1b[2J\x1b]0;t\a`},
+		{"C1 control", "a\u009bb", 200, `a\u009bb`},
+		{"bidirectional override", "user\u202egnp.exe", 200, `user\u202egnp.exe`},
+		{"backslash", `a\nb`, 200, `a\\nb`},
+		{"invalid UTF-8", "a\xffb", 200, `a\xffb`},
+		{"cut", "abcdef", 4, "abcd…"},
+		{"cut on a character boundary", "abcé", 4, "abc…"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			require.Equal(t, tc.want, clean(tc.in, tc.limit))
+		})
+	}
+}
+
+// TestShort shows 8 bytes of a token longer than 16, cleaned, and
+// nothing of a shorter one.
+func TestShort(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ name, in, want string }{
+		{"none", "", "(none)"},
+		{"9 bytes", "abcdefghi", "*********"},
+		{"16 bytes", "abcdefghijklmnop", "****************"},
+		{"17 bytes", "abcdefghijklmnopq", "abcdefgh…"},
+		{"escapes", "\x1b[2J\nabcdefghijklmnop", `\x1b[2J\nabc…`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			require.Equal(t, tc.want, short(tc.in))
+		})
+	}
 }
 
 // TestRunWithBrowser runs -headless=false: the program prints the

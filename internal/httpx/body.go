@@ -14,7 +14,8 @@ const DefaultMaxBody = 1 << 20
 // ReadBody reads all of r, but at most limit bytes (DefaultMaxBody when
 // limit <= 0). A longer body is an error wrapping ErrBodyTooLarge, so a
 // truncated body is never mistaken for a whole one. A body of exactly
-// limit bytes is read whole.
+// limit bytes is read whole. The text of a read error is bounded
+// ([BoundError]).
 func ReadBody(r io.Reader, limit int64) ([]byte, error) {
 	if limit <= 0 {
 		limit = DefaultMaxBody
@@ -28,7 +29,7 @@ func ReadBody(r io.Reader, limit int64) ([]byte, error) {
 	}
 	b, err := io.ReadAll(io.LimitReader(r, n))
 	if err != nil {
-		return nil, fmt.Errorf("httpx: reading body: %w", err)
+		return nil, fmt.Errorf("httpx: reading body: %w", BoundError(err))
 	}
 	if int64(len(b)) > limit {
 		return nil, fmt.Errorf("%w: over %d bytes", ErrBodyTooLarge, limit)

@@ -73,16 +73,19 @@ var (
 
 func shared() {
 	sharedOnce.Do(func() {
-		sharedClient = DefaultClient()
-		sharedTransport = sharedClient.Transport
+		sharedTransport = bound(DefaultTransport())
+		sharedClient = &http.Client{Timeout: DefaultTimeout, Transport: sharedTransport, CheckRedirect: NoRedirect}
 	})
 }
 
 // Client returns the client every HTTP call of the module uses. For nil it
-// is a shared [DefaultClient]. For a caller's client it is a shallow copy
-// whose CheckRedirect is [NoRedirect], so that no call of the module follows
-// a redirect (to http, or to another host) whatever client it was handed:
-// the caller's Transport, Jar and Timeout are kept. The copy is cheap (a
+// is a shared client with the settings of [DefaultClient]. For a caller's
+// client it is a shallow copy whose CheckRedirect is [NoRedirect], so that
+// no call of the module follows a redirect (to http, or to another host)
+// whatever client it was handed: the caller's Jar and Timeout are kept, and
+// its Transport (http.DefaultTransport when nil) is used through a wrapper
+// that passes every error through [BoundError], so that no error of the
+// module quotes megabytes of what a server sent. The copy is cheap (a
 // struct copy) and shares the caller's connection pool.
 func Client(c *http.Client) *http.Client {
 	if c == nil {
@@ -91,16 +94,18 @@ func Client(c *http.Client) *http.Client {
 	}
 	cp := *c
 	cp.CheckRedirect = NoRedirect
+	cp.Transport = bound(c.Transport)
 	return &cp
 }
 
-// Transport returns rt, or for nil the module's shared default transport
+// Transport returns the transport beneath every http.RoundTripper of the
+// module: rt, or for nil the module's shared default transport
 // ([DefaultTransport]: dial, TLS handshake and response header timeouts,
-// TLS 1.2+). Every http.RoundTripper of the module with a nil Base sends
-// through it.
+// TLS 1.2+), wrapped so that its errors go through [BoundError]. A
+// transport it returned is returned as is.
 func Transport(rt http.RoundTripper) http.RoundTripper {
 	if rt != nil {
-		return rt
+		return bound(rt)
 	}
 	shared()
 	return sharedTransport

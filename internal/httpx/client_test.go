@@ -1,11 +1,17 @@
 package httpx
 
 import (
+	"context"
 	"crypto/tls"
+	"errors"
+	"fmt"
 	"io"
 	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -48,7 +54,10 @@ func TestClient(t *testing.T) {
 	require.Same(t, Transport(nil), Transport(nil))
 	require.Same(t, Client(nil).Transport, Transport(nil))
 	rt := &http.Transport{}
-	require.Same(t, rt, Transport(rt))
+	require.Same(t, rt, Transport(rt).(*boundedTransport).base, "a caller's transport is used, its errors bounded")
+	wrapped := Transport(rt)
+	require.Same(t, wrapped, Transport(wrapped), "wrapped once")
+	require.Same(t, rt, Client(&http.Client{Transport: rt}).Transport.(*boundedTransport).base)
 	require.Same(t, Client(nil), Client(nil), "the default client is shared, so connections are reused")
 	require.NotSame(t, DefaultClient(), DefaultClient())
 
@@ -97,3 +106,141 @@ func TestDefaultTLSConfig(t *testing.T) {
 		})
 	}
 }
+
+// rogueText is what a rogue server makes an error quote: control
+// characters and a forged line first, then megabytes.
+var rogueText = "\x1b[2J\nhttpx: everything verified\n" + strings.Repeat("Z", 2<<20)
+
+// rogueError is an error whose text is rogueText, wrapping cause.
+type rogueError struct{ cause error }
+
+func (e rogueError) Error() string { return rogueText }
+func (e rogueError) Unwrap() error { return e.cause }
+
+// rogueNetError is a rogueError that is a net.Error.
+type rogueNetError struct {
+	rogueError
+	timeout bool
+}
+
+func (e rogueNetError) Timeout() bool   { return e.timeout }
+func (e rogueNetError) Temporary() bool { return e.timeout }
+
+// BoundError bounds and sanitizes the text of an error and keeps it for
+// errors.Is and errors.As, a net.Error's Timeout included; a short clean
+// error is returned as is.
+func TestBoundError(t *testing.T) {
+	t.Parallel()
+	require.NoError(t, BoundError(nil))
+	short := errors.New("dial tcp: connection refused")
+	require.Same(t, short, BoundError(short), "a short clean error is returned as is")
+
+	tests := []struct {
+		name    string
+		err     error
+		netErr  bool
+		timeout bool
+	}{
+		{name: "control characters", err: fmt.Errorf("x\x1b[2Jy: %w", io.ErrUnexpectedEOF)},
+		{name: "megabytes", err: rogueError{cause: io.ErrUnexpectedEOF}},
+		{name: "net.Error timeout", err: rogueNetError{rogueError{cause: io.ErrUnexpectedEOF}, true}, netErr: true, timeout: true},
+		{name: "net.Error", err: rogueNetError{rogueError{cause: io.ErrUnexpectedEOF}, false}, netErr: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got := BoundError(tc.err)
+			require.LessOrEqual(t, len(got.Error()), 1024)
+			require.NotContains(t, got.Error(), "\x1b")
+			require.NotContains(t, got.Error(), "\n")
+			require.ErrorIs(t, got, tc.err)
+			require.ErrorIs(t, got, io.ErrUnexpectedEOF)
+			require.Same(t, got, BoundError(got), "bounded once")
+			var ne net.Error
+			require.Equal(t, tc.netErr, errors.As(got, &ne))
+			if tc.netErr {
+				require.Equal(t, tc.timeout, ne.Timeout())
+				// net/url asserts the transport's error itself.
+				ue := &url.Error{Op: "Get", URL: "https://as.example", Err: got}
+				require.Equal(t, tc.timeout, ue.Timeout())
+			}
+		})
+	}
+}
+
+// A server that answers with a malformed status line of megabytes: the
+// error net/http quotes it in reaches the caller of every client and
+// transport of this package bounded and sanitized, and still matches
+// errors.As *url.Error. A deadline still matches context.DeadlineExceeded
+// and reports a timeout.
+func TestTransportErrorsBounded(t *testing.T) {
+	t.Parallel()
+	rogue := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		c, buf, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		_, _ = buf.WriteString("\x1b[2J" + strings.Repeat("Z", 2<<20) + "\r\n\r\n") // one status line
+		_ = buf.Flush()
+	}))
+	t.Cleanup(rogue.Close)
+	release := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	t.Cleanup(slow.Close)
+	t.Cleanup(func() { close(release) })
+
+	clients := []struct {
+		name string
+		c    *http.Client
+	}{
+		{"Client(nil)", Client(nil)},
+		{"Client(caller's)", Client(&http.Client{Transport: &http.Transport{}})},
+		{"Client(nil Transport)", Client(&http.Client{})},
+		{"Transport(nil)", &http.Client{Transport: Transport(nil)}},
+		{"Transport(caller's)", &http.Client{Transport: Transport(&http.Transport{})}},
+	}
+	for _, tc := range clients {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			resp, err := tc.c.Get(rogue.URL)
+			require.Nil(t, resp)
+			var ue *url.Error
+			require.ErrorAs(t, err, &ue)
+			require.LessOrEqual(t, len(err.Error()), 2048, "server text in the error is bounded")
+			require.NotContains(t, err.Error(), "\x1b")
+
+			ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+			defer cancel()
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, slow.URL, nil)
+			require.NoError(t, err)
+			resp, err = tc.c.Do(req)
+			require.Nil(t, resp)
+			require.ErrorIs(t, err, context.DeadlineExceeded)
+			var ne net.Error
+			require.ErrorAs(t, err, &ne)
+			require.True(t, ne.Timeout())
+		})
+	}
+}
+
+// The wrapper forwards CloseIdleConnections, so http.Client's reaches the
+// caller's transport.
+func TestClientCloseIdleConnections(t *testing.T) {
+	t.Parallel()
+	rt := &closeSpy{}
+	Client(&http.Client{Transport: rt}).CloseIdleConnections()
+	require.True(t, rt.closed.Load())
+}
+
+type closeSpy struct{ closed atomic.Bool }
+
+func (s *closeSpy) RoundTrip(*http.Request) (*http.Response, error) {
+	return nil, errors.ErrUnsupported
+}
+func (s *closeSpy) CloseIdleConnections() { s.closed.Store(true) }
