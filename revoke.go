@@ -141,7 +141,9 @@ func (c *Config) postToken(ctx context.Context, endpoint, token, hint, accept st
 	}
 	defer httpx.DrainClose(resp.Body)
 	body, _ := httpx.ReadBody(resp.Body, maxIntrospectionBytes)
-	if oe, perr := oautherr.Parse(resp.StatusCode, resp.Header.Get("Content-Type"), body); perr == nil {
+	// The server may echo the token it was sent: redact it, whole, cut or
+	// form-encoded, before any of its text reaches the error.
+	if oe, perr := oautherr.ParseRedacting(resp.StatusCode, resp.Header.Get("Content-Type"), body, token, url.QueryEscape(token)); perr == nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrRequestFailed, endpoint, oe)
 	}
 	return nil, fmt.Errorf("%w: %s answered HTTP %d", ErrRequestFailed, endpoint, resp.StatusCode)

@@ -1,0 +1,100 @@
+package hardened_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hardened-oauth/hardened"
+	"github.com/hardened-oauth/hardened/internal/authserver"
+)
+
+// echoPath answers requests for path with an OAuth error whose
+// description echoes the token it was sent, as some servers do.
+type echoPath struct {
+	base http.RoundTripper
+	path string
+	cut  int // when positive, echo only the first cut bytes
+}
+
+func (e echoPath) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Path != e.path {
+		return e.base.RoundTrip(r)
+	}
+	b, err := io.ReadAll(r.Body)
+	_ = r.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	form, err := url.ParseQuery(string(b))
+	if err != nil {
+		return nil, err
+	}
+	tok := form.Get("token")
+	if e.cut > 0 && e.cut < len(tok) {
+		tok = tok[:e.cut]
+	}
+	body, _ := json.Marshal(map[string]string{"error": "invalid_request", "error_description": "unknown token " + tok + " (see logs)"})
+	return &http.Response{
+		StatusCode: http.StatusBadRequest,
+		Header:     http.Header{"Content-Type": {"application/json"}},
+		Body:       io.NopCloser(strings.NewReader(string(body))),
+		Request:    r,
+	}, nil
+}
+
+// Revocation and introspection send the token itself: a server that
+// echoes it in its error (whole, or cut by some limit) must not put any
+// of it into the error the caller logs. The OAuth error stays readable.
+func TestRevokeErrorNeverEchoesTheToken(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("S3cr3tT0k3n-", 200) // 2,400 bytes, past the 1 KiB description bound
+	for _, tc := range []struct {
+		name     string
+		endpoint func(authserver.Endpoints) string
+		call     func(ctx context.Context, conf *hardened.Config, token string) error
+		token    string
+		cut      int
+	}{
+		{"revocation, short token", func(ep authserver.Endpoints) string { return ep.Revocation }, revoke, "short-secret-token-1234", 0},
+		{"revocation, long token", func(ep authserver.Endpoints) string { return ep.Revocation }, revoke, long, 0},
+		{"revocation, token cut", func(ep authserver.Endpoints) string { return ep.Revocation }, revoke, long, 700},
+		{"introspection, long token", func(ep authserver.Endpoints) string { return ep.Introspection }, introspect, long, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, func(_ *authserver.Config, cl *authserver.Client) { cl.Introspect = true })
+			p := tc.endpoint(e.srv.Endpoints())
+			if u, err := url.Parse(p); err == nil && u.Path != "" {
+				p = u.Path
+			}
+			conf := e.conf()
+			conf.HTTPClient = &http.Client{Transport: echoPath{base: e.hc.Transport, path: p, cut: tc.cut}}
+			err := tc.call(t.Context(), conf, tc.token)
+			require.ErrorIs(t, err, hardened.ErrRequestFailed)
+			var oe *hardened.Error
+			require.True(t, errors.As(err, &oe))
+			require.Equal(t, "invalid_request", oe.Code)
+			msg := err.Error() + " " + oe.Description
+			for i := 0; i+16 <= len(tc.token); i++ {
+				require.NotContains(t, msg, tc.token[i:i+16], "a piece of the token reached the error")
+			}
+		})
+	}
+}
+
+func revoke(ctx context.Context, conf *hardened.Config, token string) error {
+	return conf.Revoke(ctx, token, hardened.HintAccessToken)
+}
+
+func introspect(ctx context.Context, conf *hardened.Config, token string) error {
+	_, err := conf.Introspect(ctx, token, hardened.HintAccessToken)
+	return err
+}
