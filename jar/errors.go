@@ -78,6 +78,7 @@ const (
 	reasonDuplicate = "given more than once (RFC 6749 §3.1)"
 	reasonMissing   = "required (RFC 6749 §4.1.1)"
 	reasonName      = "empty or not valid UTF-8"
+	reasonCase      = "is a case variant of another parameter or claim (RFC 8259 §4: names must be unique)"
 	reasonUTF8      = "value is not valid UTF-8 (RFC 9101 §4)"
 	reasonMaxAge    = "must be a non-negative integer of at most 2^53-1"
 	reasonClaims    = "must be a JSON object"

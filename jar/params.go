@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/hardened-oauth/hardened/internal/strictjson"
@@ -31,6 +32,14 @@ const maxSafeInteger = 1<<53 - 1
 // claims Build sets itself. It reads params only.
 func requestClaims(clientID string, params url.Values) (map[string]any, error) {
 	out := make(map[string]any, len(params)+8)
+	// Names by their case-folded form: a name equal under Unicode simple
+	// folding to another one, or to a claim Build sets or refuses, is a
+	// case variant that encoding/json at the server reads as that claim
+	// (the module's own JSON policy, internal/strictjson, refuses it).
+	folded := make(map[string]string, len(params)+len(foldReserved))
+	for _, n := range foldReserved {
+		folded[foldName(n)] = n
+	}
 	for name, all := range params {
 		vals := nonEmpty(all)
 		if len(vals) == 0 {
@@ -39,6 +48,10 @@ func requestClaims(clientID string, params url.Values) (map[string]any, error) {
 		if name == "" || !utf8.ValidString(name) {
 			return nil, paramErr(name, reasonName)
 		}
+		if other, ok := folded[foldName(name)]; ok && other != name {
+			return nil, paramErr(name, reasonCase)
+		}
+		folded[foldName(name)] = name
 		switch name {
 		case "request", "request_uri":
 			return nil, paramErr(name, reasonNested)
@@ -74,6 +87,25 @@ func requestClaims(clientID string, params url.Values) (map[string]any, error) {
 		return nil, paramErr(paramResponseType, reasonMissing)
 	}
 	return out, nil
+}
+
+// foldReserved are the names whose case variants are refused even when
+// the name itself is absent: the claims Build sets or refuses.
+var foldReserved = []string{"request", "request_uri", "iss", "aud", "exp", "nbf", "iat", "jti", paramClientID, paramSubject}
+
+// foldName maps s to a key equal for all names equal under Unicode simple
+// case folding: each rune becomes the smallest rune of its folding orbit.
+func foldName(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		m := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			m = min(m, f)
+		}
+		b.WriteRune(m)
+	}
+	return b.String()
 }
 
 // nonEmpty returns vals without its empty strings.

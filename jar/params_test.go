@@ -211,6 +211,14 @@ func TestParameterErrors(t *testing.T) {
 		{name: "no response_type", params: url.Values{"scope": {"openid"}}, param: "response_type"},
 		{name: "empty response_type", params: with("response_type", ""), param: "response_type"},
 		{name: "nil params", params: nil, param: "response_type"},
+		// Case variants under Unicode simple folding (U+017F LONG S folds to
+		// s): encoding/json at the server reads them as the claim itself,
+		// the last member winning.
+		{name: "case variant of iss", params: with("i\u017f\u017f", "https://evil.example"), param: "i\u017f\u017f"},
+		{name: "case variant of aud", params: with("Aud", "https://evil.example"), param: "Aud"},
+		{name: "case variant of sub is the client", params: with("\u017fub", clientID), param: "\u017fub"},
+		{name: "case variant of client_id", params: with("CLIENT_ID", "evil"), param: "CLIENT_ID"},
+		{name: "case variant of request", params: with("REQUEST", "eyJ.x.y"), param: "REQUEST"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
