@@ -9,8 +9,10 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
+	"golang.org/x/oauth2"
 
 	"github.com/hardened-oauth/hardened"
 	"github.com/hardened-oauth/hardened/internal/authserver"
@@ -19,9 +21,10 @@ import (
 // echoPath answers requests for path with an OAuth error whose
 // description echoes the token it was sent, as some servers do.
 type echoPath struct {
-	base http.RoundTripper
-	path string
-	cut  int // when positive, echo only the first cut bytes
+	base  http.RoundTripper
+	path  string
+	cut   int    // when positive, echo only the first cut bytes
+	field string // the form field echoed; "" means token
 }
 
 func (e echoPath) RoundTrip(r *http.Request) (*http.Response, error) {
@@ -37,7 +40,11 @@ func (e echoPath) RoundTrip(r *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	tok := form.Get("token")
+	field := e.field
+	if field == "" {
+		field = "token"
+	}
+	tok := form.Get(field)
 	if e.cut > 0 && e.cut < len(tok) {
 		tok = tok[:e.cut]
 	}
@@ -97,4 +104,55 @@ func revoke(ctx context.Context, conf *hardened.Config, token string) error {
 func introspect(ctx context.Context, conf *hardened.Config, token string) error {
 	_, err := conf.Introspect(ctx, token, hardened.HintAccessToken)
 	return err
+}
+
+// A refresh sends the refresh token, a long-lived credential: a token
+// endpoint that echoes it in its error (whole, or cut by some limit) must
+// not put any of it into the error that reaches the caller of Token, or of
+// the http.Client of Config.Client, which logs it. The OAuth error stays
+// readable.
+func TestRefreshErrorNeverEchoesTheRefreshToken(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("R3fr3shT0k3n-", 200) // 2,600 bytes, past the 1 KiB description bound
+	for _, tc := range []struct {
+		name  string
+		rt    string
+		cut   int
+		viaHC bool
+	}{
+		{"short refresh token", "short-refresh-token-1234", 0, false},
+		{"long refresh token", long, 0, false},
+		{"refresh token cut", long, 700, false},
+		{"through Config.Client", long, 0, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, nil)
+			p := e.srv.Endpoints().Token
+			if u, err := url.Parse(p); err == nil && u.Path != "" {
+				p = u.Path
+			}
+			conf := e.conf()
+			conf.HTTPClient = &http.Client{Transport: echoPath{base: e.hc.Transport, path: p, cut: tc.cut, field: "refresh_token"}}
+			expired := &oauth2.Token{AccessToken: "at", TokenType: "DPoP", RefreshToken: tc.rt, Expiry: time.Now().Add(-time.Minute)}
+			var err error
+			if tc.viaHC {
+				var res *http.Response
+				res, err = conf.Client(t.Context(), expired).Get(e.srv.Endpoints().Userinfo)
+				if res != nil {
+					require.NoError(t, res.Body.Close())
+				}
+			} else {
+				_, err = conf.TokenSource(t.Context(), expired).Token()
+			}
+			require.ErrorIs(t, err, hardened.ErrRequestFailed)
+			var oe *hardened.Error
+			require.ErrorAs(t, err, &oe)
+			require.Equal(t, "invalid_request", oe.Code)
+			msg := err.Error() + " " + oe.Description
+			for i := 0; i+16 <= len(tc.rt); i++ {
+				require.NotContains(t, msg, tc.rt[i:i+16], "a piece of the refresh token reached the error")
+			}
+		})
+	}
 }

@@ -96,7 +96,9 @@ func (c *Config) Exchange(ctx context.Context, code string, opts ...oauth2.AuthC
 // in ctx that sends through the stack, adds the form parameters add (which
 // x/oauth2's options cannot repeat) and keeps the response body. It returns
 // the token, with its token_type checked, and the members of the response.
-func (st *state) tokenRequest(ctx context.Context, add url.Values, do func(context.Context) (*oauth2.Token, error)) (*oauth2.Token, map[string]any, error) {
+// secrets are values the request carries (a refresh token) that a server
+// might echo in its error: none of them reaches the error returned.
+func (st *state) tokenRequest(ctx context.Context, add url.Values, do func(context.Context) (*oauth2.Token, error), secrets ...string) (*oauth2.Token, map[string]any, error) {
 	tc := &tokenCall{base: st.top, add: add}
 	if u, err := url.Parse(st.oauth.Endpoint.TokenURL); err == nil {
 		tc.url = u.String()
@@ -104,7 +106,7 @@ func (st *state) tokenRequest(ctx context.Context, add url.Values, do func(conte
 	hc := httpx.Client(&http.Client{Transport: tc, Timeout: st.timeout})
 	tok, err := do(context.WithValue(ctx, oauth2.HTTPClient, hc))
 	if err != nil {
-		return nil, nil, tokenErr(err)
+		return nil, nil, tokenErr(err, secrets...)
 	}
 	raw, err := tc.members()
 	if err != nil {
@@ -160,15 +162,20 @@ func negativeExpiresIn(tok *oauth2.Token, raw map[string]any) bool {
 // shape: the server's OAuth error as *Error, never the response body. Any
 // other error keeps its cause with its text bounded (httpx.BoundError):
 // x/oauth2 quotes a malformed member, such as an expires_in of a megabyte,
-// whole.
-func tokenErr(err error) error {
+// whole. The server's text is parsed redacting secrets, the values of the
+// request a server might echo (whole, cut or form-encoded).
+func tokenErr(err error, secrets ...string) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
 		status, ct := 0, ""
 		if re.Response != nil {
 			status, ct = re.Response.StatusCode, re.Response.Header.Get("Content-Type")
 		}
-		if oe, perr := oautherr.Parse(status, ct, re.Body); perr == nil {
+		redact := make([]string, 0, 2*len(secrets))
+		for _, v := range secrets {
+			redact = append(redact, v, url.QueryEscape(v))
+		}
+		if oe, perr := oautherr.ParseRedacting(status, ct, re.Body, redact...); perr == nil {
 			return fmt.Errorf("%w: token endpoint: %w", ErrRequestFailed, oe)
 		}
 		return fmt.Errorf("%w: token endpoint answered HTTP %d", ErrRequestFailed, status)

@@ -87,7 +87,7 @@ func (r *refresher) Token() (*oauth2.Token, error) {
 	rt := r.rt
 	tok, raw, err := st.tokenRequest(r.ctx, nil, func(ctx context.Context) (*oauth2.Token, error) {
 		return st.oauth.TokenSource(ctx, &oauth2.Token{RefreshToken: rt}).Token()
-	})
+	}, rt)
 	if err != nil {
 		return nil, err
 	}

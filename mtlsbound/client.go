@@ -114,8 +114,10 @@ func (c *Client) Transport() (*http.Transport, error) {
 }
 
 // HTTPClient returns a new *http.Client over [Client.Transport] with
-// c.Timeout and no redirects (a 3xx response is returned as is). Put it in
-// the context under oauth2.HTTPClient for x/oauth2's token requests.
+// c.Timeout and no redirects (a 3xx response is returned as is), whose
+// transport errors have their text bounded, as every client of the module
+// (a server's megabyte status line is not quoted whole). Put it in the
+// context under oauth2.HTTPClient for x/oauth2's token requests.
 func (c *Client) HTTPClient() (*http.Client, error) {
 	t, err := c.Transport()
 	if err != nil {
@@ -125,7 +127,7 @@ func (c *Client) HTTPClient() (*http.Client, error) {
 	if timeout == 0 {
 		timeout = httpx.DefaultTimeout
 	}
-	return &http.Client{Transport: t, Timeout: timeout, CheckRedirect: httpx.NoRedirect}, nil
+	return &http.Client{Transport: httpx.Transport(t), Timeout: timeout, CheckRedirect: httpx.NoRedirect}, nil
 }
 
 func (c *Client) validate() error {

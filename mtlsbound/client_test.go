@@ -12,6 +12,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -221,6 +222,30 @@ func TestClientNoRedirects(t *testing.T) {
 	drain(resp)
 	require.Equal(t, http.StatusFound, resp.StatusCode)
 	require.False(t, followed.Load())
+}
+
+// A server answering with a malformed status line of megabytes with a
+// terminal escape: the error of the client HTTPClient builds quotes it
+// bounded and sanitized, as every client of the module does, and still
+// matches errors.As *url.Error.
+func TestClientErrorsBounded(t *testing.T) {
+	t.Parallel()
+	srv := newTLSServer(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		c, buf, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		_, _ = buf.WriteString("\x1b[2J" + strings.Repeat("Z", 2<<20) + "\r\n\r\n") // one status line
+		_ = buf.Flush()
+	}))
+	a := newCert(t, "a")
+	resp, err := clientFor(t, srv, &a).Get(srv.URL)
+	require.Nil(t, resp)
+	var ue *url.Error
+	require.ErrorAs(t, err, &ue)
+	require.LessOrEqual(t, len(err.Error()), 2048, "server text in the error is bounded")
+	require.NotContains(t, err.Error(), "\x1b")
 }
 
 func TestClientSystemRoots(t *testing.T) {

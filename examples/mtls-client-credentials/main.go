@@ -32,8 +32,10 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/oauth2"
 
@@ -212,7 +214,7 @@ func flow(ctx context.Context, conf *hardened.Config, resources []string, api st
 }
 
 // get GETs u with c and returns the status and the body's first line,
-// at most 200 bytes of it.
+// at most 200 bytes of it, made safe to print ([clean]): the API chose it.
 func get(ctx context.Context, c *http.Client, u string) (int, string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
@@ -228,7 +230,33 @@ func get(ctx context.Context, c *http.Client, u string) (int, string, error) {
 		return 0, "", err
 	}
 	line, _, _ := strings.Cut(string(b), "\n")
-	return res.StatusCode, strings.TrimSpace(line), nil
+	return res.StatusCode, clean(strings.TrimSpace(line)), nil
+}
+
+// clean makes text a server chose safe to print on a terminal or in a log:
+// every character that is not printable (a carriage return, the ESC of a
+// terminal escape sequence, a bidirectional override), a backslash and
+// each byte of invalid UTF-8 are written as a Go escape (\r, \x1b,
+// \u202e, \\, \xff), so that the text cannot forge a line of the
+// program's output nor drive the terminal.
+func clean(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r == '\\':
+			b.WriteString(`\\`)
+		case strconv.IsPrint(r):
+			b.WriteRune(r)
+		default:
+			q := strconv.QuoteRuneToASCII(r) // '\r', '\x1b', '\u202e'
+			b.WriteString(q[1 : len(q)-1])
+		}
+		i += n
+	}
+	return b.String()
 }
 
 // loadRoots reads a PEM file of trust anchors; "" means the system roots.

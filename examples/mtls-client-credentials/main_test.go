@@ -5,6 +5,9 @@ import (
 	"context"
 	"crypto"
 	"encoding/pem"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"golang.org/x/oauth2"
 
 	"github.com/hardened-oauth/hardened"
 	"github.com/hardened-oauth/hardened/internal/authserver"
@@ -216,4 +220,47 @@ func TestBinary(t *testing.T) {
 	require.ErrorAs(t, err, &exitErr)
 	require.Equal(t, 1, exitErr.ExitCode())
 	require.Regexp(t, `^mtls-client-credentials: token: [^\n]+\n$`, errOut.String())
+}
+
+// TestFlowRogueAPIEscaped runs the flow against an API that answers with
+// terminal escapes, a carriage return and a bidirectional override, once
+// with 200 and once with 500: what the program prints (the success line,
+// or the one error line) holds none of them raw, so the API cannot forge a
+// line of output ("ok") nor drive the terminal.
+func TestFlowRogueAPIEscaped(t *testing.T) {
+	t.Parallel()
+	const rogue = "\x1b[2J\x1b]0;owned\x07\rok \u202e gnp.exe\x00"
+	for _, status := range []int{http.StatusOK, http.StatusInternalServerError} {
+		t.Run(http.StatusText(status), func(t *testing.T) {
+			t.Parallel()
+			demo, err := startEmbedded(hooks{})
+			require.NoError(t, err)
+			t.Cleanup(demo.close)
+			api := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				w.WriteHeader(status)
+				_, _ = io.WriteString(w, rogue+"\nsecond line")
+			}))
+			t.Cleanup(api.Close)
+			roots := demo.roots.Clone()
+			roots.AddCert(api.Certificate())
+			conf := &hardened.Config{
+				Config:      oauth2.Config{ClientID: demo.clientID, Scopes: []string{"accounts"}},
+				Issuer:      demo.issuer,
+				Certificate: &demo.cert,
+				RootCAs:     roots,
+			}
+			var out bytes.Buffer
+			err = flow(t.Context(), conf, []string{demo.resource}, api.URL, nil, &out)
+			shown := out.String()
+			if status != http.StatusOK {
+				require.Error(t, err)
+				shown = oneLine(err)
+			} else {
+				require.NoError(t, err)
+			}
+			for _, c := range []string{"\x1b", "\r", "\x07", "\x00", "\u202e"} {
+				require.NotContains(t, shown, c, "a control character of the API reached the output")
+			}
+		})
+	}
 }
