@@ -158,8 +158,10 @@ type Config struct {
 	HTTPClient *http.Client
 	// OnRefresh, when set, is called with every token a refresh returns,
 	// before the token is used, so that a rotated refresh token can be
-	// persisted. It runs on the goroutine that needed the token and should
-	// return quickly. Nil means refreshed tokens are only kept in memory.
+	// persisted. It runs on the goroutine that needed the token, while the
+	// token source is locked (other requests wait for it), so it should
+	// return quickly and must not ask the same token source for a token.
+	// Nil means refreshed tokens are only kept in memory.
 	OnRefresh func(*oauth2.Token)
 	// Skew is the clock skew tolerated on the time claims of ID tokens and
 	// JARM responses. Zero means 10 seconds.
