@@ -640,8 +640,10 @@ func TestTransportDefaultBase(t *testing.T) {
 	require.True(t, a.base() == httpx.Transport(nil), "the shared default")
 	require.True(t, b.base() == a.base())
 	require.False(t, a.base() == http.DefaultTransport)
+	// A Base is what sends, under the module's bounded transport errors.
 	rt := errRT{io.EOF}
-	require.Equal(t, http.RoundTripper(rt), (&Transport{Base: rt}).base())
+	_, err := (&Transport{Base: rt}).base().RoundTrip(httptest.NewRequest(http.MethodGet, "https://rs.example/", nil))
+	require.ErrorIs(t, err, io.EOF)
 }
 
 func TestTransportConcurrent(t *testing.T) {

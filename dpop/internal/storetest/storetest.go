@@ -128,7 +128,11 @@ func Run(t *testing.T, h Harness) {
 				go func() {
 					defer wg.Done()
 					<-start
-					results[i], errs[i] = s.CheckAndStore(context.Background(), k, now(), now().Add(time.Hour))
+					// Atomicity, not latency, is under test: a deadline well
+					// above a store's default, for a loaded machine.
+					ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+					defer cancel()
+					results[i], errs[i] = s.CheckAndStore(ctx, k, now(), now().Add(time.Hour))
 				}()
 			}
 			close(start)
