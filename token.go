@@ -171,17 +171,15 @@ func tokenErr(err error, secrets ...string) error {
 		if re.Response != nil {
 			status, ct = re.Response.StatusCode, re.Response.Header.Get("Content-Type")
 		}
-		redact := make([]string, 0, 2*len(secrets))
-		for _, v := range secrets {
-			redact = append(redact, v, url.QueryEscape(v))
-		}
-		if oe, perr := oautherr.ParseRedacting(status, ct, re.Body, redact...); perr == nil {
+		if oe, perr := oautherr.ParseRedacting(status, ct, re.Body, secrets...); perr == nil {
 			return fmt.Errorf("%w: token endpoint: %w", ErrRequestFailed, oe)
 		}
 		return fmt.Errorf("%w: token endpoint answered HTTP %d", ErrRequestFailed, status)
 	}
 	if ue := (*url.Error)(nil); errors.As(err, &ue) {
-		return fmt.Errorf("%w: token endpoint: %w", ErrRequestFailed, httpx.BoundError(err))
+		// Its text is bounded already: the client of tokenRequest sends
+		// through httpx's bounded transport.
+		return fmt.Errorf("%w: token endpoint: %w", ErrRequestFailed, err)
 	}
 	return fmt.Errorf("%w: token endpoint: malformed token response: %w", ErrInvalidResponse, httpx.BoundError(err))
 }

@@ -127,7 +127,7 @@ func (c *Client) HTTPClient() (*http.Client, error) {
 	if timeout == 0 {
 		timeout = httpx.DefaultTimeout
 	}
-	return &http.Client{Transport: httpx.Transport(t), Timeout: timeout, CheckRedirect: httpx.NoRedirect}, nil
+	return httpx.Client(&http.Client{Transport: t, Timeout: timeout}), nil
 }
 
 func (c *Client) validate() error {

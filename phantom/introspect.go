@@ -189,7 +189,7 @@ func (g *Gateway) post(ctx context.Context, c *config, token string) ([]byte, st
 		if err == nil {
 			// A server might echo the token, as sent or as form-encoded:
 			// never let it, or any piece of it, into an error.
-			if oe, perr := oautherr.ParseRedacting(resp.StatusCode, ct, data, token, url.QueryEscape(token)); perr == nil {
+			if oe, perr := oautherr.ParseRedacting(resp.StatusCode, ct, data, token); perr == nil {
 				return nil, "", fmt.Errorf("%w: HTTP %d: %w", ErrIntrospection, resp.StatusCode, oe)
 			}
 		}

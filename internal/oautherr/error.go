@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"net/url"
 	"strings"
 	"unicode/utf8"
 )
@@ -87,7 +88,8 @@ const redactWindow = 16
 
 // ParseRedacting is [Parse] for the answer to a request that carried
 // secrets (the token being introspected or revoked), which a server might
-// echo. Each whole occurrence of a secret in "error_description" is
+// echo, as sent or form-encoded (both forms are looked for: callers pass
+// each secret once). Each whole occurrence of a secret in "error_description" is
 // replaced with "[redacted]" before the description is bounded, so the
 // bound never cuts an echo into a piece the replacement misses. A member
 // that still holds any 16 bytes of a secret (or the whole secret when it
@@ -97,8 +99,12 @@ const redactWindow = 16
 func ParseRedacting(status int, contentType string, body []byte, secrets ...string) (*Error, error) {
 	var keep []string
 	for _, s := range secrets {
-		if s != "" {
-			keep = append(keep, s)
+		if s == "" {
+			continue
+		}
+		keep = append(keep, s)
+		if q := url.QueryEscape(s); q != s {
+			keep = append(keep, q)
 		}
 	}
 	e, err := parse(status, contentType, body, keep)
