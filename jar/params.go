@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/hardened-oauth/hardened/internal/strictjson"
@@ -38,7 +37,7 @@ func requestClaims(clientID string, params url.Values) (map[string]any, error) {
 	// (the module's own JSON policy, internal/strictjson, refuses it).
 	folded := make(map[string]string, len(params)+len(foldReserved))
 	for _, n := range foldReserved {
-		folded[foldName(n)] = n
+		folded[strictjson.FoldKey(n)] = n
 	}
 	for name, all := range params {
 		vals := nonEmpty(all)
@@ -48,10 +47,11 @@ func requestClaims(clientID string, params url.Values) (map[string]any, error) {
 		if name == "" || !utf8.ValidString(name) {
 			return nil, paramErr(name, reasonName)
 		}
-		if other, ok := folded[foldName(name)]; ok && other != name {
+		key := strictjson.FoldKey(name)
+		if other, ok := folded[key]; ok && other != name {
 			return nil, paramErr(name, reasonCase)
 		}
-		folded[foldName(name)] = name
+		folded[key] = name
 		switch name {
 		case "request", "request_uri":
 			return nil, paramErr(name, reasonNested)
@@ -92,21 +92,6 @@ func requestClaims(clientID string, params url.Values) (map[string]any, error) {
 // foldReserved are the names whose case variants are refused even when
 // the name itself is absent: the claims Build sets or refuses.
 var foldReserved = []string{"request", "request_uri", "iss", "aud", "exp", "nbf", "iat", "jti", paramClientID, paramSubject}
-
-// foldName maps s to a key equal for all names equal under Unicode simple
-// case folding: each rune becomes the smallest rune of its folding orbit.
-func foldName(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	for _, r := range s {
-		m := r
-		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
-			m = min(m, f)
-		}
-		b.WriteRune(m)
-	}
-	return b.String()
-}
 
 // nonEmpty returns vals without its empty strings.
 func nonEmpty(vals []string) []string {

@@ -299,13 +299,31 @@ func foldKey(s []byte) string {
 	for i := 0; i < len(s); {
 		var r rune
 		r, i = nextRune(s, i)
-		m := r
-		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
-			m = min(m, f)
-		}
-		b.WriteRune(m)
+		b.WriteRune(foldRune(r))
 	}
 	return b.String()
+}
+
+// FoldKey maps a member name (plain text, not JSON) to a key such that
+// FoldKey(a) == FoldKey(b) exactly when strings.EqualFold(a, b): the names
+// encoding/json reads as one (Unicode simple case folding, "ſub" for
+// "sub"). Each rune becomes the smallest rune of its folding orbit.
+func FoldKey(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		b.WriteRune(foldRune(r))
+	}
+	return b.String()
+}
+
+// foldRune is the smallest rune of r's simple folding orbit.
+func foldRune(r rune) rune {
+	m := r
+	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+		m = min(m, f)
+	}
+	return m
 }
 
 // maxDate is the largest NumericDate accepted: 2^40 s, some 34,000 years
