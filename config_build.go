@@ -39,6 +39,7 @@ type state struct {
 	keys    jose.KeyProvider // the server's jwks_uri; nil when it has none
 	algs    []string         // the server's signatures
 	skew    time.Duration
+	secrets []string // what the client authentication sends that a server might echo (a client secret)
 }
 
 // build checks the fields, discovers the metadata and builds the stack.
@@ -73,6 +74,7 @@ func (c *Config) build(ctx context.Context) (*state, error) {
 	if err != nil {
 		return nil, err
 	}
+	st.secrets = clientSecrets(auth)
 	st.aliases = st.mtls || auth.Method() == AuthMethodTLSClientAuth || auth.Method() == AuthMethodSelfSignedTLSClientAuth
 	st.top = &AuthTransport{Base: base, Auth: auth, Endpoints: st.md.ClientAuthEndpoints(st.aliases)}
 	if c.usesDPoP() {
@@ -115,6 +117,23 @@ func (c *Config) build(ctx context.Context) (*state, error) {
 		return nil, err
 	}
 	return st, nil
+}
+
+// clientSecrets returns the secret a client authentication sends, for
+// the redaction of server errors that echo it. Assertions need no entry:
+// every JWT in an error description is redacted (oautherr.Parse).
+func clientSecrets(auth ClientAuth) []string {
+	switch a := auth.(type) {
+	case ClientSecretBasic:
+		return []string{a.ClientSecret}
+	case *ClientSecretBasic:
+		return []string{a.ClientSecret}
+	case ClientSecretPost:
+		return []string{a.ClientSecret}
+	case *ClientSecretPost:
+		return []string{a.ClientSecret}
+	}
+	return nil
 }
 
 // usesDPoP reports whether tokens are DPoP-bound: unless turned off, or

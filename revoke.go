@@ -143,7 +143,7 @@ func (c *Config) postToken(ctx context.Context, endpoint, token, hint, accept st
 	body, _ := httpx.ReadBody(resp.Body, maxIntrospectionBytes)
 	// The server may echo the token it was sent: redact it, whole, cut or
 	// form-encoded, before any of its text reaches the error.
-	if oe, perr := oautherr.ParseRedacting(resp.StatusCode, resp.Header.Get("Content-Type"), body, token); perr == nil {
+	if oe, perr := oautherr.ParseRedacting(resp.StatusCode, resp.Header.Get("Content-Type"), body, append([]string{token}, st.secrets...)...); perr == nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrRequestFailed, endpoint, oe)
 	}
 	return nil, fmt.Errorf("%w: %s answered HTTP %d", ErrRequestFailed, endpoint, resp.StatusCode)

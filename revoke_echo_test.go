@@ -23,8 +23,9 @@ import (
 type echoPath struct {
 	base  http.RoundTripper
 	path  string
-	cut   int    // when positive, echo only the first cut bytes
-	field string // the form field echoed; "" means token
+	cut   int     // when positive, echo only the first cut bytes
+	field string  // the form field echoed; "" means token
+	seen  *string // when set, receives the value echoed
 }
 
 func (e echoPath) RoundTrip(r *http.Request) (*http.Response, error) {
@@ -45,6 +46,9 @@ func (e echoPath) RoundTrip(r *http.Request) (*http.Response, error) {
 		field = "token"
 	}
 	tok := form.Get(field)
+	if e.seen != nil {
+		*e.seen = tok
+	}
 	if e.cut > 0 && e.cut < len(tok) {
 		tok = tok[:e.cut]
 	}
@@ -153,6 +157,66 @@ func TestRefreshErrorNeverEchoesTheRefreshToken(t *testing.T) {
 			for i := 0; i+16 <= len(tc.rt); i++ {
 				require.NotContains(t, msg, tc.rt[i:i+16], "a piece of the refresh token reached the error")
 			}
+		})
+	}
+}
+
+// A code exchange sends the code, its PKCE verifier and the client's
+// credential (an assertion, or a secret): a token endpoint that echoes any
+// of them in its error must not put it into the error that reaches the
+// caller. The OAuth error stays readable. Client credentials likewise.
+func TestTokenErrorNeverEchoesTheRequest(t *testing.T) {
+	t.Parallel()
+	code := "authorization-code-" + strings.Repeat("C0de", 30)
+	verifier := oauth2.GenerateVerifier()
+	secret := "client-secret-" + strings.Repeat("S3cr", 20)
+	for _, tc := range []struct {
+		name  string
+		field string
+		sent  string // the echoed value, when the test knows it
+		post  bool   // ClientSecretPost instead of private_key_jwt
+		cc    bool   // client credentials instead of the code exchange
+	}{
+		{name: "code", field: "code", sent: code},
+		{name: "code_verifier", field: "code_verifier", sent: verifier},
+		{name: "client_assertion", field: "client_assertion"},
+		{name: "client_secret", field: "client_secret", sent: secret, post: true},
+		{name: "client credentials: client_assertion", field: "client_assertion", cc: true},
+		{name: "client credentials: client_secret", field: "client_secret", sent: secret, post: true, cc: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, nil)
+			p := e.srv.Endpoints().Token
+			if u, err := url.Parse(p); err == nil && u.Path != "" {
+				p = u.Path
+			}
+			conf := e.conf()
+			if tc.post {
+				conf.ClientAuth = hardened.ClientSecretPost{ClientID: appID, ClientSecret: secret}
+				conf.InsecureClientAuth = true
+			}
+			var seen string
+			conf.HTTPClient = &http.Client{Transport: echoPath{base: e.hc.Transport, path: p, field: tc.field, seen: &seen}}
+			var err error
+			if tc.cc {
+				_, err = conf.ClientCredentials(t.Context()).Token()
+			} else {
+				_, err = conf.Exchange(t.Context(), code, oauth2.VerifierOption(verifier), hardened.NonceOption("nonce-1234"))
+			}
+			require.ErrorIs(t, err, hardened.ErrRequestFailed)
+			var oe *hardened.Error
+			require.ErrorAs(t, err, &oe)
+			require.Equal(t, "invalid_request", oe.Code)
+			require.NotEmpty(t, seen, "the request did not carry %s", tc.field)
+			if tc.sent != "" {
+				require.Equal(t, tc.sent, seen)
+			}
+			msg := err.Error() + " " + oe.Description
+			for i := 0; i+16 <= len(seen); i++ {
+				require.NotContains(t, msg, seen[i:i+16], "a piece of the %s reached the error", tc.field)
+			}
+			require.Contains(t, oe.Description, "[redacted]")
 		})
 	}
 }

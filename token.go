@@ -81,7 +81,7 @@ func (c *Config) Exchange(ctx context.Context, code string, opts ...oauth2.AuthC
 	}
 	tok, raw, err := st.tokenRequest(ctx, resources, func(ctx context.Context) (*oauth2.Token, error) {
 		return st.oauth.Exchange(ctx, code, xopts...)
-	})
+	}, code, given.Get(paramCodeVerifier))
 	if err != nil {
 		return nil, err
 	}
@@ -96,8 +96,10 @@ func (c *Config) Exchange(ctx context.Context, code string, opts ...oauth2.AuthC
 // in ctx that sends through the stack, adds the form parameters add (which
 // x/oauth2's options cannot repeat) and keeps the response body. It returns
 // the token, with its token_type checked, and the members of the response.
-// secrets are values the request carries (a refresh token) that a server
-// might echo in its error: none of them reaches the error returned.
+// secrets are values the request carries (a code and its PKCE verifier, a
+// refresh token) that a server might echo in its error: none of them, nor
+// the client's secret, nor any JWT (an assertion), reaches the error
+// returned.
 func (st *state) tokenRequest(ctx context.Context, add url.Values, do func(context.Context) (*oauth2.Token, error), secrets ...string) (*oauth2.Token, map[string]any, error) {
 	tc := &tokenCall{base: st.top, add: add}
 	if u, err := url.Parse(st.oauth.Endpoint.TokenURL); err == nil {
@@ -106,7 +108,7 @@ func (st *state) tokenRequest(ctx context.Context, add url.Values, do func(conte
 	hc := httpx.Client(&http.Client{Transport: tc, Timeout: st.timeout})
 	tok, err := do(context.WithValue(ctx, oauth2.HTTPClient, hc))
 	if err != nil {
-		return nil, nil, tokenErr(err, secrets...)
+		return nil, nil, tokenErr(err, append(secrets, st.secrets...)...)
 	}
 	raw, err := tc.members()
 	if err != nil {

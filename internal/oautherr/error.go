@@ -77,7 +77,10 @@ const maxField = 1024
 // string is ignored. The description is cut to 1024 bytes on a character
 // boundary, with control characters and invalid UTF-8 replaced by U+FFFD,
 // so that it can be logged safely; a URI with characters outside
-// %x21 / %x23-5B / %x5D-7E is dropped. The caller bounds the body's size.
+// %x21 / %x23-5B / %x5D-7E is dropped. Every JWT (JWS or JWE compact
+// serialization) quoted in the description is replaced with "[redacted]":
+// servers quote assertions and request objects. The caller bounds the
+// body's size.
 func Parse(status int, contentType string, body []byte) (*Error, error) {
 	return parse(status, contentType, body, nil)
 }
@@ -161,13 +164,51 @@ func parse(status int, contentType string, body []byte, secrets []string) (*Erro
 		for _, secret := range secrets {
 			s = strings.ReplaceAll(s, secret, "[redacted]")
 		}
-		e.Description = sanitize(s, maxField)
+		e.Description = sanitize(redactJWTs(s), maxField)
 	}
 	s = ""
 	if v, ok := raw["error_uri"]; ok && json.Unmarshal(v, &s) == nil && validURI(s) {
 		e.URI = s
 	}
 	return e, nil
+}
+
+// redactJWTs replaces each run of s that has the shape of a JOSE compact
+// serialization (a base64url header, which starts "eyJ" as every JSON
+// object does, then at least one "." and more base64url) with
+// "[redacted]". A server that quotes in its description what the request
+// carried beyond the values the caller knows (the client assertion its
+// transport signed, a request object, a JWT access token) does not put it
+// into an error. An "eyJ" run without a dot is kept: it is not a JWS or
+// JWE.
+func redactJWTs(s string) string {
+	i := strings.Index(s, "eyJ")
+	if i < 0 {
+		return s
+	}
+	var b strings.Builder
+	for i >= 0 {
+		j, dots := i+3, 0
+		for ; j < len(s) && (isBase64URL(s[j]) || s[j] == '.'); j++ {
+			if s[j] == '.' {
+				dots++
+			}
+		}
+		b.WriteString(s[:i])
+		if dots > 0 {
+			b.WriteString("[redacted]")
+		} else {
+			b.WriteString(s[i:j])
+		}
+		s = s[j:]
+		i = strings.Index(s, "eyJ")
+	}
+	b.WriteString(s)
+	return b.String()
+}
+
+func isBase64URL(c byte) bool {
+	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_'
 }
 
 // IsJSON reports whether a Content-Type header names application/json or a

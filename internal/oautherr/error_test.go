@@ -166,6 +166,35 @@ func TestParseRedacting(t *testing.T) {
 	}
 }
 
+// A server quoting a JWT the request carried (the client assertion the
+// transport signed, a request object) does not put it into the error:
+// every JWS or JWE compact serialization in a description is replaced.
+func TestParseRedactsJWTs(t *testing.T) {
+	t.Parallel()
+	jws := "eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJjbGllbnQifQ.c2lnbmF0dXJl"
+	jwe := "eyJhbGciOiJSU0EtT0FFUCJ9.a2V5.aXY.Y2lwaGVy.dGFn"
+	for _, tc := range []struct{ desc, want string }{
+		{"assertion " + jws + " expired", "assertion [redacted] expired"},
+		{jws, "[redacted]"},
+		{"two: " + jws + "," + jwe + ".", "two: [redacted],[redacted]"},
+		{"unsigned " + "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.", "unsigned [redacted]"},
+		{"eyJ without a dot stays", "eyJ without a dot stays"},
+		{"eyJabc and eyJ.x", "eyJabc and [redacted]"},
+		{"no jwt here", "no jwt here"},
+	} {
+		body, err := json.Marshal(map[string]string{"error": "invalid_client", "error_description": tc.desc})
+		require.NoError(t, err)
+		for _, parse := range []func() (*Error, error){
+			func() (*Error, error) { return Parse(400, "application/json", body) },
+			func() (*Error, error) { return ParseRedacting(400, "application/json", body, "unrelated-secret") },
+		} {
+			e, err := parse()
+			require.NoError(t, err)
+			require.Equal(t, tc.want, e.Description, tc.desc)
+		}
+	}
+}
+
 func TestErrorIs(t *testing.T) {
 	t.Parallel()
 	e := &Error{Code: "invalid_token", Description: "expired", URI: "https://e", Status: 401}
