@@ -63,6 +63,11 @@
 //     its own short-lived JWT (typ at+jwt, ES256 by default) with
 //     Gateway.Key.
 //
+// Set Gateway.Audience in every mode: in the introspection modes it makes
+// the gateway refuse a token the server issued for another API (the
+// response's "aud" must hold it). Left empty there, any active token of the
+// server passes.
+//
 // # Decisions
 //
 //   - Fail closed. An authorization server that is down, slow past

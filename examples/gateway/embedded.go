@@ -111,7 +111,10 @@ func (d *demo) play(ctx context.Context, gateway string, out io.Writer) error {
 		Endpoints: []string{token},
 	}}
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, &http.Client{Transport: dt, Timeout: 10 * time.Second})
-	cc := clientcredentials.Config{ClientID: d.as.Secret.ID, TokenURL: token, AuthStyle: oauth2.AuthStyleInParams}
+	// The token is for the gateway's API: resource (RFC 8707) names it,
+	// and the gateway refuses tokens whose aud does not.
+	cc := clientcredentials.Config{ClientID: d.as.Secret.ID, TokenURL: token, AuthStyle: oauth2.AuthStyleInParams,
+		EndpointParams: url.Values{"resource": {gateway}}}
 	tok, err := cc.Token(ctx)
 	if err != nil {
 		return err
@@ -180,5 +183,20 @@ func (d *demo) play(ctx context.Context, gateway string, out io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(out, "demo: GET /hello, no token                -> %d\n", code)
+
+	// 5. A token the server issued for another API (no resource: for its
+	// userinfo), sent with its key and a fresh proof.
+	cc.EndpointParams = nil
+	other, err := cc.Token(ctx)
+	if err != nil {
+		return err
+	}
+	resp, err = oauth2.NewClient(ctx, oauth2.StaticTokenSource(other)).Get(gateway + "/hello")
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	fmt.Fprintf(out, "demo: GET /hello, a token for another API -> %d\n", resp.StatusCode)
 	return nil
 }

@@ -24,6 +24,14 @@
 // naming the header the auth location sets to $ssl_client_escaped_cert
 // (and that every other location clears); without it they are refused.
 //
+// In every mode a token must be for this API: its "aud" (the introspection
+// response's, or the JWT's in -mode jwt) must hold -audience, by default
+// -external-url, compared exactly. Clients ask for such tokens with
+// resource=<that URL> (RFC 8707); a token the server issued for another API
+// is refused with 401 invalid_token. -insecure-any-audience turns the
+// check off in the introspection modes, for a server without resource
+// indicators.
+//
 // It logs one line per request with the decision and its reason, never a
 // token.
 package main
@@ -87,7 +95,8 @@ type options struct {
 	clientID, clientSecret, keyFile, ca   string
 	mode, dpop, tlsCert, tlsKey, clientCA string
 	redis, externalURL, authRequest       string
-	clientCertHeader                      string
+	clientCertHeader, audience            string
+	insecureAnyAudience                   bool
 	cacheTTL                              time.Duration
 
 	// Set by the demo (no flags): trust these roots, show the requests.
@@ -114,6 +123,8 @@ func parseFlags(args []string, out io.Writer) (*options, error) {
 	fs.StringVar(&o.clientCA, "client-ca", "", "PEM roots of client certificates (needs -tls-cert): certificate-bound tokens")
 	fs.StringVar(&o.redis, "redis", "", "Redis address or URL shared by replicas: cache, DPoP replay store, nonce secret")
 	fs.StringVar(&o.externalURL, "external-url", "", "URL clients use to reach the gateway, for DPoP htu (default: from -listen)")
+	fs.StringVar(&o.audience, "audience", "", "the aud every token must hold: the RFC 8707 resource clients ask tokens for (default: -external-url)")
+	fs.BoolVar(&o.insecureAnyAudience, "insecure-any-audience", false, "accept a token issued for any audience, another API's too (not with -mode jwt): only for a server without RFC 8707 resource indicators")
 	fs.DurationVar(&o.cacheTTL, "cache-ttl", phantom.DefaultCacheTTL, "longest reuse of an introspection result (negative: none)")
 	fs.Var((*authRequestFlag)(&o.authRequest), "auth-request", "serve the auth-request endpoint instead of proxying: -auth-request (nginx), or -auth-request nginx | traefik | envoy")
 	fs.StringVar(&o.clientCertHeader, "client-cert-header", "", "with -auth-request nginx: the header the auth location sets to $ssl_client_escaped_cert, e.g. X-SSL-Client-Cert (and every other location clears): certificate-bound tokens; without it they are refused")
@@ -180,6 +191,12 @@ func (o *options) check() error {
 		return bad("-client-cert-header is for -auth-request nginx")
 	case o.clientCertHeader != "" && !validHeaderName(o.clientCertHeader):
 		return bad("-client-cert-header must be a header field name")
+	case o.insecureAnyAudience && phantom.Mode(o.mode) == phantom.ModeJWT:
+		return bad("-insecure-any-audience is not for -mode jwt: RFC 9068 §4 requires the aud check")
+	case o.insecureAnyAudience && o.audience != "":
+		return bad("-audience and -insecure-any-audience exclude each other")
+	case o.audience != "" && !absoluteURI(o.audience):
+		return bad("-audience must be an absolute URI (RFC 8707 §2)")
 	}
 	switch phantom.Mode(o.mode) {
 	case phantom.ModeIntrospectionJWT, phantom.ModeJWT, phantom.ModeJSON:
@@ -197,6 +214,20 @@ func (o *options) check() error {
 		return bad("-auth-request must be nginx, traefik or envoy")
 	}
 	return nil
+}
+
+// audienceOrDefault is -audience, or the external URL.
+func (o *options) audienceOrDefault() string {
+	if o.audience != "" {
+		return o.audience
+	}
+	return o.externalURL
+}
+
+// absoluteURI reports whether s is an absolute URI without fragment.
+func absoluteURI(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && u.IsAbs() && u.Host != "" && u.Fragment == "" && !strings.ContainsAny(s, "\x00\r\n #")
 }
 
 // validHeaderName reports whether s is an HTTP field name (RFC 9110 §5.1,
@@ -275,6 +306,11 @@ func run(ctx context.Context, args []string, out io.Writer, ready func(url strin
 		what = "answering " + o.authRequest + " auth requests"
 	}
 	fmt.Fprintf(out2, "gateway: listening on %s (external URL %s), %s; mode %s, dpop %s\n", base, o.externalURL, what, o.mode, o.dpop)
+	if o.insecureAnyAudience {
+		fmt.Fprintln(out2, "gateway: WARNING: -insecure-any-audience: tokens issued for other APIs are accepted")
+	} else {
+		fmt.Fprintf(out2, "gateway: tokens must have aud %s\n", o.audienceOrDefault())
+	}
 	if ready != nil {
 		ready(base)
 	}
@@ -397,8 +433,10 @@ func (o *options) gateway(ctx context.Context, logger *slog.Logger) (*phantom.Ga
 	if o.introspect != "" {
 		g.IntrospectionURL = o.introspect
 	}
-	if g.Mode == phantom.ModeJWT {
-		g.Audience = o.externalURL // the resource indicator clients ask tokens for
+	// The resource indicator clients ask tokens for: a token for another
+	// API (or for the server's userinfo) is refused, in every mode.
+	if !o.insecureAnyAudience {
+		g.Audience = o.audienceOrDefault()
 	}
 
 	// Client authentication for the introspection calls: the module's one

@@ -90,6 +90,9 @@ func TestDemo(t *testing.T) {
 		"demo: GET /hello, the token as Bearer     -> 401",
 		"demo: GET /hello, one proof sent twice     -> 200 then 401",
 		"demo: GET /hello, no token                -> 401",
+		"demo: GET /hello, a token for another API -> 401",
+		"gateway: tokens must have aud http://127.0.0.1:",
+		"decision=deny reason=wrong_audience",
 		"decision=deny reason=use_dpop_nonce",
 		"decision=deny reason=bearer_downgrade",
 		"decision=deny reason=replayed_dpop_proof",
@@ -99,7 +102,7 @@ func TestDemo(t *testing.T) {
 		require.Contains(t, got, want)
 	}
 	require.NotContains(t, got, "demo: failed")
-	require.Equal(t, 6, strings.Count(got, "msg=request"), "one line per request")
+	require.Equal(t, 7, strings.Count(got, "msg=request"), "one line per request")
 }
 
 func TestFlags(t *testing.T) {
@@ -128,6 +131,10 @@ func TestFlags(t *testing.T) {
 		{"client-cert-header with traefik", []string{"-auth-request=traefik", "-client-cert-header", "X-SSL-Client-Cert", "-issuer", "https://as.example", "-client-id", "gw", "-client-secret", "s"}},
 		{"client-cert-header with envoy", []string{"-auth-request=envoy", "-client-cert-header", "X-SSL-Client-Cert", "-issuer", "https://as.example", "-client-id", "gw", "-client-secret", "s"}},
 		{"client-cert-header not a field name", []string{"-auth-request", "-client-cert-header", "X SSL", "-issuer", "https://as.example", "-client-id", "gw", "-client-secret", "s"}},
+		{"insecure-any-audience in jwt mode", with("-mode", "jwt", "-insecure-any-audience")},
+		{"insecure-any-audience and audience", with("-audience", "https://api.example", "-insecure-any-audience")},
+		{"audience not absolute", with("-audience", "/orders")},
+		{"audience with a fragment", with("-audience", "https://api.example/#x")},
 		{"client-cert-header is the token's field", []string{"-auth-request", "-client-cert-header", "authorization", "-issuer", "https://as.example", "-client-id", "gw", "-client-secret", "s"}},
 	}
 	for _, tc := range tests {
@@ -189,13 +196,28 @@ func writePEM(t *testing.T, path, typ string, der []byte) {
 	require.NoError(t, os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600))
 }
 
-// dpopToken gets a DPoP-bound token for proofer.
+// testAPI is the resource the tests' gateways protect (-audience or
+// -external-url): the tokens of the peer are for it.
+const testAPI = "https://api.example"
+
+// dpopToken gets a DPoP-bound token for proofer, for testAPI.
 func (p *peer) dpopToken(t *testing.T, proofer *dpop.Proofer) string {
+	t.Helper()
+	return p.dpopTokenFor(t, proofer, testAPI)
+}
+
+// dpopTokenFor gets a DPoP-bound token for proofer and the resource; ""
+// asks for none (the server's default audience, its userinfo).
+func (p *peer) dpopTokenFor(t *testing.T, proofer *dpop.Proofer, resource string) string {
 	t.Helper()
 	tokenURL := p.as.Endpoints().Token
 	proof, err := proofer.Proof("POST", tokenURL, dpop.ProofOptions{})
 	require.NoError(t, err)
-	req, err := http.NewRequest("POST", tokenURL, strings.NewReader("grant_type=client_credentials"))
+	form := url.Values{"grant_type": {"client_credentials"}}
+	if resource != "" {
+		form.Set("resource", resource)
+	}
+	req, err := http.NewRequest("POST", tokenURL, strings.NewReader(form.Encode()))
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth("dpop-app", "dpop-secret")
@@ -206,7 +228,8 @@ func (p *peer) dpopToken(t *testing.T, proofer *dpop.Proofer) string {
 // mtlsToken gets a token bound to the mtls-app certificate.
 func (p *peer) mtlsToken(t *testing.T) string {
 	t.Helper()
-	req, err := http.NewRequest("POST", p.as.MTLSEndpoints().Token, strings.NewReader("grant_type=client_credentials&client_id=mtls-app"))
+	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {"mtls-app"}, "resource": {testAPI}}
+	req, err := http.NewRequest("POST", p.as.MTLSEndpoints().Token, strings.NewReader(form.Encode()))
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	return p.token(t, p.as.HTTPClientWithCertificate(p.appCert), req, "Bearer")
@@ -260,7 +283,7 @@ func TestAttacks(t *testing.T) {
 	gw := start(t, []string{
 		"-listen", "127.0.0.1:0", "-upstream", upSrv.URL, "-issuer", p.as.Issuer(),
 		"-client-id", "gateway", "-client-secret", "gateway-secret", "-ca", p.caFile,
-		"-mode", "token-introspection+jwt", "-dpop", "required",
+		"-mode", "token-introspection+jwt", "-dpop", "required", "-audience", testAPI,
 		"-tls-cert", p.certFile, "-tls-key", p.keyFile, "-client-ca", p.caFile, "-cache-ttl", "30s",
 	}, &out)
 	require.True(t, strings.HasPrefix(gw, "https://127.0.0.1:"))
@@ -392,12 +415,19 @@ func TestModes(t *testing.T) {
 	require.NoError(t, err)
 	common := []string{"-listen", "127.0.0.1:0", "-issuer", p.as.Issuer(), "-client-id", "gateway",
 		"-client-secret", "gateway-secret", "-ca", p.caFile, "-dpop", "optional"}
+	api := append([]string{"-audience", testAPI}, common...)
 
+	// callAt sends tok with a proof for external (the gateway's
+	// -external-url) + "/orders"; call, for the gateway's own URL.
+	var callAt func(t *testing.T, gw, external, tok string, h ...string) *http.Response
 	call := func(t *testing.T, gw, tok string, h ...string) *http.Response {
 		t.Helper()
-		u, _ := url.Parse(gw)
+		return callAt(t, gw, gw, tok, h...)
+	}
+	callAt = func(t *testing.T, gw, external, tok string, h ...string) *http.Response {
+		t.Helper()
 		nonceFor := func(nonce string) string {
-			v, err := proofer.Proof("GET", u.Scheme+"://"+u.Host+"/orders", dpop.ProofOptions{AccessToken: tok, Nonce: nonce})
+			v, err := proofer.Proof("GET", external+"/orders", dpop.ProofOptions{AccessToken: tok, Nonce: nonce})
 			require.NoError(t, err)
 			return v
 		}
@@ -424,7 +454,7 @@ func TestModes(t *testing.T) {
 
 	t.Run("json: the gateway signs, and serves its key set", func(t *testing.T) {
 		var out buffer
-		gw := start(t, append([]string{"-upstream", upSrv.URL, "-mode", "json"}, common...), &out)
+		gw := start(t, append([]string{"-upstream", upSrv.URL, "-mode", "json"}, api...), &out)
 		resp := call(t, gw, p.dpopToken(t, proofer))
 		require.Equal(t, http.StatusOK, resp.StatusCode)
 		_, h := up.snapshot()
@@ -442,11 +472,47 @@ func TestModes(t *testing.T) {
 
 	t.Run("jwt: the access token itself", func(t *testing.T) {
 		var out buffer
-		gw := start(t, append([]string{"-upstream", upSrv.URL, "-mode", "jwt", "-external-url", "https://api.example"}, common...), &out)
-		// The token's audience is not the gateway's external URL: refused.
-		resp := call(t, gw, p.dpopToken(t, proofer))
+		gw := start(t, append([]string{"-upstream", upSrv.URL, "-mode", "jwt", "-external-url", testAPI}, common...), &out)
+		resp := callAt(t, gw, testAPI, p.dpopToken(t, proofer))
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		// A token without the gateway's external URL in its aud: refused.
+		resp = callAt(t, gw, testAPI, p.dpopTokenFor(t, proofer, ""))
 		require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 		require.Contains(t, out.String(), "reason=wrong_audience")
+	})
+
+	// The introspection modes check the aud of the introspection response
+	// too: a token the server issued for another API, or for its userinfo,
+	// does not pass. -audience defaults to -external-url.
+	for _, mode := range []string{"token-introspection+jwt", "json"} {
+		for _, aud := range [][]string{{"-audience", testAPI}, {"-external-url", testAPI}} {
+			t.Run(mode+": a token for another API is refused, "+aud[0], func(t *testing.T) {
+				var out buffer
+				gw := start(t, append(append([]string{"-upstream", upSrv.URL, "-mode", mode}, aud...), common...), &out)
+				external := gw
+				if aud[0] == "-external-url" {
+					external = testAPI
+				}
+				for _, other := range []string{"", "https://other.example", testAPI + "/"} {
+					resp := callAt(t, gw, external, p.dpopTokenFor(t, proofer, other))
+					require.Equal(t, http.StatusUnauthorized, resp.StatusCode, "token for %q", other)
+					require.Contains(t, resp.Header.Get("WWW-Authenticate"), `error="invalid_token"`)
+				}
+				require.Contains(t, out.String(), "reason=wrong_audience")
+				require.NotContains(t, out.String(), "decision=allow")
+				require.Contains(t, out.String(), "gateway: tokens must have aud "+testAPI+"\n")
+				resp := callAt(t, gw, external, p.dpopToken(t, proofer))
+				require.Equal(t, http.StatusOK, resp.StatusCode)
+			})
+		}
+	}
+
+	t.Run("-insecure-any-audience accepts a token for another API, and says so", func(t *testing.T) {
+		var out buffer
+		gw := start(t, append([]string{"-upstream", upSrv.URL, "-insecure-any-audience"}, common...), &out)
+		resp := call(t, gw, p.dpopTokenFor(t, proofer, ""))
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		require.Contains(t, out.String(), "WARNING: -insecure-any-audience")
 	})
 
 	t.Run("auth-request for nginx", func(t *testing.T) {

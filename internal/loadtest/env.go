@@ -268,8 +268,12 @@ func (r *run) issueBearers(ctx context.Context, n int) ([]string, error) {
 	return toks, nil
 }
 
+// api is the resource (RFC 8707) the gateways protect: the tokens are for
+// it, and the gateways refuse tokens for another audience.
+const api = "https://api.loadtest.example"
+
 func (r *run) token(ctx context.Context, hc *http.Client) (string, error) {
-	form := url.Values{"grant_type": {"client_credentials"}}
+	form := url.Values{"grant_type": {"client_credentials"}, "resource": {api}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.as.Server.Endpoints().Token, strings.NewReader(form.Encode()))
 	if err != nil {
 		return "", err

@@ -152,7 +152,7 @@ func (r *run) faults(ctx context.Context) error {
 	}
 	gwURL := "http://" + ln
 	g := &phantom.Gateway{
-		Mode: phantom.ModeIntrospectionJWT, ClientID: r.as.ResourceServer.ID,
+		Mode: phantom.ModeIntrospectionJWT, ClientID: r.as.ResourceServer.ID, Audience: api,
 		Issuer: meta.Issuer, JWKSURL: meta.JWKSURI, IntrospectionURL: r.fault.url(),
 		Cache:                &redisstore.Cache{Client: rdb},
 		DPoP:                 &dpop.Verifier{BaseURL: gwURL, Nonces: &dpop.Nonces{Secrets: [][]byte{nonce}}, Replay: &dpopredis.Store{Client: rdb}},

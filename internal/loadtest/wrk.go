@@ -26,7 +26,7 @@ func (r *run) gatewayArgs(listen string, extra ...string) []string {
 	args := []string{
 		"-listen", listen, "-issuer", r.as.Issuer, "-introspect", r.fault.url(),
 		"-client-id", r.as.ResourceServer.ID, "-client-secret", r.as.ResourceServer.Secret,
-		"-ca", r.rootsPEM, "-dpop", "optional",
+		"-ca", r.rootsPEM, "-dpop", "optional", "-audience", api,
 	}
 	return append(args, extra...)
 }
