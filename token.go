@@ -108,20 +108,32 @@ func (st *state) tokenRequest(ctx context.Context, add url.Values, do func(conte
 	hc := httpx.Client(&http.Client{Transport: tc, Timeout: st.timeout})
 	tok, err := do(context.WithValue(ctx, oauth2.HTTPClient, hc))
 	if err != nil {
-		return nil, nil, tokenErr(err, append(secrets, st.secrets...)...)
+		err = tokenErr(err, append(secrets, st.secrets...)...)
+		if tc.status >= 200 && tc.status <= 299 {
+			return nil, nil, refusedAnswer{err}
+		}
+		return nil, nil, err
 	}
 	raw, err := tc.members()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, refusedAnswer{err}
 	}
 	if negativeExpiresIn(tok, raw) {
-		return nil, nil, ErrNegativeExpiresIn
+		return nil, nil, refusedAnswer{ErrNegativeExpiresIn}
 	}
 	if err := st.checkType(tok); err != nil {
-		return nil, nil, err
+		return nil, nil, refusedAnswer{err}
 	}
 	return tok, raw, nil
 }
+
+// refusedAnswer is the error of a token request the server answered with
+// success (2xx) and the client refused: the server did its part, so the
+// refresh token sent may have been rotated already. It reads and unwraps
+// as the error it holds.
+type refusedAnswer struct{ error }
+
+func (r refusedAnswer) Unwrap() error { return r.error }
 
 // checkType requires the token_type that matches the sender constraint
 // and writes it in its canonical case.
@@ -190,11 +202,12 @@ func tokenErr(err error, secrets ...string) error {
 // parameters to the request to the token endpoint and keeps a copy of the
 // response body as x/oauth2 reads it.
 type tokenCall struct {
-	base http.RoundTripper
-	url  string
-	add  url.Values
-	ct   string
-	body bytes.Buffer
+	base   http.RoundTripper
+	url    string
+	add    url.Values
+	status int // of the token endpoint's response
+	ct     string
+	body   bytes.Buffer
 }
 
 func (t *tokenCall) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -213,7 +226,7 @@ func (t *tokenCall) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	t.ct = resp.Header.Get("Content-Type")
+	t.status, t.ct = resp.StatusCode, resp.Header.Get("Content-Type")
 	t.body.Reset()
 	resp.Body = &teeBody{ReadCloser: resp.Body, dst: &t.body}
 	return resp, nil

@@ -2,6 +2,7 @@ package hardened
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"slices"
 	"sync"
@@ -27,6 +28,15 @@ import (
 // (wrapping [ErrRequestFailed], or [ErrTokenExpired] without a refresh
 // token) reaches the caller of Token, through the http.Client of
 // [Config.Client] as a *url.Error. ctx bounds every refresh.
+//
+// A refresh the server answered with success but that fails a check
+// (token_type, strict JSON, expires_in, the ID token) ends the source:
+// the server may have rotated the refresh token already, and sending the
+// old one again would look like a stolen token's replay to a server that
+// detects reuse (RFC 9700 §4.14.2), which revokes the whole grant. Later
+// calls return [ErrTokenExpired] without a request; the user logs in
+// again. A refresh refused by the server (an OAuth error) or lost in
+// transport keeps the refresh token for the next call.
 func (c *Config) TokenSource(ctx context.Context, t *oauth2.Token) oauth2.TokenSource {
 	r := &refresher{c: c, ctx: ctx}
 	if t != nil {
@@ -89,10 +99,17 @@ func (r *refresher) Token() (*oauth2.Token, error) {
 		return st.oauth.TokenSource(ctx, &oauth2.Token{RefreshToken: rt}).Token()
 	}, rt)
 	if err != nil {
+		if errors.As(err, new(refusedAnswer)) {
+			// The server answered, and may have rotated rt: sending it
+			// again would look like a stolen token's replay (RFC 9700
+			// §4.14.2) and revoke the grant. The source is done.
+			r.rt = ""
+		}
 		return nil, err
 	}
 	idt, err := r.c.idTokenOf(r.ctx, st, tok, raw, idCheck{refresh: true, prev: r.idt})
 	if err != nil {
+		r.rt = "" // the same: the answer came, and is refused
 		return nil, err
 	}
 	if idt == nil {
