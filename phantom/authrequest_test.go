@@ -223,6 +223,7 @@ func TestAuthRequestRefusesAmbiguousPaths(t *testing.T) {
 			{"encoded path parameter", "/admin%3bx/users"},
 			{"backslash separators", `/public\..\admin\users`},
 			{"encoded backslash separators", "/public%5c..%5cadmin%5cusers"},
+			{"doubly encoded dot segments", "/public/%252e%252e/admin/users"},
 		} {
 			t.Run(p.name+"/"+tc.name, func(t *testing.T) {
 				t.Parallel()

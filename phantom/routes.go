@@ -19,8 +19,9 @@ import (
 // segments, empty segments ("//"), an encoded slash, a ";" (a path
 // parameter: Tomcat, Jetty and Spring strip ";..." from each segment and
 // read "..;" as ".."), a backslash, raw or encoded (IIS, ASP.NET and
-// WHATWG URL parsers read it as "/"), or a control character is refused
-// with 400 when routes are configured, because the upstream might resolve
+// WHATWG URL parsers read it as "/"), a control character, or one of
+// these (or "%") encoded twice ("%252e%252e", which a second decoding
+// turns into "..") is refused with 400 when routes are configured, because the upstream might resolve
 // it to another route than the gateway did. The upstream must route the
 // same way (case-sensitively, like net/http's ServeMux).
 type Route struct {
@@ -103,7 +104,7 @@ func validScopeToken(s string) bool {
 }
 
 // errBadPath is the refusal of a path the routes cannot judge.
-var errBadPath = fmt.Errorf("%w: path with dot segments, empty segments, an encoded slash, a path parameter, a backslash or a control character", ErrInvalidRequest)
+var errBadPath = fmt.Errorf("%w: path with dot segments, empty segments, an encoded slash, a path parameter, a backslash, a control character or a doubly encoded one of these", ErrInvalidRequest)
 
 // match returns the route for a request, nil when none applies. decoded
 // is the percent-decoded path, escaped its raw form.
@@ -114,7 +115,7 @@ func matchRoute(routes []route, method, decoded, escaped string) (*route, error)
 	if decoded == "" {
 		decoded = "/"
 	}
-	if decoded[0] != '/' || strings.Contains(strings.ToLower(escaped), "%2f") || hasAmbiguousByte(decoded) || hasDotOrEmptySegment(decoded) {
+	if decoded[0] != '/' || strings.Contains(strings.ToLower(escaped), "%2f") || hasAmbiguousByte(decoded) || hasDotOrEmptySegment(decoded) || hasEncodedDelimiter(decoded) {
 		return nil, errBadPath
 	}
 	var best *route
@@ -151,6 +152,25 @@ func hasAmbiguousByte(p string) bool {
 		if c := p[i]; c == ';' || c == '\\' || c < 0x20 || c == 0x7f {
 			return true
 		}
+	}
+	return false
+}
+
+// hasEncodedDelimiter reports whether a decoded path still holds a
+// percent-encoded ".", "/", "\", ";", "%" or NUL: the request encoded it
+// twice ("%252e%252e"). An upstream, or a proxy before it, that decodes
+// once more resolves a path the gateway did not judge.
+func hasEncodedDelimiter(p string) bool {
+	for i := strings.IndexByte(p, '%'); i >= 0 && i+2 < len(p); {
+		switch strings.ToLower(p[i+1 : i+3]) {
+		case "2e", "2f", "5c", "3b", "25", "00":
+			return true
+		}
+		j := strings.IndexByte(p[i+1:], '%')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
 	}
 	return false
 }

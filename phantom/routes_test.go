@@ -59,6 +59,17 @@ func TestRoutes(t *testing.T) {
 		{"encoded backslash separators", "GET", "/public%5c..%5cadmin%5cusers", "reader", 400, ReasonInvalidRequest, ""},
 		{"encoded upper-case backslash", "GET", "/public%5C..%5Cadmin%5Cusers", "reader", 400, ReasonInvalidRequest, ""},
 		{"encoded NUL", "GET", "/admin%00/users", "reader", 400, ReasonInvalidRequest, ""},
+		// An upstream (or a proxy before it) that decodes once more sees
+		// "/public/../admin/users".
+		{"doubly encoded dot segments", "GET", "/public/%252e%252e/admin/users", "reader", 400, ReasonInvalidRequest, ""},
+		{"doubly encoded upper-case dots", "GET", "/public/%252E%252E/admin/users", "reader", 400, ReasonInvalidRequest, ""},
+		{"doubly encoded slash", "GET", "/public%252f..%252fadmin/users", "reader", 400, ReasonInvalidRequest, ""},
+		{"doubly encoded backslash", "GET", "/public%255c..%255cadmin", "reader", 400, ReasonInvalidRequest, ""},
+		{"doubly encoded path parameter", "GET", "/admin%253bx/users", "reader", 400, ReasonInvalidRequest, ""},
+		{"triply encoded dot", "GET", "/public/%25252e%25252e/admin", "reader", 400, ReasonInvalidRequest, ""},
+		{"doubly encoded percent", "GET", "/orders/100%2525", "reader", 400, ReasonInvalidRequest, ""},
+		{"encoded space is an ordinary byte", "GET", "/orders/a%20b", "reader", 200, "", ""},
+		{"doubly encoded letter is an ordinary path", "GET", "/orders/%2541", "reader", 200, "", ""},
 		{"GET-only route", "GET", "/reports", "reader", 403, ReasonInsufficientScope, "admin"},
 		{"GET-only route covers HEAD", "HEAD", "/reports", "reader", 403, ReasonInsufficientScope, "admin"},
 		{"GET-only route, admin token with HEAD", "HEAD", "/reports/q1", "admin", 200, "", ""},
