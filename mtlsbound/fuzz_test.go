@@ -58,15 +58,22 @@ func FuzzParseXFCC(f *testing.F) {
 	f.Add(`a=b;;c=d,,`)
 	f.Add("")
 	f.Fuzz(func(t *testing.T, value string) {
-		c, err := mtlsbound.ParseXFCC(value)
-		if err != nil {
-			if c != nil || !errors.Is(err, mtlsbound.ErrNoCertificate) && !errors.Is(err, mtlsbound.ErrMalformedHeader) {
-				t.Fatalf("cert %v, untyped error %v", c != nil, err)
+		for _, n := range []int{1, 2} {
+			c, err := mtlsbound.ParseXFCCElements(value, n)
+			if err != nil {
+				if c != nil || !errors.Is(err, mtlsbound.ErrNoCertificate) && !errors.Is(err, mtlsbound.ErrMalformedHeader) {
+					t.Fatalf("cert %v, untyped error %v", c != nil, err)
+				}
+				continue
 			}
-			return
-		}
-		if c == nil || len(c.Raw) == 0 {
-			t.Fatal("no certificate and no error")
+			if c == nil || len(c.Raw) == 0 {
+				t.Fatal("no certificate and no error")
+			}
+			if n == 1 {
+				if c1, err := mtlsbound.ParseXFCC(value); err != nil || !c1.Equal(c) {
+					t.Fatalf("ParseXFCC differs from ParseXFCCElements(value, 1): %v", err)
+				}
+			}
 		}
 	})
 }

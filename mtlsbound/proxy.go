@@ -110,28 +110,39 @@ func parsePEMCertificate(data []byte) (*x509.Certificate, error) {
 	return cert, nil
 }
 
-// ParseXFCC returns the client certificate of the last element of an
-// Envoy x-forwarded-client-cert value (see [HeaderXFCC]). The whole value
-// must parse: empty elements, empty or duplicate Cert/Hash/By keys in an
-// element, unterminated quotes or text after a closing quote wrap
+// ParseXFCC returns the client certificate of an Envoy
+// x-forwarded-client-cert value (see [HeaderXFCC]) of exactly one element,
+// what Envoy's SANITIZE_SET writes. The whole value must parse: empty
+// elements, empty or duplicate Cert/Hash/By keys in an element,
+// unterminated quotes or text after a closing quote wrap
 // [ErrMalformedHeader], as does a Cert that [ParseEscapedPEM] would
-// reject, a Hash that does not match it, or a value longer than
-// [DefaultMaxProxyHeaderBytes]. An empty value, or a last element without
-// Cert, returns [ErrNoCertificate].
+// reject, a Hash that does not match it, another number of elements, or a
+// value longer than [DefaultMaxProxyHeaderBytes]. An empty value, or an
+// element without Cert, returns [ErrNoCertificate].
 //
-// ParseXFCC accepts any number of elements. A [Verifier] also requires
-// the number its XFCCElements says (one by default): without that check a
-// client certificate whose URI or DNS SAN holds a comma, which Envoy
-// writes unquoted, can add a last element of its own.
+// The element count is a defence: Envoy writes a certificate's URI and DNS
+// SANs unquoted, so a client certificate whose SAN holds a comma adds an
+// element of its own, with any Cert in it. Behind Envoys that append
+// (APPEND_FORWARD), use [ParseXFCCElements] with the number of hops.
 func ParseXFCC(value string) (*x509.Certificate, error) {
+	return ParseXFCCElements(value, 1)
+}
+
+// ParseXFCCElements is [ParseXFCC] for a value of exactly elements
+// elements, one per Envoy that appended one (APPEND_FORWARD), and returns
+// the certificate of the last: the one the nearest proxy saw. Another
+// count, or elements below 1, wraps [ErrMalformedHeader].
+func ParseXFCCElements(value string, elements int) (*x509.Certificate, error) {
+	if elements < 1 {
+		return nil, fmt.Errorf("%w: XFCC element count %d, want at least 1", ErrMalformedHeader, elements)
+	}
 	if len(value) > DefaultMaxProxyHeaderBytes {
 		return nil, errHeaderTooLarge
 	}
-	return parseXFCC(value, 0)
+	return parseXFCC(value, elements)
 }
 
-// parseXFCC parses value; elements, when positive, is the exact number of
-// elements it must hold.
+// parseXFCC parses value, which must hold exactly elements elements.
 func parseXFCC(value string, elements int) (*x509.Certificate, error) {
 	if strings.Trim(value, " \t") == "" {
 		return nil, ErrNoCertificate
@@ -151,7 +162,7 @@ func parseXFCC(value string, elements int) (*x509.Certificate, error) {
 		}
 		p.i++ // ','
 	}
-	if elements > 0 && n != elements {
+	if n != elements {
 		return nil, fmt.Errorf("%w: XFCC has %d elements, want %d (Verifier.XFCCElements)", ErrMalformedHeader, n, elements)
 	}
 	if !last.hasCert {

@@ -92,20 +92,29 @@ func TestParseXFCC(t *testing.T) {
 		`;Cert="` + certA + `";Subject="CN=a,OU=Eng \"R&D\";O=Example";URI=spiffe://cluster.local/ns/default/sa/client;DNS=a.example;DNS=b.example`
 
 	tests := []struct {
-		name    string
-		value   string
-		want    *x509.Certificate
-		wantErr []error
+		name     string
+		value    string
+		elements int // ParseXFCCElements with this count; 0: ParseXFCC
+		want     *x509.Certificate
+		wantErr  []error
 	}{
 		{name: "cert only", value: `Cert="` + certA + `"`, want: a.Leaf},
 		{name: "unquoted cert", value: `Cert=` + certA, want: a.Leaf},
 		{name: "envoy element", value: envoyA, want: a.Leaf},
 		{name: "keys are case-insensitive", value: `cert="` + certA + `";hash=` + xfccHash(a.Leaf), want: a.Leaf},
-		{name: "last element wins", value: `By=spiffe://edge;Cert="` + certB + `",` + envoyA, want: a.Leaf},
-		{name: "last element wins, whitespace", value: `Cert="` + certB + `" , Cert="` + certA + `" `, want: a.Leaf},
-		{name: "quoted comma inside last element", value: `Cert="` + certB + `",Subject="CN=x, O=y";Cert="` + certA + `"`, want: a.Leaf},
+		{name: "last element wins", value: `By=spiffe://edge;Cert="` + certB + `",` + envoyA, elements: 2, want: a.Leaf},
+		{name: "last element wins, whitespace", value: `Cert="` + certB + `" , Cert="` + certA + `" `, elements: 2, want: a.Leaf},
+		{name: "quoted comma inside last element", value: `Cert="` + certB + `",Subject="CN=x, O=y";Cert="` + certA + `"`, elements: 2, want: a.Leaf},
+		{name: "one element counted", value: envoyA, elements: 1, want: a.Leaf},
 		{name: "empty", value: ``, wantErr: []error{mtlsbound.ErrNoCertificate}},
-		{name: "last element without Cert", value: `Cert="` + certA + `",By=spiffe://proxy;Hash=` + xfccHash(b.Leaf), wantErr: []error{mtlsbound.ErrNoCertificate}},
+		{name: "last element without Cert", value: `Cert="` + certA + `",By=spiffe://proxy;Hash=` + xfccHash(b.Leaf), elements: 2, wantErr: []error{mtlsbound.ErrNoCertificate}},
+		// A client certificate with the SAN "spiffe://x,Cert=<victim's
+		// PEM>", written unquoted by Envoy, adds an element of its own.
+		{name: "SAN injection: a second element", value: `By=spiffe://edge;Cert="` + certB + `";URI=spiffe://x,Cert="` + certA + `"`, wantErr: []error{mtlsbound.ErrMalformedHeader}},
+		{name: "two elements where one is expected", value: `Cert="` + certB + `",` + envoyA, wantErr: []error{mtlsbound.ErrMalformedHeader}},
+		{name: "one element where two are expected", value: envoyA, elements: 2, wantErr: []error{mtlsbound.ErrMalformedHeader}},
+		{name: "three elements where two are expected", value: `Cert="` + certB + `",Cert="` + certB + `",` + envoyA, elements: 2, wantErr: []error{mtlsbound.ErrMalformedHeader}},
+		{name: "element count 0", value: envoyA, elements: -1, wantErr: []error{mtlsbound.ErrMalformedHeader}},
 		{name: "empty Cert", value: `Cert=""`, wantErr: []error{mtlsbound.ErrMalformedHeader}},
 		{name: "hash mismatch", value: `Hash=` + xfccHash(b.Leaf) + `;Cert="` + certA + `"`, wantErr: []error{mtlsbound.ErrMalformedHeader}},
 		{name: "hash not hex", value: `Hash=zz;Cert="` + certA + `"`, wantErr: []error{mtlsbound.ErrMalformedHeader}},
@@ -128,7 +137,16 @@ func TestParseXFCC(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := mtlsbound.ParseXFCC(tc.value)
+			var got *x509.Certificate
+			var err error
+			switch tc.elements {
+			case 0:
+				got, err = mtlsbound.ParseXFCC(tc.value)
+			case -1:
+				got, err = mtlsbound.ParseXFCCElements(tc.value, 0)
+			default:
+				got, err = mtlsbound.ParseXFCCElements(tc.value, tc.elements)
+			}
 			if len(tc.wantErr) > 0 {
 				for _, want := range tc.wantErr {
 					require.ErrorIs(t, err, want)
