@@ -82,10 +82,7 @@ func TestRevokeErrorNeverEchoesTheToken(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t, func(_ *authserver.Config, cl *authserver.Client) { cl.Introspect = true })
-			p := tc.endpoint(e.srv.Endpoints())
-			if u, err := url.Parse(p); err == nil && u.Path != "" {
-				p = u.Path
-			}
+			p := mustURL(t, tc.endpoint(e.srv.Endpoints())).Path
 			conf := e.conf()
 			conf.HTTPClient = &http.Client{Transport: echoPath{base: e.hc.Transport, path: p, cut: tc.cut}}
 			err := tc.call(t.Context(), conf, tc.token)
@@ -94,9 +91,7 @@ func TestRevokeErrorNeverEchoesTheToken(t *testing.T) {
 			require.True(t, errors.As(err, &oe))
 			require.Equal(t, "invalid_request", oe.Code)
 			msg := err.Error() + " " + oe.Description
-			for i := 0; i+16 <= len(tc.token); i++ {
-				require.NotContains(t, msg, tc.token[i:i+16], "a piece of the token reached the error")
-			}
+			requireNoPiece(t, msg, tc.token, "a piece of the token reached the error")
 		})
 	}
 }
@@ -132,10 +127,7 @@ func TestRefreshErrorNeverEchoesTheRefreshToken(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t, nil)
-			p := e.srv.Endpoints().Token
-			if u, err := url.Parse(p); err == nil && u.Path != "" {
-				p = u.Path
-			}
+			p := mustURL(t, e.srv.Endpoints().Token).Path
 			conf := e.conf()
 			conf.HTTPClient = &http.Client{Transport: echoPath{base: e.hc.Transport, path: p, cut: tc.cut, field: "refresh_token"}}
 			expired := &oauth2.Token{AccessToken: "at", TokenType: "DPoP", RefreshToken: tc.rt, Expiry: time.Now().Add(-time.Minute)}
@@ -154,9 +146,7 @@ func TestRefreshErrorNeverEchoesTheRefreshToken(t *testing.T) {
 			require.ErrorAs(t, err, &oe)
 			require.Equal(t, "invalid_request", oe.Code)
 			msg := err.Error() + " " + oe.Description
-			for i := 0; i+16 <= len(tc.rt); i++ {
-				require.NotContains(t, msg, tc.rt[i:i+16], "a piece of the refresh token reached the error")
-			}
+			requireNoPiece(t, msg, tc.rt, "a piece of the refresh token reached the error")
 		})
 	}
 }
@@ -187,10 +177,7 @@ func TestTokenErrorNeverEchoesTheRequest(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t, nil)
-			p := e.srv.Endpoints().Token
-			if u, err := url.Parse(p); err == nil && u.Path != "" {
-				p = u.Path
-			}
+			p := mustURL(t, e.srv.Endpoints().Token).Path
 			conf := e.conf()
 			if tc.post {
 				conf.ClientAuth = hardened.ClientSecretPost{ClientID: appID, ClientSecret: secret}
@@ -213,10 +200,17 @@ func TestTokenErrorNeverEchoesTheRequest(t *testing.T) {
 				require.Equal(t, tc.sent, seen)
 			}
 			msg := err.Error() + " " + oe.Description
-			for i := 0; i+16 <= len(seen); i++ {
-				require.NotContains(t, msg, seen[i:i+16], "a piece of the %s reached the error", tc.field)
-			}
+			requireNoPiece(t, msg, seen, "a piece of the %s reached the error", tc.field)
 			require.Contains(t, oe.Description, "[redacted]")
 		})
+	}
+}
+
+// requireNoPiece fails when msg holds any 16 bytes of secret: a whole,
+// cut or altered echo.
+func requireNoPiece(t *testing.T, msg, secret string, msgAndArgs ...any) {
+	t.Helper()
+	for i := 0; i+16 <= len(secret); i++ {
+		require.NotContains(t, msg, secret[i:i+16], msgAndArgs...)
 	}
 }
