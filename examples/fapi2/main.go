@@ -34,6 +34,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -59,6 +60,12 @@ const (
 )
 
 func main() {
+	// net/http reports some anomalies of a server's answers (bytes sent on
+	// an idle connection, HTTP/2 protocol errors) through the standard
+	// logger, on stderr, quoting what the server sent. A server must not
+	// add lines to the program's output: a failure is the one line run
+	// prints.
+	log.SetOutput(io.Discard)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
