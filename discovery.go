@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/hardened-oauth/hardened/internal/httpx"
 )
@@ -37,6 +38,12 @@ type Discovery struct {
 	// MaxBytes bounds the document. Zero means [DefaultMaxMetadataBytes];
 	// negative is a [*ConfigError].
 	MaxBytes int64
+	// Timeout bounds a whole discovery (the RFC 8414 URL and the OpenID
+	// Connect fallback, each body read included), on top of the context's
+	// deadline and HTTPClient's Timeout, so that a server that never
+	// finishes its answer cannot hold Discover for ever. Zero means 30 s;
+	// negative is a [*ConfigError].
+	Timeout time.Duration
 	// InsecureAllowHTTPLoopback accepts http:// issuers and endpoints on
 	// loopback hosts (localhost, 127.0.0.0/8, ::1), for local development.
 	// It never allows http on any other host. Off by default.
@@ -69,13 +76,22 @@ func Discover(ctx context.Context, issuer string) (*Metadata, error) {
 // suffix appended (https://as.example/tenant/.well-known/openid-configuration).
 // Any other failure is returned as is, without fallback: another status,
 // a redirect included ([*StatusError], [ErrMetadataUnavailable]), a network
-// error or ctx's deadline ([ErrMetadataUnavailable] wrapping it), a content
+// error, ctx's deadline or Timeout ([ErrMetadataUnavailable] wrapping it), a content
 // type other than application/json or a document over MaxBytes
 // ([ErrInvalidMetadata]).
 func (d *Discovery) Discover(ctx context.Context, issuer string) (*Metadata, error) {
 	if _, err := d.maxBytes(); err != nil {
 		return nil, err
 	}
+	timeout := d.Timeout
+	switch {
+	case timeout < 0:
+		return nil, &ConfigError{Field: "Discovery.Timeout", Reason: "must not be negative"}
+	case timeout == 0:
+		timeout = httpx.DefaultTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	urls, err := d.wellKnownURLs(issuer)
 	if err != nil {
 		return nil, err

@@ -34,6 +34,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -59,6 +60,12 @@ const (
 )
 
 func main() {
+	// net/http reports some anomalies of a server's answers (bytes sent on
+	// an idle connection, HTTP/2 protocol errors) through the standard
+	// logger, on stderr, quoting what the server sent. A server must not
+	// add lines to the program's output: a failure is the one line run
+	// prints.
+	log.SetOutput(io.Discard)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
@@ -263,7 +270,7 @@ func flow(ctx context.Context, conf *hardened.Config, e env, p *printer) error {
 		p.step("id token", "sub %s, %s: signature, iss, aud, exp, iat, nonce%s verified", clean(idt.Subject, maxShown), idt.Algorithm, hashChecks(idt))
 	}
 	// The API: "Authorization: DPoP <token>" with a proof carrying ath.
-	if err := p.call(ctx, "api", conf.Client(ctx, tok), e.api, true); err != nil {
+	if err := p.call(ctx, "api", conf.Client(ctx, tok), e.api, true, tok.AccessToken); err != nil {
 		return err
 	}
 	// Demo: as if the token had expired. The refresh rotates the refresh token.
@@ -273,7 +280,7 @@ func flow(ctx context.Context, conf *hardened.Config, e env, p *printer) error {
 		return fmt.Errorf("refresh: %w", err)
 	}
 	p.step("refreshed", "access token %s, refresh token %s -> %s", short(fresh.AccessToken), short(tok.RefreshToken), short(fresh.RefreshToken))
-	if err := p.call(ctx, "api", conf.Client(ctx, fresh), e.api, true); err != nil {
+	if err := p.call(ctx, "api", conf.Client(ctx, fresh), e.api, true, fresh.AccessToken); err != nil {
 		return err
 	}
 	// Logout: revoke the access token, then the refresh token (the grant).
@@ -284,7 +291,7 @@ func flow(ctx context.Context, conf *hardened.Config, e env, p *printer) error {
 		return fmt.Errorf("revocation: %w", err)
 	}
 	p.step("revoked", "access token %s and refresh token %s", short(fresh.AccessToken), short(fresh.RefreshToken))
-	return p.call(ctx, "api", conf.Client(ctx, fresh), e.api, false)
+	return p.call(ctx, "api", conf.Client(ctx, fresh), e.api, false, fresh.AccessToken)
 }
 
 // ---- flow: end ----
@@ -313,14 +320,16 @@ func (p *printer) step(name, format string, args ...any) {
 	fmt.Fprintf(p.w, "%2d %-10s %s\n", p.n, name, fmt.Sprintf(format, args...))
 }
 
-// call GETs api with c and prints the answer. With want true the API must
-// accept the token (a 2xx), else the flow fails; with want false (the
-// revoked token) it should refuse it. "" calls nothing.
-func (p *printer) call(ctx context.Context, name string, c *http.Client, api string, want bool) error {
+// call GETs api with c, which sends token, and prints the answer. With
+// want true the API must accept the token (a 2xx), else the flow fails;
+// with want false (the revoked token) it should refuse it. "" calls
+// nothing. What the API answers is printed without the token or a proof
+// it may echo ([redact]).
+func (p *printer) call(ctx context.Context, name string, c *http.Client, api string, want bool, token string) error {
 	if api == "" {
 		return nil
 	}
-	status, body, err := get(ctx, c, api)
+	status, body, err := get(ctx, c, api, token)
 	switch {
 	case err != nil:
 		return fmt.Errorf("api %s: %w", api, err)
@@ -337,8 +346,9 @@ func (p *printer) call(ctx context.Context, name string, c *http.Client, api str
 }
 
 // get GETs u with c and returns the status and the body's first line, at
-// most 200 bytes of it, cleaned for printing ([clean]).
-func get(ctx context.Context, c *http.Client, u string) (int, string, error) {
+// most 200 bytes of it, without secret (the access token) nor anything
+// shaped like a JWT ([redact]), cleaned for printing ([clean]).
+func get(ctx context.Context, c *http.Client, u, secret string) (int, string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return 0, "", err
@@ -353,7 +363,50 @@ func get(ctx context.Context, c *http.Client, u string) (int, string, error) {
 		return 0, "", err
 	}
 	line, _, _ := strings.Cut(string(b), "\n")
-	return res.StatusCode, clean(strings.TrimSpace(line), maxShown), nil
+	return res.StatusCode, clean(redact(strings.TrimSpace(line), secret), maxShown), nil
+}
+
+// redactWindow is the length of a piece of a secret that [redact] does
+// not let through.
+const redactWindow = 16
+
+// redact returns s, text an API chose, without what the request to it
+// carried: each occurrence of secret (the access token), as is or
+// form-encoded, and each run of base64url characters and dots that starts
+// like a JOSE header ("eyJ": the DPoP proof, a JWT access token), become
+// "[redacted]". If what is left still holds redactWindow bytes of secret
+// (a cut or altered echo), all of s is withheld. An API that echoes the
+// Authorization or DPoP header thus cannot make the program print them.
+func redact(s, secret string) string {
+	if secret != "" {
+		s = strings.ReplaceAll(s, secret, "[redacted]")
+		s = strings.ReplaceAll(s, url.QueryEscape(secret), "[redacted]")
+	}
+	for i := strings.Index(s, "eyJ"); i >= 0; {
+		j := i + 3
+		for j < len(s) && (isBase64URL(s[j]) || s[j] == '.') {
+			j++
+		}
+		s = s[:i] + "[redacted]" + s[j:]
+		if k := strings.Index(s[i+len("[redacted]"):], "eyJ"); k >= 0 {
+			i += len("[redacted]") + k
+		} else {
+			i = -1
+		}
+	}
+	if secret != "" {
+		w := min(redactWindow, len(secret))
+		for i := 0; i+w <= len(s); i++ {
+			if strings.Contains(secret, s[i:i+w]) {
+				return "[withheld: the answer echoes the access token]"
+			}
+		}
+	}
+	return s
+}
+
+func isBase64URL(c byte) bool {
+	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_'
 }
 
 // paramNames lists the names of a URL's query parameters, for printing
