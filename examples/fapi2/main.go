@@ -50,6 +50,7 @@ import (
 
 	"github.com/hardened-oauth/hardened"
 	"github.com/hardened-oauth/hardened/internal/headless"
+	"github.com/hardened-oauth/hardened/internal/oautherr"
 	"github.com/hardened-oauth/hardened/jarm"
 )
 
@@ -366,47 +367,19 @@ func get(ctx context.Context, c *http.Client, u, secret string) (int, string, er
 	return res.StatusCode, clean(redact(strings.TrimSpace(line), secret), maxShown), nil
 }
 
-// redactWindow is the length of a piece of a secret that [redact] does
-// not let through.
-const redactWindow = 16
-
 // redact returns s, text an API chose, without what the request to it
 // carried: each occurrence of secret (the access token), as is or
 // form-encoded, and each run of base64url characters and dots that starts
 // like a JOSE header ("eyJ": the DPoP proof, a JWT access token), become
-// "[redacted]". If what is left still holds redactWindow bytes of secret
-// (a cut or altered echo), all of s is withheld. An API that echoes the
+// "[redacted]". If what is left still holds 16 bytes of secret (a cut or
+// altered echo), all of s is withheld. An API that echoes the
 // Authorization or DPoP header thus cannot make the program print them.
 func redact(s, secret string) string {
-	if secret != "" {
-		s = strings.ReplaceAll(s, secret, "[redacted]")
-		s = strings.ReplaceAll(s, url.QueryEscape(secret), "[redacted]")
-	}
-	for i := strings.Index(s, "eyJ"); i >= 0; {
-		j := i + 3
-		for j < len(s) && (isBase64URL(s[j]) || s[j] == '.') {
-			j++
-		}
-		s = s[:i] + "[redacted]" + s[j:]
-		if k := strings.Index(s[i+len("[redacted]"):], "eyJ"); k >= 0 {
-			i += len("[redacted]") + k
-		} else {
-			i = -1
-		}
-	}
-	if secret != "" {
-		w := min(redactWindow, len(secret))
-		for i := 0; i+w <= len(s); i++ {
-			if strings.Contains(secret, s[i:i+w]) {
-				return "[withheld: the answer echoes the access token]"
-			}
-		}
+	s, leak := oautherr.Redact(s, secret)
+	if leak {
+		return "[withheld: the answer echoes the access token]"
 	}
 	return s
-}
-
-func isBase64URL(c byte) bool {
-	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_'
 }
 
 // paramNames lists the names of a URL's query parameters, for printing

@@ -100,16 +100,7 @@ const redactWindow = 16
 // the URI are dropped, and an error code that holds one is refused with
 // ErrMalformed (wrapped). Empty secrets are ignored.
 func ParseRedacting(status int, contentType string, body []byte, secrets ...string) (*Error, error) {
-	var keep []string
-	for _, s := range secrets {
-		if s == "" {
-			continue
-		}
-		keep = append(keep, s)
-		if q := url.QueryEscape(s); q != s {
-			keep = append(keep, q)
-		}
-	}
+	keep := withEncodings(secrets)
 	e, err := parse(status, contentType, body, keep)
 	if err != nil || len(keep) == 0 {
 		return e, err
@@ -124,6 +115,31 @@ func ParseRedacting(status int, contentType string, body []byte, secrets ...stri
 		e.URI = ""
 	}
 	return e, nil
+}
+
+// withEncodings returns the non-empty secrets, each followed by its
+// form-encoding when that differs.
+func withEncodings(secrets []string) []string {
+	var keep []string
+	for _, s := range secrets {
+		if s == "" {
+			continue
+		}
+		keep = append(keep, s)
+		if q := url.QueryEscape(s); q != s {
+			keep = append(keep, q)
+		}
+	}
+	return keep
+}
+
+// redact replaces each whole occurrence of the secrets, then every JWT,
+// in s with "[redacted]".
+func redact(s string, secrets []string) string {
+	for _, secret := range secrets {
+		s = strings.ReplaceAll(s, secret, "[redacted]")
+	}
+	return redactJWTs(s)
 }
 
 // holdsSecret reports whether s holds a piece of redactWindow bytes of one
@@ -161,10 +177,7 @@ func parse(status int, contentType string, body []byte, secrets []string) (*Erro
 	e := &Error{Code: code, Status: status}
 	var s string
 	if v, ok := raw["error_description"]; ok && json.Unmarshal(v, &s) == nil {
-		for _, secret := range secrets {
-			s = strings.ReplaceAll(s, secret, "[redacted]")
-		}
-		e.Description = sanitize(redactJWTs(s), maxField)
+		e.Description = sanitize(redact(s, secrets), maxField)
 	}
 	s = ""
 	if v, ok := raw["error_uri"]; ok && json.Unmarshal(v, &s) == nil && validURI(s) {
@@ -173,14 +186,13 @@ func parse(status int, contentType string, body []byte, secrets []string) (*Erro
 	return e, nil
 }
 
-// redactJWTs replaces each run of s that has the shape of a JOSE compact
-// serialization (a base64url header, which starts "eyJ" as every JSON
-// object does, then at least one "." and more base64url) with
-// "[redacted]". A server that quotes in its description what the request
-// carried beyond the values the caller knows (the client assertion its
-// transport signed, a request object, a JWT access token) does not put it
-// into an error. An "eyJ" run without a dot is kept: it is not a JWS or
-// JWE.
+// redactJWTs replaces each run of s that starts like a JOSE compact
+// serialization (a base64url JSON object starts "eyJ") and goes on with
+// base64url characters and dots with "[redacted]": a JWS, a JWE, or a
+// piece of one cut anywhere. A server that quotes in its description what
+// the request carried beyond the values the caller knows (the client
+// assertion its transport signed, a request object, a JWT access token, a
+// DPoP proof) does not put it into an error.
 func redactJWTs(s string) string {
 	i := strings.Index(s, "eyJ")
 	if i < 0 {
@@ -188,18 +200,12 @@ func redactJWTs(s string) string {
 	}
 	var b strings.Builder
 	for i >= 0 {
-		j, dots := i+3, 0
-		for ; j < len(s) && (isBase64URL(s[j]) || s[j] == '.'); j++ {
-			if s[j] == '.' {
-				dots++
-			}
+		j := i + 3
+		for j < len(s) && (isBase64URL(s[j]) || s[j] == '.') {
+			j++
 		}
 		b.WriteString(s[:i])
-		if dots > 0 {
-			b.WriteString("[redacted]")
-		} else {
-			b.WriteString(s[i:j])
-		}
+		b.WriteString("[redacted]")
 		s = s[j:]
 		i = strings.Index(s, "eyJ")
 	}

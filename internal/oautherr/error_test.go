@@ -178,8 +178,8 @@ func TestParseRedactsJWTs(t *testing.T) {
 		{jws, "[redacted]"},
 		{"two: " + jws + "," + jwe + ".", "two: [redacted],[redacted]"},
 		{"unsigned " + "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.", "unsigned [redacted]"},
-		{"eyJ without a dot stays", "eyJ without a dot stays"},
-		{"eyJabc and eyJ.x", "eyJabc and [redacted]"},
+		{"a JWT cut before its dot: eyJhbGciOiJFUzI1NiJ9", "a JWT cut before its dot: [redacted]"},
+		{"eyJabc and eyJ.x", "[redacted] and [redacted]"},
 		{"no jwt here", "no jwt here"},
 	} {
 		body, err := json.Marshal(map[string]string{"error": "invalid_client", "error_description": tc.desc})

@@ -13,6 +13,18 @@ const MaxDescription = maxField
 // way everywhere.
 func Sanitize(s string) string { return sanitize(s, maxField) }
 
+// Redact prepares text a server chose that may echo what a request to it
+// carried: each whole occurrence of a secret (as is or form-encoded), then
+// every JWT or piece of one (a run starting "eyJ"), becomes "[redacted]".
+// leak reports that the result still holds 16 bytes of a secret (or a
+// whole secret shorter than that): a cut or altered echo, which the caller
+// must not show. Empty secrets are ignored.
+func Redact(s string, secrets ...string) (redacted string, leak bool) {
+	keep := withEncodings(secrets)
+	s = redact(s, keep)
+	return s, holdsSecret(s, keep)
+}
+
 // Exporter converts e into the public error type that a target of
 // errors.As points to, and reports whether it did. The root package
 // registers one (see [SetExporter]) so that every *Error in an error chain
