@@ -544,10 +544,18 @@ func (o *options) gateway(ctx context.Context, logger *slog.Logger) (*phantom.Ga
 	if err != nil || target.Host == "" || target.Scheme != "http" && target.Scheme != "https" {
 		return nil, nil, fmt.Errorf("%w: -upstream must be an absolute http(s) URL", errUsage)
 	}
+	// X-Forwarded-Host and -Proto name the URL clients use, as DPoP's htu
+	// does: never the Host header, which the client chooses.
+	ext, err := url.Parse(o.externalURL)
+	if err != nil || ext.Host == "" || ext.Scheme != "http" && ext.Scheme != "https" {
+		return nil, nil, fmt.Errorf("%w: -external-url must be an absolute http(s) URL", errUsage)
+	}
 	proxy := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(target)
 			pr.SetXForwarded()
+			pr.Out.Header.Set("X-Forwarded-Host", ext.Host)
+			pr.Out.Header.Set("X-Forwarded-Proto", ext.Scheme)
 		},
 		Transport: base,
 		ErrorLog:  slog.NewLogLogger(logger.Handler(), slog.LevelWarn),

@@ -834,3 +834,42 @@ func TestRogueResponseHeaders(t *testing.T) {
 		})
 	}
 }
+
+// The gateway is reached at -external-url, the origin of every DPoP htu:
+// the X-Forwarded-Host and X-Forwarded-Proto it sets upstream say so. A
+// client's Host header (any name, over a connection to the gateway's
+// address) must not become the X-Forwarded-Host of an upstream that builds
+// its links and redirects from it.
+func TestForwardedHeadersNameTheExternalURL(t *testing.T) {
+	t.Parallel()
+	as := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"active":true,"scope":"orders","aud":"https://api.example"}`)
+	}))
+	t.Cleanup(as.Close)
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	writePEM(t, caFile, "CERTIFICATE", as.Certificate().Raw)
+	up := &recorder{}
+	upSrv := httptest.NewServer(up)
+	t.Cleanup(upSrv.Close)
+	var out buffer
+	gw := start(t, []string{"-listen", "127.0.0.1:0", "-upstream", upSrv.URL, "-mode", "json",
+		"-introspect", as.URL + "/introspect", "-client-id", "gateway", "-client-secret", "gateway-secret",
+		"-ca", caFile, "-dpop", "optional", "-external-url", "https://api.example"}, &out)
+	for _, host := range []string{"evil.example", "api.example.evil.example:443"} {
+		req, err := http.NewRequest("GET", gw+"/orders", nil)
+		require.NoError(t, err)
+		req.Host = host
+		req.Header.Set("Authorization", "Bearer opaque-token")
+		req.Header.Set("X-Forwarded-Host", "evil.example")
+		req.Header.Set("X-Forwarded-Proto", "http")
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		_, h := up.snapshot()
+		require.Equal(t, []string{"api.example"}, h.Values("X-Forwarded-Host"), host)
+		require.Equal(t, []string{"https"}, h.Values("X-Forwarded-Proto"), host)
+	}
+}
