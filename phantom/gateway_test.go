@@ -888,3 +888,50 @@ func TestSharedFailureIsCopiedPerRequest(t *testing.T) {
 	}
 	require.Equal(t, int64(1), as.calls.Load(), "one introspection for all")
 }
+
+// A refresh token is not an access token, whatever member says so:
+// Ory Hydra introspects one as active with token_type "Bearer", the
+// access token's audience and token_use "refresh_token"; Keycloak with typ
+// "Refresh" (or "Offline"). Refresh tokens of confidential clients are not
+// sender-constrained (RFC 9449 §5), so a gateway admitting unbound tokens
+// would take a long-lived, stolen refresh token as an access token.
+func TestRefreshTokenIsNotAnAccessToken(t *testing.T) {
+	t.Parallel()
+	for _, mode := range []Mode{ModeIntrospectionJWT, ModeJSON} {
+		for _, tc := range []struct {
+			name   string
+			claims map[string]any
+			ok     bool
+		}{
+			{"token_use refresh_token (Ory Hydra)", map[string]any{"token_use": "refresh_token"}, false},
+			{"token_use id_token", map[string]any{"token_use": "id_token"}, false},
+			{"token_use of another case", map[string]any{"token_use": "Refresh_Token"}, false},
+			{"typ Refresh (Keycloak)", map[string]any{"typ": "Refresh"}, false},
+			{"typ Offline (Keycloak offline token)", map[string]any{"typ": "Offline"}, false},
+			{"token_use access_token", map[string]any{"token_use": "access_token"}, true},
+			{"token_use access (Amazon Cognito)", map[string]any{"token_use": "access"}, true},
+			{"typ Bearer", map[string]any{"typ": "Bearer"}, true},
+		} {
+			t.Run(string(mode)+"/"+tc.name, func(t *testing.T) {
+				t.Parallel()
+				as := newFakeAS(t)
+				as.active("tok", tc.claims)
+				g := as.gateway(mode)
+				if mode == ModeJSON {
+					g.Key = newKey(t)
+				}
+				up := &upstream{}
+				rec := serve(g.Wrap(up), request("GET", "/", "Bearer tok"))
+				if tc.ok {
+					require.Equal(t, http.StatusOK, rec.Code)
+					require.Equal(t, 1, up.count())
+					return
+				}
+				require.Equal(t, http.StatusUnauthorized, rec.Code)
+				require.Zero(t, up.count(), "the upstream never sees it")
+				_, err := g.Verify(request("GET", "/", "Bearer tok"))
+				requireRefusal(t, err, http.StatusUnauthorized, ReasonInvalidToken, ErrInvalidToken)
+			})
+		}
+	}
+}

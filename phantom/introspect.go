@@ -27,6 +27,8 @@ type claimsInfo struct {
 	hasActive bool
 	active    bool
 	tokenType string
+	tokenUse  string // Ory Hydra, Amazon Cognito: "access_token", "refresh_token", "access", "id"
+	typ       string // Keycloak: "Bearer", "Refresh", "Offline"
 	issuer    string
 	audience  jose.Audience
 	scope     string
@@ -41,6 +43,8 @@ type claimsInfo struct {
 type wireClaims struct {
 	Active    bool            `json:"active"`
 	TokenType string          `json:"token_type"`
+	TokenUse  string          `json:"token_use"`
+	Typ       json.RawMessage `json:"typ"`
 	Issuer    string          `json:"iss"`
 	Audience  json.RawMessage `json:"aud"`
 	Scope     string          `json:"scope"`
@@ -72,6 +76,11 @@ func parseClaims(raw []byte) (claimsInfo, error) {
 			ci.active, err = strictjson.Bool(value)
 		case "token_type":
 			ci.tokenType, err = strictjson.String(value)
+		case "token_use":
+			ci.tokenUse, err = strictjson.String(value)
+		case "typ":
+			// Not a registered member: only a string is read.
+			ci.typ, _ = strictjson.String(value)
 		case "iss":
 			ci.issuer, err = strictjson.String(value)
 		case "aud":
@@ -330,7 +339,7 @@ func (g *Gateway) refusal(c *config, now time.Time, ci *claimsInfo) (reason Reas
 		return "", false
 	case ci.exp != 0 && !now.Before(time.Unix(ci.exp, 0)):
 		return "", false
-	case strings.EqualFold(ci.tokenType, "refresh_token"):
+	case strings.EqualFold(ci.tokenType, "refresh_token") || notAccessToken(ci):
 		return ReasonInvalidToken, false
 	case ci.nbf != 0 && now.Add(c.skew).Before(time.Unix(ci.nbf, 0)):
 		return ReasonInvalidToken, false
@@ -340,6 +349,18 @@ func (g *Gateway) refusal(c *config, now time.Time, ci *claimsInfo) (reason Reas
 		return ReasonWrongAudience, false
 	}
 	return "", true
+}
+
+// notAccessToken reports whether vendor members of the claims say the
+// token is another kind than an access token: "token_use" other than
+// "access_token" (Ory Hydra, which answers token_type "Bearer" for refresh
+// tokens too) or "access" (Amazon Cognito), or "typ" "Refresh" or
+// "Offline" (Keycloak's refresh tokens).
+func notAccessToken(ci *claimsInfo) bool {
+	if ci.tokenUse != "" && !strings.EqualFold(ci.tokenUse, "access_token") && !strings.EqualFold(ci.tokenUse, "access") {
+		return true
+	}
+	return strings.EqualFold(ci.typ, "Refresh") || strings.EqualFold(ci.typ, "Offline")
 }
 
 // sign writes the JWT forwarded in ModeJSON: the introspection response's

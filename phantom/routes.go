@@ -32,7 +32,14 @@ type Route struct {
 	// Methods, when set, limits the route to these request methods
 	// (compared exactly: "GET", "POST"). A route that lists "GET" also
 	// covers "HEAD", which net/http's ServeMux (and most servers) answer
-	// with the GET handler.
+	// with the GET handler. A request is also held to the routes of the
+	// methods an upstream may serve it as: its method in upper case
+	// (Django and Werkzeug upper-case "delete"), and each method named by
+	// an X-HTTP-Method-Override, X-HTTP-Method or X-Method-Override field
+	// (Symfony, Laravel, Rack), matched case-insensitively with "_" for
+	// "-"; more than eight such names are refused with 400. A method named
+	// in the body ("_method") cannot be seen: an upstream that honours
+	// one must not rely on Methods.
 	Methods []string
 	// Scopes are required in the token's "scope" (all of them). A token
 	// that lacks one is refused with 403 insufficient_scope (RFC 6750
@@ -106,18 +113,102 @@ func validScopeToken(s string) bool {
 // errBadPath is the refusal of a path the routes cannot judge.
 var errBadPath = fmt.Errorf("%w: path with dot segments, empty segments, an encoded slash, a path parameter, a backslash, a control character or a doubly encoded one of these", ErrInvalidRequest)
 
+// errAmbiguousMethod is the refusal of a request naming too many methods
+// in method override fields.
+var errAmbiguousMethod = fmt.Errorf("%w: more than %d methods in method override fields", ErrInvalidRequest, maxOverrideMethods)
+
+// maxOverrideMethods bounds the method names a request's override fields
+// may hold.
+const maxOverrideMethods = 8
+
+// matchRoutes returns the routes a request is held to: the one of its
+// method (see matchRoute) and those of every other method an upstream
+// may serve it as (upstreamMethods), without repeats.
+func matchRoutes(routes []route, method string, h http.Header, decoded, escaped string) ([]*route, error) {
+	if len(routes) == 0 {
+		return nil, nil
+	}
+	if _, err := matchRoute(routes, method, decoded, escaped); err != nil {
+		return nil, err
+	}
+	methods, err := upstreamMethods(method, h)
+	if err != nil {
+		return nil, err
+	}
+	var out []*route
+	for _, m := range methods {
+		if r := bestRoute(routes, m, cleanOrRoot(decoded)); r != nil && !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// upstreamMethods returns the methods an upstream may serve a request
+// as: method itself, its upper-case form, and the upper-case methods named
+// by the method override fields of h (comma-separated lists included).
+func upstreamMethods(method string, h http.Header) ([]string, error) {
+	methods := []string{method}
+	add := func(m string) {
+		if m != "" && !slices.Contains(methods, m) {
+			methods = append(methods, m)
+		}
+	}
+	add(strings.ToUpper(method))
+	n := 0
+	for k, vs := range h {
+		if !methodOverrideField(k) {
+			continue
+		}
+		for _, v := range vs {
+			for m := range strings.SplitSeq(v, ",") {
+				if n++; n > maxOverrideMethods {
+					return nil, errAmbiguousMethod
+				}
+				add(strings.ToUpper(strings.TrimSpace(m)))
+			}
+		}
+	}
+	return methods, nil
+}
+
+// methodOverrideField reports whether a field name is
+// X-HTTP-Method-Override, X-HTTP-Method or X-Method-Override in any case,
+// with "_" for "-" (CGI-style servers map both to the same variable).
+func methodOverrideField(name string) bool {
+	if len(name) < len("X-HTTP-Method") || len(name) > len("X-HTTP-Method-Override") {
+		return false
+	}
+	switch strings.ReplaceAll(strings.ToLower(name), "_", "-") {
+	case "x-http-method-override", "x-http-method", "x-method-override":
+		return true
+	}
+	return false
+}
+
+func cleanOrRoot(decoded string) string {
+	if decoded == "" {
+		return "/"
+	}
+	return decoded
+}
+
 // match returns the route for a request, nil when none applies. decoded
 // is the percent-decoded path, escaped its raw form.
 func matchRoute(routes []route, method, decoded, escaped string) (*route, error) {
 	if len(routes) == 0 {
 		return nil, nil
 	}
-	if decoded == "" {
-		decoded = "/"
-	}
+	decoded = cleanOrRoot(decoded)
 	if decoded[0] != '/' || strings.Contains(strings.ToLower(escaped), "%2f") || hasAmbiguousByte(decoded) || hasDotOrEmptySegment(decoded) || hasEncodedDelimiter(decoded) {
 		return nil, errBadPath
 	}
+	return bestRoute(routes, method, decoded), nil
+}
+
+// bestRoute returns the longest route for method whose prefix holds the
+// checked path decoded, nil when none does.
+func bestRoute(routes []route, method, decoded string) *route {
 	var best *route
 	for i := range routes {
 		r := &routes[i]
@@ -131,7 +222,7 @@ func matchRoute(routes []route, method, decoded, escaped string) (*route, error)
 			best = r
 		}
 	}
-	return best, nil
+	return best
 }
 
 // underPrefix reports whether p is prefix or below it, segment-wise.

@@ -1,8 +1,10 @@
 package phantom
 
 import (
+	"maps"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -162,4 +164,111 @@ func TestHasScopes(t *testing.T) {
 	require.False(t, hasScopes("ab", []string{"a"}))
 	require.False(t, hasScopes("a  b", []string{"c"}))
 	require.False(t, hasScopes("", []string{"a"}))
+}
+
+// An upstream may take a request for another method than the one on its
+// request line: Django and Werkzeug upper-case it ("delete" is DELETE),
+// and Symfony, Laravel and Rack (Rails) serve a POST carrying
+// X-HTTP-Method-Override (or X-HTTP-Method, X-Method-Override; "_" for "-"
+// in a CGI-style environment) as the method it names. A route limited to
+// some methods must hold such a request to its requirements, or a token
+// without the route's scope passes the gateway and runs the upstream's
+// handler for that method.
+func TestRoutesMethodAsUpstreamsReadIt(t *testing.T) {
+	t.Parallel()
+	as := newFakeAS(t)
+	as.active("reader", map[string]any{"scope": "orders:read"})
+	as.active("writer", map[string]any{"scope": "orders:read orders:write"})
+	newGateway := func() *Gateway {
+		g := as.gateway(ModeIntrospectionJWT)
+		g.Routes = []Route{
+			{Prefix: "/", Scopes: []string{"orders:read"}},
+			{Prefix: "/orders", Methods: []string{"PUT", "DELETE"}, Scopes: []string{"orders:write"}},
+			{Prefix: "/reports", Methods: []string{"GET"}, Scopes: []string{"admin"}},
+		}
+		return g
+	}
+	g := newGateway()
+	tests := []struct {
+		name   string
+		method string
+		target string
+		token  string
+		header map[string][]string // set as is, names not canonicalized
+		status int
+		reason Reason
+		scope  string
+	}{
+		{"lower-case method", "delete", "/orders/1", "reader", nil, 403, ReasonInsufficientScope, "orders:write"},
+		{"mixed-case method", "Put", "/orders/1", "reader", nil, 403, ReasonInsufficientScope, "orders:write"},
+		{"lower-case get on a GET-only route", "get", "/reports", "reader", nil, 403, ReasonInsufficientScope, "admin"},
+		{"X-HTTP-Method-Override", "POST", "/orders/1", "reader", map[string][]string{"X-Http-Method-Override": {"DELETE"}}, 403, ReasonInsufficientScope, "orders:write"},
+		{"X-HTTP-Method", "POST", "/orders/1", "reader", map[string][]string{"X-Http-Method": {"PUT"}}, 403, ReasonInsufficientScope, "orders:write"},
+		{"X-Method-Override", "POST", "/orders/1", "reader", map[string][]string{"X-Method-Override": {"DELETE"}}, 403, ReasonInsufficientScope, "orders:write"},
+		{"override in lower case", "POST", "/orders/1", "reader", map[string][]string{"X-Http-Method-Override": {"delete"}}, 403, ReasonInsufficientScope, "orders:write"},
+		{"override with underscores", "POST", "/orders/1", "reader", map[string][]string{"X_http_method_override": {"DELETE"}}, 403, ReasonInsufficientScope, "orders:write"},
+		{"override in a list", "POST", "/orders/1", "reader", map[string][]string{"X-Http-Method-Override": {"PATCH, DELETE"}}, 403, ReasonInsufficientScope, "orders:write"},
+		{"override in a second field", "POST", "/orders/1", "reader", map[string][]string{"X-Http-Method-Override": {"PATCH", " DELETE "}}, 403, ReasonInsufficientScope, "orders:write"},
+		{"override to GET on a GET-only route", "POST", "/reports", "reader", map[string][]string{"X-Http-Method-Override": {"GET"}}, 403, ReasonInsufficientScope, "admin"},
+		{"override to HEAD on a GET-only route", "POST", "/reports", "reader", map[string][]string{"X-Http-Method-Override": {"HEAD"}}, 403, ReasonInsufficientScope, "admin"},
+		{"too many overrides", "POST", "/orders/1", "writer", map[string][]string{"X-Http-Method-Override": {strings.Repeat("A,", 64)}}, 400, ReasonInvalidRequest, ""},
+		// What was admitted still is.
+		{"POST without override", "POST", "/orders/1", "reader", nil, 200, "", ""},
+		{"override naming POST", "POST", "/orders/1", "reader", map[string][]string{"X-Http-Method-Override": {"POST"}}, 200, "", ""},
+		{"override with the scope", "POST", "/orders/1", "writer", map[string][]string{"X-Http-Method-Override": {"DELETE"}}, 200, "", ""},
+		{"lower-case method with the scope", "delete", "/orders/1", "writer", nil, 200, "", ""},
+		{"unrelated header", "POST", "/orders/1", "reader", map[string][]string{"X-Method": {"DELETE"}}, 200, "", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			up := &upstream{}
+			r := request(tc.method, tc.target, "Bearer "+tc.token)
+			maps.Copy(r.Header, tc.header)
+			rec := serve(g.Wrap(up), r)
+			require.Equal(t, tc.status, rec.Code)
+			if tc.status == http.StatusOK {
+				require.Equal(t, 1, up.count())
+				return
+			}
+			require.Zero(t, up.count(), "the upstream never sees the request")
+			_, verr := g.Verify(r)
+			requireRefusal(t, verr, tc.status, tc.reason, nil)
+			if tc.status == http.StatusForbidden {
+				require.ErrorIs(t, verr, ErrInsufficientScope)
+				ch, err := oautherr.ParseChallenges(rec.Header().Get("WWW-Authenticate"))
+				require.NoError(t, err)
+				b, ok := oautherr.Find(ch, "Bearer")
+				require.True(t, ok)
+				require.Equal(t, tc.scope, b.Get("scope"))
+			} else {
+				require.ErrorIs(t, verr, ErrInvalidRequest)
+			}
+		})
+	}
+
+	// The auth-request endpoint decides the same: Traefik passes the
+	// client's method as it came, nginx the client's headers.
+	for _, tc := range []struct {
+		name     string
+		protocol Protocol
+		header   map[string][]string
+	}{
+		{"traefik/lower-case method", ProtocolTraefik, map[string][]string{"X-Forwarded-Method": {"delete"}, "X-Forwarded-Uri": {"/orders/1"}}},
+		{"nginx/X-HTTP-Method-Override", ProtocolNGINX, map[string][]string{"X-Original-Method": {"POST"}, "X-Original-Uri": {"/orders/1"}, "X-Http-Method-Override": {"DELETE"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			g := newGateway()
+			var seen error
+			g.OnError = func(_ *http.Request, err error) { seen = err }
+			a := &AuthRequest{Gateway: g, Protocol: tc.protocol, TrustedProxies: loopback}
+			r := authReq("GET", "/auth", "127.0.0.1:4000", tc.header)
+			r.Header.Set("Authorization", "Bearer reader")
+			rec := serve(a, r)
+			require.Equal(t, http.StatusForbidden, rec.Code)
+			require.Empty(t, rec.Header().Get("Authorization"), "no JWT with a refusal")
+			requireRefusal(t, seen, http.StatusForbidden, ReasonInsufficientScope, ErrInsufficientScope)
+		})
+	}
 }

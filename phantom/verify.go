@@ -114,9 +114,13 @@ func (g *Gateway) decide(r *http.Request, c *config, decoded, escaped string) (*
 		return nil, refuse(http.StatusBadRequest, CodeInvalidRequest, "access token too long", ReasonInvalidRequest,
 			wrapf(ErrInvalidRequest, "token over %d bytes", c.maxToken))
 	}
-	rt, err := matchRoute(c.routes, r.Method, decoded, escaped)
+	rts, err := matchRoutes(c.routes, r.Method, r.Header, decoded, escaped)
 	if err != nil {
-		return nil, withScheme(refuse(http.StatusBadRequest, CodeInvalidRequest, "ambiguous request path", ReasonInvalidRequest, err), scheme)
+		desc := "ambiguous request path"
+		if errors.Is(err, errAmbiguousMethod) {
+			desc = "ambiguous request method"
+		}
+		return nil, withScheme(refuse(http.StatusBadRequest, CodeInvalidRequest, desc, ReasonInvalidRequest, err), scheme)
 	}
 	key := sha256.Sum256([]byte(token))
 	e, cached, rerr := g.lookup(r.Context(), c, key, token)
@@ -150,11 +154,13 @@ func (g *Gateway) decide(r *http.Request, c *config, decoded, escaped string) (*
 	if be := g.bind(r, c, scheme, token, e.Claims, info, res); be != nil {
 		return nil, withScheme(be, scheme)
 	}
-	if rt != nil {
+	for _, rt := range rts {
 		if rt.audience != "" && !info.audience.Contains(rt.audience) {
 			return nil, withScheme(refuse(http.StatusUnauthorized, CodeInvalidToken, "access token is not for this resource", ReasonWrongAudience,
 				wrapf(ErrInvalidToken, "audience")), scheme)
 		}
+	}
+	for _, rt := range rts {
 		if !hasScopes(info.scope, rt.scopes) {
 			e := refuse(http.StatusForbidden, CodeInsufficientScope, "access token lacks a required scope", ReasonInsufficientScope, ErrInsufficientScope)
 			e.Scope = rt.scope

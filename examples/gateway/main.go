@@ -343,6 +343,12 @@ const (
 	// certificate header) and the cookies of an API request, far below
 	// net/http's 1 MiB default.
 	maxHeaderBytes = 64 << 10
+	// maxResponseHeaderBytes bounds the header section of a response from
+	// the authorization server (introspection, discovery, keys) or the
+	// upstream. net/http's default, 10 MiB, parses into some 40 MB of
+	// heap, and a client starts up to 256 introspections at once with
+	// random tokens.
+	maxResponseHeaderBytes = 64 << 10
 )
 
 // newServer is the gateway's HTTP server. Reads of a body and writes of
@@ -408,12 +414,13 @@ func (o *options) gateway(ctx context.Context, logger *slog.Logger) (*phantom.Ga
 		return nil, nil, err
 	}
 	base := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: roots},
-		TLSHandshakeTimeout:   10 * time.Second,
-		ResponseHeaderTimeout: 10 * time.Second,
-		IdleConnTimeout:       90 * time.Second,
-		ForceAttemptHTTP2:     true,
+		Proxy:                  http.ProxyFromEnvironment,
+		TLSClientConfig:        &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: roots},
+		TLSHandshakeTimeout:    10 * time.Second,
+		ResponseHeaderTimeout:  10 * time.Second,
+		IdleConnTimeout:        90 * time.Second,
+		MaxResponseHeaderBytes: maxResponseHeaderBytes,
+		ForceAttemptHTTP2:      true,
 	}
 
 	// Where to introspect, and the keys that sign the server's JWTs.
@@ -537,10 +544,18 @@ func (o *options) gateway(ctx context.Context, logger *slog.Logger) (*phantom.Ga
 	if err != nil || target.Host == "" || target.Scheme != "http" && target.Scheme != "https" {
 		return nil, nil, fmt.Errorf("%w: -upstream must be an absolute http(s) URL", errUsage)
 	}
+	// X-Forwarded-Host and -Proto name the URL clients use, as DPoP's htu
+	// does: never the Host header, which the client chooses.
+	ext, err := url.Parse(o.externalURL)
+	if err != nil || ext.Host == "" || ext.Scheme != "http" && ext.Scheme != "https" {
+		return nil, nil, fmt.Errorf("%w: -external-url must be an absolute http(s) URL", errUsage)
+	}
 	proxy := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(target)
 			pr.SetXForwarded()
+			pr.Out.Header.Set("X-Forwarded-Host", ext.Host)
+			pr.Out.Header.Set("X-Forwarded-Proto", ext.Scheme)
 		},
 		Transport: base,
 		ErrorLog:  slog.NewLogLogger(logger.Handler(), slog.LevelWarn),

@@ -772,3 +772,104 @@ func TestServerLimits(t *testing.T) {
 	_ = resp.Body.Close()
 	require.Equal(t, http.StatusRequestHeaderFieldsTooLarge, resp.StatusCode)
 }
+
+// A rogue or broken introspection endpoint (or upstream) answering with
+// megabytes of header lines: net/http's default bound is 10 MiB a response,
+// about 40 MB of heap once parsed into a header map, and the gateway runs
+// up to 256 introspections at once (any client can start them with random
+// tokens). The gateway's transport bounds a response's header section.
+func TestRogueResponseHeaders(t *testing.T) {
+	t.Parallel()
+	const padding = 1 << 20
+	pad := func(w http.ResponseWriter) {
+		for i := 0; i < padding/16; i++ {
+			w.Header().Add(fmt.Sprintf("X-Pad-%d", i), "0123456789")
+		}
+	}
+	as := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/padded/introspect" {
+			pad(w)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"active":true,"scope":"orders","aud":"https://api.example"}`)
+	}))
+	t.Cleanup(as.Close)
+	up := &recorder{}
+	upSrv := httptest.NewServer(up)
+	t.Cleanup(upSrv.Close)
+	rogueUp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		pad(w)
+		_, _ = io.WriteString(w, "ok")
+	}))
+	t.Cleanup(rogueUp.Close)
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	writePEM(t, caFile, "CERTIFICATE", as.Certificate().Raw)
+
+	for _, tc := range []struct {
+		name, introspect, upstream string
+		status                     int
+		reason                     string
+	}{
+		{"ordinary response", "/introspect", upSrv.URL, http.StatusOK, ""},
+		{"introspection response with 1 MiB of headers", "/padded/introspect", upSrv.URL, http.StatusServiceUnavailable, "introspection_failed"},
+		{"upstream response with 1 MiB of headers", "/introspect", rogueUp.URL, http.StatusBadGateway, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var out buffer
+			gw := start(t, []string{"-listen", "127.0.0.1:0", "-upstream", tc.upstream, "-mode", "json",
+				"-introspect", as.URL + tc.introspect, "-client-id", "gateway", "-client-secret", "gateway-secret",
+				"-ca", caFile, "-dpop", "optional", "-audience", "https://api.example"}, &out)
+			req, err := http.NewRequest("GET", gw+"/orders", nil)
+			require.NoError(t, err)
+			req.Header.Set("Authorization", "Bearer opaque-token")
+			resp, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			_, _ = io.Copy(io.Discard, resp.Body)
+			_ = resp.Body.Close()
+			require.Equal(t, tc.status, resp.StatusCode)
+			if tc.reason != "" {
+				require.Contains(t, out.String(), "reason="+tc.reason)
+			}
+		})
+	}
+}
+
+// The gateway is reached at -external-url, the origin of every DPoP htu:
+// the X-Forwarded-Host and X-Forwarded-Proto it sets upstream say so. A
+// client's Host header (any name, over a connection to the gateway's
+// address) must not become the X-Forwarded-Host of an upstream that builds
+// its links and redirects from it.
+func TestForwardedHeadersNameTheExternalURL(t *testing.T) {
+	t.Parallel()
+	as := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"active":true,"scope":"orders","aud":"https://api.example"}`)
+	}))
+	t.Cleanup(as.Close)
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	writePEM(t, caFile, "CERTIFICATE", as.Certificate().Raw)
+	up := &recorder{}
+	upSrv := httptest.NewServer(up)
+	t.Cleanup(upSrv.Close)
+	var out buffer
+	gw := start(t, []string{"-listen", "127.0.0.1:0", "-upstream", upSrv.URL, "-mode", "json",
+		"-introspect", as.URL + "/introspect", "-client-id", "gateway", "-client-secret", "gateway-secret",
+		"-ca", caFile, "-dpop", "optional", "-external-url", "https://api.example"}, &out)
+	for _, host := range []string{"evil.example", "api.example.evil.example:443"} {
+		req, err := http.NewRequest("GET", gw+"/orders", nil)
+		require.NoError(t, err)
+		req.Host = host
+		req.Header.Set("Authorization", "Bearer opaque-token")
+		req.Header.Set("X-Forwarded-Host", "evil.example")
+		req.Header.Set("X-Forwarded-Proto", "http")
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		_, h := up.snapshot()
+		require.Equal(t, []string{"api.example"}, h.Values("X-Forwarded-Host"), host)
+		require.Equal(t, []string{"https"}, h.Values("X-Forwarded-Proto"), host)
+	}
+}

@@ -28,21 +28,28 @@ func DefaultClient() *http.Client {
 	}
 }
 
+// MaxResponseHeaderBytes bounds the header section of a response to
+// [DefaultTransport]: far above what an authorization server sends, far
+// below net/http's 10 MiB default (some 40 MB of heap once parsed).
+const MaxResponseHeaderBytes = 64 << 10
+
 // DefaultTransport returns a new transport with the timeouts of
-// [DefaultClient] and the TLS settings of [DefaultTLSConfig]. Callers may
+// [DefaultClient], the TLS settings of [DefaultTLSConfig] and response
+// header sections bounded to [MaxResponseHeaderBytes]. Callers may
 // replace or modify its TLSClientConfig (to add a client certificate).
 func DefaultTransport() *http.Transport {
 	d := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 	return &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           d.DialContext,
-		TLSClientConfig:       DefaultTLSConfig(),
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          100,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ResponseHeaderTimeout: 10 * time.Second,
-		ExpectContinueTimeout: time.Second,
+		Proxy:                  http.ProxyFromEnvironment,
+		DialContext:            d.DialContext,
+		TLSClientConfig:        DefaultTLSConfig(),
+		ForceAttemptHTTP2:      true,
+		MaxIdleConns:           100,
+		IdleConnTimeout:        90 * time.Second,
+		TLSHandshakeTimeout:    10 * time.Second,
+		ResponseHeaderTimeout:  10 * time.Second,
+		ExpectContinueTimeout:  time.Second,
+		MaxResponseHeaderBytes: MaxResponseHeaderBytes,
 	}
 }
 

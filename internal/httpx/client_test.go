@@ -244,3 +244,31 @@ func (s *closeSpy) RoundTrip(*http.Request) (*http.Response, error) {
 	return nil, errors.ErrUnsupported
 }
 func (s *closeSpy) CloseIdleConnections() { s.closed.Store(true) }
+
+// A server answering with megabytes of header lines (net/http's default
+// bound is 10 MiB, some 40 MB of heap once parsed) is refused by the
+// module's default client: the phantom gateway with a nil HTTPClient runs
+// up to 256 introspections at once, which any client starts with random
+// tokens.
+func TestDefaultClientBoundsResponseHeaders(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/padded" {
+			for i := range (1 << 20) / 16 {
+				w.Header().Add(fmt.Sprintf("X-Pad-%d", i), "0123456789")
+			}
+		}
+		_, _ = io.WriteString(w, "{}")
+	}))
+	t.Cleanup(srv.Close)
+	for name, c := range map[string]*http.Client{"DefaultClient": DefaultClient(), "Client(nil)": Client(nil)} {
+		resp, err := c.Get(srv.URL + "/ordinary")
+		require.NoError(t, err, name)
+		DrainClose(resp.Body)
+		resp, err = c.Get(srv.URL + "/padded")
+		if err == nil {
+			DrainClose(resp.Body)
+		}
+		require.Error(t, err, name+": 1 MiB of response headers")
+	}
+}
