@@ -302,13 +302,7 @@ func TestRunRogueSubjectEscaped(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(srv.Close)
 
-	dir := t.TempDir()
-	keyPEM, err := hardened.MarshalPrivateKeyPEM(key)
-	require.NoError(t, err)
-	keyFile := filepath.Join(dir, "client.pem")
-	require.NoError(t, os.WriteFile(keyFile, keyPEM, 0o600))
-	caFile := filepath.Join(dir, "ca.pem")
-	require.NoError(t, os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: pki.CA().Raw}), 0o600))
+	keyFile, caFile := writeKeyAndCA(t, key, pki)
 
 	var out, errOut bytes.Buffer
 	code := run(t.Context(), []string{
@@ -494,4 +488,18 @@ func TestBinary(t *testing.T) {
 	require.ErrorAs(t, err, &exitErr)
 	require.Equal(t, 1, exitErr.ExitCode())
 	require.Regexp(t, `^fapi2: pushed authorization request: [^\n]+\n$`, errOut.String())
+}
+
+// writeKeyAndCA writes the client's key (PEM) and the CA of pki into a
+// temporary directory, for the -key and -ca flags.
+func writeKeyAndCA(t *testing.T, key crypto.Signer, pki *authserver.PKI) (keyFile, caFile string) {
+	t.Helper()
+	dir := t.TempDir()
+	keyPEM, err := hardened.MarshalPrivateKeyPEM(key)
+	require.NoError(t, err)
+	keyFile = filepath.Join(dir, "client.pem")
+	require.NoError(t, os.WriteFile(keyFile, keyPEM, 0o600))
+	caFile = filepath.Join(dir, "ca.pem")
+	require.NoError(t, os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: pki.CA().Raw}), 0o600))
+	return keyFile, caFile
 }

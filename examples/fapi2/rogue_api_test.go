@@ -7,19 +7,15 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/tls"
-	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/hardened-oauth/hardened"
 	"github.com/hardened-oauth/hardened/internal/authserver"
 )
 
@@ -77,13 +73,7 @@ func TestRunRogueAPIEchoesCredentials(t *testing.T) {
 			api.StartTLS()
 			t.Cleanup(api.Close)
 
-			dir := t.TempDir()
-			keyPEM, err := hardened.MarshalPrivateKeyPEM(key)
-			require.NoError(t, err)
-			keyFile := filepath.Join(dir, "client.pem")
-			require.NoError(t, os.WriteFile(keyFile, keyPEM, 0o600))
-			caFile := filepath.Join(dir, "ca.pem")
-			require.NoError(t, os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: pki.CA().Raw}), 0o600))
+			keyFile, caFile := writeKeyAndCA(t, key, pki)
 
 			var out, errOut bytes.Buffer
 			code := run(t.Context(), []string{

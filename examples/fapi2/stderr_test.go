@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"net/http"
@@ -21,7 +20,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/hardened-oauth/hardened"
 	"github.com/hardened-oauth/hardened/internal/authserver"
 )
 
@@ -80,12 +78,7 @@ func TestBinaryStderrIsOneLine(t *testing.T) {
 	dir := t.TempDir()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
-	keyPEM, err := hardened.MarshalPrivateKeyPEM(key)
-	require.NoError(t, err)
-	keyFile := filepath.Join(dir, "client.pem")
-	require.NoError(t, os.WriteFile(keyFile, keyPEM, 0o600))
-	caFile := filepath.Join(dir, "ca.pem")
-	require.NoError(t, os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: pki.CA().Raw}), 0o600))
+	keyFile, caFile := writeKeyAndCA(t, key, pki)
 
 	bin := filepath.Join(dir, "fapi2")
 	build := exec.CommandContext(t.Context(), "go", "build", "-o", bin, ".")
