@@ -9,7 +9,8 @@
 #                 (e.g. FUZZMATCH='^\./(dpop|phantom) ')
 #   FUZZLOGDIR    keep each target's log there as <dir>_<Target>.log (root for .)
 #
-# A new crasher (a file go writes under testdata/fuzz/) fails the run; a
+# A new crasher (a file go writes under testdata/fuzz/) fails the run, at
+# its end: the other targets still run, so one campaign finds them all; a
 # failure that leaves no crasher (the fuzzing engine's own worker trouble)
 # is printed and retried once. Each target ends with one line
 #   fuzz-result: <dir> <Target> <elapsed> <execs> <ok|crasher|failed>
@@ -60,7 +61,7 @@ if [ "${1:-}" = "--one" ]; then
       result crasher
       [ -n "${FUZZLOGDIR:-}" ] || rm -f "$log"
       rm -f "$first"
-      exit 255 # stops xargs: a crasher ends the run
+      exit 1 # the run goes on (xargs stops only for 255) and fails at its end
     fi
     # The fuzzing engine's own worker trouble: keep the log, retry once,
     # and print it only if the retry fails too, so that a passing retry
