@@ -21,9 +21,9 @@ import (
 // read "..;" as ".."), a backslash, raw or encoded (IIS, ASP.NET and
 // WHATWG URL parsers read it as "/"), a control character, or one of
 // these (or "%") encoded twice ("%252e%252e", which a second decoding
-// turns into "..") is refused with 400 when routes are configured, because the upstream might resolve
-// it to another route than the gateway did. The upstream must route the
-// same way (case-sensitively, like net/http's ServeMux).
+// turns into "..") is refused with 400 when routes are configured,
+// because the upstream might resolve it to another route than the
+// gateway did. The upstream must route the same way (case-sensitively, like net/http's ServeMux).
 type Route struct {
 	// Prefix is a path prefix ("/admin", "/orders/"): it covers the path
 	// itself and everything below it. A trailing slash is ignored; "/"
@@ -128,7 +128,8 @@ func matchRoutes(routes []route, method string, h http.Header, decoded, escaped 
 	if len(routes) == 0 {
 		return nil, nil
 	}
-	if _, err := matchRoute(routes, method, decoded, escaped); err != nil {
+	path, err := checkPath(decoded, escaped)
+	if err != nil {
 		return nil, err
 	}
 	methods, err := upstreamMethods(method, h)
@@ -137,7 +138,7 @@ func matchRoutes(routes []route, method string, h http.Header, decoded, escaped 
 	}
 	var out []*route
 	for _, m := range methods {
-		if r := bestRoute(routes, m, cleanOrRoot(decoded)); r != nil && !slices.Contains(out, r) {
+		if r := bestRoute(routes, m, path); r != nil && !slices.Contains(out, r) {
 			out = append(out, r)
 		}
 	}
@@ -186,24 +187,30 @@ func methodOverrideField(name string) bool {
 	return false
 }
 
-func cleanOrRoot(decoded string) string {
+// checkPath returns the path routes are matched against ("/" for an
+// empty one), or errBadPath for a path the routes cannot judge. decoded
+// is the percent-decoded path, escaped its raw form.
+func checkPath(decoded, escaped string) (string, error) {
 	if decoded == "" {
-		return "/"
+		decoded = "/"
 	}
-	return decoded
+	if decoded[0] != '/' || strings.Contains(strings.ToLower(escaped), "%2f") || hasAmbiguousByte(decoded) || hasDotOrEmptySegment(decoded) || hasEncodedDelimiter(decoded) {
+		return "", errBadPath
+	}
+	return decoded, nil
 }
 
-// match returns the route for a request, nil when none applies. decoded
-// is the percent-decoded path, escaped its raw form.
+// matchRoute returns the route of a request's own method, nil when none
+// applies.
 func matchRoute(routes []route, method, decoded, escaped string) (*route, error) {
 	if len(routes) == 0 {
 		return nil, nil
 	}
-	decoded = cleanOrRoot(decoded)
-	if decoded[0] != '/' || strings.Contains(strings.ToLower(escaped), "%2f") || hasAmbiguousByte(decoded) || hasDotOrEmptySegment(decoded) || hasEncodedDelimiter(decoded) {
-		return nil, errBadPath
+	path, err := checkPath(decoded, escaped)
+	if err != nil {
+		return nil, err
 	}
-	return bestRoute(routes, method, decoded), nil
+	return bestRoute(routes, method, path), nil
 }
 
 // bestRoute returns the longest route for method whose prefix holds the

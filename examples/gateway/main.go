@@ -224,6 +224,15 @@ func (o *options) audienceOrDefault() string {
 	return o.externalURL
 }
 
+// httpURL parses the value of flag, which must be an absolute http(s) URL.
+func httpURL(flag, s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("%w: %s must be an absolute http(s) URL", errUsage, flag)
+	}
+	return u, nil
+}
+
 // absoluteURI reports whether s is an absolute URI without fragment.
 func absoluteURI(s string) bool {
 	u, err := url.Parse(s)
@@ -540,15 +549,15 @@ func (o *options) gateway(ctx context.Context, logger *slog.Logger) (*phantom.Ga
 		mux.Handle("/", a)
 		return g, mux, nil
 	}
-	target, err := url.Parse(o.upstream)
-	if err != nil || target.Host == "" || target.Scheme != "http" && target.Scheme != "https" {
-		return nil, nil, fmt.Errorf("%w: -upstream must be an absolute http(s) URL", errUsage)
+	target, err := httpURL("-upstream", o.upstream)
+	if err != nil {
+		return nil, nil, err
 	}
 	// X-Forwarded-Host and -Proto name the URL clients use, as DPoP's htu
 	// does: never the Host header, which the client chooses.
-	ext, err := url.Parse(o.externalURL)
-	if err != nil || ext.Host == "" || ext.Scheme != "http" && ext.Scheme != "https" {
-		return nil, nil, fmt.Errorf("%w: -external-url must be an absolute http(s) URL", errUsage)
+	ext, err := httpURL("-external-url", o.externalURL)
+	if err != nil {
+		return nil, nil, err
 	}
 	proxy := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
